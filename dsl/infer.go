@@ -1,0 +1,133 @@
+package dsl
+
+import (
+	"fmt"
+	"runtime/debug"
+
+	"github.com/trtc/trtc/diag"
+)
+
+// inferCtx is what a layer's infer method sees: its inputs, and where to
+// put output types, dims and problems.
+type inferCtx struct {
+	l *layerBase
+}
+
+// in returns input i, or nil when it is an unset optional input.
+func (c *inferCtx) in(i int) *Tensor { return c.l.Input(i) }
+
+// has reports whether optional input i is set.
+func (c *inferCtx) has(i int) bool { return c.in(i) != nil }
+
+// values returns the build-time contents of input i if known.
+func (c *inferCtx) values(i int) ([]int64, bool) {
+	t := c.in(i)
+	if t == nil || t.values == nil {
+		return nil, false
+	}
+	return t.values, true
+}
+
+// setOutput sets output i's type and dims.
+func (c *inferCtx) setOutput(i int, dt DataType, d Dims) {
+	t := c.l.outputs[i]
+	t.dtype = dt
+	t.dims = d.Clone()
+	if t.dims == nil {
+		t.dims = Dims{}
+	}
+}
+
+// setValues records the build-time contents of output i (shape tensors).
+func (c *inferCtx) setValues(i int, v []int64) {
+	c.l.outputs[i].values = append([]int64{}, v...)
+}
+
+func (c *inferCtx) report(sev diag.Severity, code diag.Code, format string, args ...any) {
+	c.l.problems = append(c.l.problems, &diag.Error{
+		Code: code, Severity: sev, Layer: c.l.name, Op: c.l.kind.String(), Index: c.l.index,
+		Loc: c.l.loc, Msg: fmt.Sprintf(format, args...),
+	})
+}
+
+// errorf records an error; the layer's outputs become unusable and layers
+// downstream stay quiet about them.
+func (c *inferCtx) errorf(code diag.Code, format string, args ...any) {
+	c.report(diag.SeverityError, code, format, args...)
+}
+
+// warnf records a warning.
+func (c *inferCtx) warnf(code diag.Code, format string, args ...any) {
+	c.report(diag.SeverityWarning, code, format, args...)
+}
+
+// failed reports whether errorf was called during this inference.
+func (c *inferCtx) failed() bool { return c.l.problems.HasErrors() }
+
+// refresh re-infers every layer if anything changed since the last time.
+// Layers are visited in the order they were added, which is a topological
+// order except for loop back edges (Recurrence input 1), whose consumers
+// take their dims from the initial value.
+func (n *Network) refresh() {
+	if !n.dirty || n.refreshing {
+		return
+	}
+	n.refreshing = true
+	defer func() { n.refreshing = false }()
+	for _, l := range n.layers {
+		n.inferLayer(l)
+	}
+	n.dirty = false
+}
+
+func (n *Network) inferLayer(l Layer) {
+	b := l.base()
+	b.problems = nil
+	for _, t := range b.outputs {
+		t.bad, t.values = false, nil
+	}
+	c := &inferCtx{l: b}
+	if !n.checkInputs(c) {
+		n.markBad(b)
+		return
+	}
+	func() {
+		defer func() {
+			if r := recover(); r != nil {
+				c.errorf(diag.Internal, "internal error while inferring shapes: %v\n%s", r, debug.Stack())
+			}
+		}()
+		l.infer(c)
+	}()
+	if c.failed() {
+		n.markBad(b)
+	}
+}
+
+func (n *Network) markBad(b *layerBase) {
+	for _, t := range b.outputs {
+		t.bad = true
+		t.values = nil
+	}
+}
+
+// checkInputs verifies required inputs are present and every input belongs
+// to this network. It returns false when inference cannot run; it reports
+// only problems of this layer, not ones inherited from a bad input.
+func (n *Network) checkInputs(c *inferCtx) bool {
+	ok := true
+	for i, t := range c.l.inputs {
+		switch {
+		case t == nil && i < c.l.nbRequired:
+			c.errorf(diag.InvalidArgument, "input %d is nil", i)
+			ok = false
+		case t == nil:
+		case t.net != n:
+			c.errorf(diag.InvalidGraph, "input %d (%q) belongs to network %q, not to %q", i, t.name, t.net.name, n.name)
+			ok = false
+		case t.bad:
+			ok = false
+		}
+	}
+	return ok
+}
