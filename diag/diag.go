@@ -18,21 +18,21 @@ import (
 type Code int
 
 const (
-	Internal          Code = iota + 1 // a broken invariant inside trtc: a bug
-	InvalidArgument                   // a caller passed a value that can never be valid
-	InvalidNode                       // a layer or node whose parameters or inputs are wrong
-	UnsupportedNode                   // a layer or node kind that a target or importer cannot handle
-	UnsupportedAttr                   // an attribute or parameter value that is valid but not supported
-	ShapeMismatch                     // dimensions that do not agree
-	TypeMismatch                      // data types that do not agree or are not allowed
-	InvalidGraph                      // a problem with the network as a whole: cycles, foreign tensors, unused inputs
-	OutOfRange                        // an index or value outside its allowed range, found at run time
-	InvalidFile                       // a file (npy, safetensors, onnx) that cannot be parsed
-	EngineCorrupt                     // an engine file that fails its checks
-	EngineIncompatible                // an engine file built for another target, device or version
-	NoDevice                          // no GPU, driver or library where one is required
-	OutOfMemory                       // an allocation failed
-	AssertionFailed                   // an Assertion layer's condition was false at run time
+	Internal           Code = iota + 1 // a broken invariant inside trtc: a bug
+	InvalidArgument                    // a caller passed a value that can never be valid
+	InvalidNode                        // a layer or node whose parameters or inputs are wrong
+	UnsupportedNode                    // a layer or node kind that a target or importer cannot handle
+	UnsupportedAttr                    // an attribute or parameter value that is valid but not supported
+	ShapeMismatch                      // dimensions that do not agree
+	TypeMismatch                       // data types that do not agree or are not allowed
+	InvalidGraph                       // a problem with the network as a whole: cycles, foreign tensors, unused inputs
+	OutOfRange                         // an index or value outside its allowed range, found at run time
+	InvalidFile                        // a file (npy, safetensors, onnx) that cannot be parsed
+	EngineCorrupt                      // an engine file that fails its checks
+	EngineIncompatible                 // an engine file built for another target, device or version
+	NoDevice                           // no GPU, driver or library where one is required
+	OutOfMemory                        // an allocation failed
+	AssertionFailed                    // an Assertion layer's condition was false at run time
 )
 
 var codeNames = map[Code]string{

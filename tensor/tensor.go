@@ -440,7 +440,7 @@ func le16(b []byte) uint16 { return uint16(b[0]) | uint16(b[1])<<8 }
 func le32(b []byte) uint32 {
 	return uint32(b[0]) | uint32(b[1])<<8 | uint32(b[2])<<16 | uint32(b[3])<<24
 }
-func le64(b []byte) uint64 { return uint64(le32(b)) | uint64(le32(b[4:]))<<32 }
+func le64(b []byte) uint64     { return uint64(le32(b)) | uint64(le32(b[4:]))<<32 }
 func put16(b []byte, v uint16) { b[0] = byte(v); b[1] = byte(v >> 8) }
 func put32(b []byte, v uint32) {
 	b[0] = byte(v)
