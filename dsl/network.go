@@ -186,3 +186,14 @@ func shortPath(p string) string {
 	}
 	return p
 }
+
+// Errorf records a problem found by code that builds networks on top of the
+// DSL (dsl/nn, importers), at the caller's file:line, and returns a tensor
+// that stands in for the value that could not be built. Layers that consume
+// it stay quiet, so the problem is reported once; Err lists it.
+func (n *Network) Errorf(code diag.Code, format string, args ...any) *Tensor {
+	n.callErrs = append(n.callErrs, &diag.Error{Code: code, Index: -1, Loc: callerLoc(), Msg: fmt.Sprintf(format, args...)})
+	t := n.newTensor(fmt.Sprintf("(failed %d)", len(n.tensors)))
+	t.bad = true
+	return t
+}

@@ -132,3 +132,15 @@ func TestDimsStringRoundTrip(t *testing.T) {
 		t.Error("scalar is not rank 0")
 	}
 }
+
+func TestErrorfPlaceholderStaysQuiet(t *testing.T) {
+	n := NewNetwork()
+	a := n.AddInput("a", Float32, Dims{2})
+	bad := n.Errorf(diag.InvalidArgument, "weights for %q have the wrong shape", "fc1")
+	out := n.AddElementWise(a, bad, ElementWiseSum).Output(0)
+	n.MarkOutput(out)
+	errs := n.Diagnostics().Errors()
+	if len(errs) != 1 || !strings.Contains(errs[0].Msg, "fc1") || !strings.Contains(errs[0].Loc, "network_test.go") {
+		t.Fatalf("want exactly the recorded error at this file, got %v", errs)
+	}
+}
