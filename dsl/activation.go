@@ -67,17 +67,17 @@ func (n *Network) AddActivation(in *Tensor, act ActivationType) *ActivationLayer
 func (l *ActivationLayer) ActivationType() ActivationType { return l.act }
 func (l *ActivationLayer) SetActivationType(a ActivationType) {
 	l.act = a
-	l.net.dirty = true
+	l.changed()
 }
 func (l *ActivationLayer) Alpha() float32 { return l.alpha }
 func (l *ActivationLayer) Beta() float32  { return l.beta }
 func (l *ActivationLayer) SetAlpha(a float32) {
 	l.alpha = a
-	l.net.dirty = true
+	l.changed()
 }
 func (l *ActivationLayer) SetBeta(b float32) {
 	l.beta = b
-	l.net.dirty = true
+	l.changed()
 }
 
 func (l *ActivationLayer) infer(c *inferCtx) {

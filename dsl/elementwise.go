@@ -75,7 +75,7 @@ func (n *Network) AddElementWise(a, b *Tensor, op ElementWiseOperation) *Element
 func (l *ElementWiseLayer) Operation() ElementWiseOperation { return l.op }
 func (l *ElementWiseLayer) SetOperation(op ElementWiseOperation) {
 	l.op = op
-	l.net.dirty = true
+	l.changed()
 }
 
 func (l *ElementWiseLayer) infer(c *inferCtx) {

@@ -69,15 +69,29 @@ func (c *inferCtx) failed() bool { return c.l.problems.HasErrors() }
 // order except for loop back edges (Recurrence input 1), whose consumers
 // take their dims from the initial value.
 func (n *Network) refresh() {
-	if !n.dirty || n.refreshing {
+	if n.refreshing {
+		return
+	}
+	if n.dirty {
+		n.staleFrom, n.dirty = 0, false
+	}
+	if n.staleFrom >= len(n.layers) {
 		return
 	}
 	n.refreshing = true
 	defer func() { n.refreshing = false }()
-	for _, l := range n.layers {
+	for _, l := range n.layers[n.staleFrom:] {
 		n.inferLayer(l)
 	}
-	n.dirty = false
+	n.staleFrom = len(n.layers)
+}
+
+// changed marks a layer's parameters or inputs as modified: it and every
+// layer added after it are re-inferred on the next query.
+func (l *layerBase) changed() {
+	if l.index < l.net.staleFrom {
+		l.net.staleFrom = l.index
+	}
 }
 
 func (n *Network) inferLayer(l Layer) {

@@ -82,7 +82,7 @@ func (l *layerBase) SetInput(i int, t *Tensor) {
 		l.inputs = append(l.inputs, nil)
 	}
 	l.inputs[i] = t
-	l.net.dirty = true
+	l.changed()
 }
 
 // newLayer fills the base of a freshly allocated layer and adds it to the
@@ -112,5 +112,4 @@ func (n *Network) addLayer(l Layer, kind LayerType, nbOutputs, maxInputs int, in
 		b.outputs = append(b.outputs, t)
 	}
 	n.layers = append(n.layers, l)
-	n.dirty = true
 }

@@ -29,7 +29,11 @@ type Network struct {
 	// callErrs are mistakes made by calls that do not belong to one
 	// layer's inference (a setter with a bad index, SetDims on a non-input).
 	callErrs diag.List
-	// dirty is set by every change; refresh re-infers all layers.
+	// staleFrom is the index of the first layer whose inferred outputs may
+	// be out of date; refresh re-infers from there on. Adding a layer leaves
+	// earlier layers current, so building a network costs one inference per
+	// layer. dirty forces a refresh of every layer (an input changed).
+	staleFrom  int
 	dirty      bool
 	refreshing bool
 }
@@ -71,7 +75,6 @@ func (n *Network) AddInput(name string, dt DataType, dims Dims) *Tensor {
 		t.bad = true
 	}
 	n.inputs = append(n.inputs, t)
-	n.dirty = true
 	return t
 }
 

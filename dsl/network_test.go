@@ -144,3 +144,26 @@ func TestErrorfPlaceholderStaysQuiet(t *testing.T) {
 		t.Fatalf("want exactly the recorded error at this file, got %v", errs)
 	}
 }
+
+func TestSetterOnEarlierLayerReinfersLaterOnes(t *testing.T) {
+	n := NewNetwork()
+	a := n.AddInput("a", Float32, Dims{2, 3})
+	b := n.AddInput("b", Float32, Dims{1, 1})
+	sum := n.AddElementWise(a, a, ElementWiseSum)
+	cmp := n.AddElementWise(sum.Output(0), sum.Output(0), ElementWiseSum)
+	if cmp.Output(0).Type() != Float32 {
+		t.Fatal("want float32 before the change")
+	}
+	sum.SetOperation(ElementWiseLess) // now Bool, and Sum of Bools is an error downstream
+	if sum.Output(0).Type() != Bool {
+		t.Fatalf("after SetOperation, type %v, want bool", sum.Output(0).Type())
+	}
+	sum.SetInput(1, b)
+	if d := sum.Output(0).Dims(); !d.Equal(Dims{2, 3}) {
+		t.Fatalf("after SetInput, dims %v", d)
+	}
+	n.MarkOutput(cmp.Output(0))
+	if err := n.Err(); err == nil || !strings.Contains(err.Error(), "not defined on Bool") {
+		t.Fatalf("want the downstream layer to reject Bool inputs, got %v", err)
+	}
+}
