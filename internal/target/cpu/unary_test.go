@@ -37,7 +37,7 @@ var unaryWant = map[dsl.UnaryOperation]struct {
 	dsl.UnaryAcosh: {func(x float64) float64 { return math.Log(x + math.Sqrt(x*x-1)) }, 1.1, 5},
 	dsl.UnaryAtanh: {func(x float64) float64 { return 0.5 * math.Log((1+x)/(1-x)) }, -0.9, 0.9},
 	dsl.UnaryCeil:  {func(x float64) float64 { return -math.Floor(-x) }, -3, 3},
-	dsl.UnaryFloor: {func(x float64) float64 { return float64(int64(x + 100)) - 100 }, -3, 3},
+	dsl.UnaryFloor: {func(x float64) float64 { return float64(int64(x+100)) - 100 }, -3, 3},
 	dsl.UnaryErf:   {math.Erf, -2, 2},
 	dsl.UnarySign: {func(x float64) float64 {
 		if x > 0 {
