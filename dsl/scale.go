@@ -61,8 +61,8 @@ type ScaleLayer struct {
 	axisFromRank bool
 }
 
-// AddScale adds a scale layer whose channel axis is the fourth dim from
-// the end (1 for NCHW inputs).
+// AddScale adds a scale layer whose channel axis is rank-3, the third dim
+// from the end (1 for NCHW inputs).
 func (n *Network) AddScale(in *Tensor, mode ScaleMode, shift, scale, power Weights) *ScaleLayer {
 	l := &ScaleLayer{mode: mode, shift: shift, scale: scale, power: power, axisFromRank: true}
 	n.addLayer(l, LayerScale, 1, 1, in)
