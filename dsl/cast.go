@@ -25,8 +25,8 @@ func (l *CastLayer) SetToType(dt DataType) {
 	l.net.dirty = true
 }
 
-// castable reports whether Cast takes dt as input or output type.
-func castable(dt DataType) bool {
+// castAllowedType reports whether Cast takes dt as input or output type.
+func castAllowedType(dt DataType) bool {
 	switch dt {
 	case Float32, Float16, BFloat16, Int8, UInt8, Int32, Int64, Bool:
 		return true
@@ -41,7 +41,7 @@ func (l *CastLayer) infer(c *inferCtx) {
 		return
 	}
 	for _, dt := range []DataType{in.dtype, l.to} {
-		if !castable(dt) {
+		if !castAllowedType(dt) {
 			c.errorf(diag.TypeMismatch, "cast from %v to %v: %v is a quantized storage type; use Quantize/Dequantize layers", in.dtype, l.to, dt)
 			return
 		}

@@ -53,7 +53,7 @@ func TestConstantErrors(t *testing.T) {
 	for _, c := range cases {
 		n := NewNetwork()
 		n.MarkOutput(n.AddConstant(c.dims, c.w).Output(0))
-		wantLayerErr(t, n, c.code, c.text)
+		pointwiseWantErr(t, n, c.code, c.text)
 	}
 }
 
@@ -113,6 +113,6 @@ func TestCastErrors(t *testing.T) {
 	for _, c := range cases {
 		n := NewNetwork()
 		n.MarkOutput(n.AddCast(n.AddInput("x", c.from, Dims{2}), c.to).Output(0))
-		wantLayerErr(t, n, c.code, c.text)
+		pointwiseWantErr(t, n, c.code, c.text)
 	}
 }

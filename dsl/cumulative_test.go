@@ -59,7 +59,7 @@ func TestCumulativeErrors(t *testing.T) {
 	for _, c := range cases {
 		n := NewNetwork()
 		n.MarkOutput(c.add(n).Output(0))
-		t.Run(c.name, func(t *testing.T) { wantLayerErr(t, n, c.code, c.text) })
+		t.Run(c.name, func(t *testing.T) { pointwiseWantErr(t, n, c.code, c.text) })
 	}
 }
 
@@ -88,6 +88,6 @@ func TestAssertionInferAndErrors(t *testing.T) {
 		x := m.AddInput("c", tc.dt, tc.d)
 		m.AddAssertion(x, "m")
 		m.MarkOutput(m.AddIdentity(x).Output(0))
-		wantLayerErr(t, m, tc.code, tc.text)
+		pointwiseWantErr(t, m, tc.code, tc.text)
 	}
 }

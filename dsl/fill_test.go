@@ -152,6 +152,6 @@ func TestFillErrors(t *testing.T) {
 	for _, c := range cases {
 		n := NewNetwork()
 		n.MarkOutput(c.add(n).Output(0))
-		t.Run(c.name, func(t *testing.T) { wantLayerErr(t, n, c.code, c.text) })
+		t.Run(c.name, func(t *testing.T) { pointwiseWantErr(t, n, c.code, c.text) })
 	}
 }

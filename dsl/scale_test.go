@@ -61,6 +61,6 @@ func TestScaleErrors(t *testing.T) {
 		n := NewNetwork()
 		x := n.AddInput("x", c.dt, c.d)
 		n.MarkOutput(n.AddScaleNd(x, c.mode, c.shift, c.w, Weights{}, c.axis).Output(0))
-		t.Run(c.name, func(t *testing.T) { wantLayerErr(t, n, c.code, c.text) })
+		t.Run(c.name, func(t *testing.T) { pointwiseWantErr(t, n, c.code, c.text) })
 	}
 }

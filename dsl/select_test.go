@@ -41,7 +41,7 @@ func TestSelectErrors(t *testing.T) {
 		n := NewNetwork()
 		l := n.AddSelect(n.AddInput("c", tc.c.t, tc.c.d), n.AddInput("a", tc.a.t, tc.a.d), n.AddInput("b", tc.b.t, tc.b.d))
 		n.MarkOutput(l.Output(0))
-		wantLayerErr(t, n, tc.code, tc.text)
+		pointwiseWantErr(t, n, tc.code, tc.text)
 	}
 }
 
@@ -67,6 +67,6 @@ func TestParametricReLUInferAndErrors(t *testing.T) {
 	for _, c := range cases {
 		m := NewNetwork()
 		m.MarkOutput(m.AddParametricReLU(m.AddInput("x", c.xt, c.xd), m.AddInput("s", c.st, c.sd)).Output(0))
-		wantLayerErr(t, m, c.code, c.text)
+		pointwiseWantErr(t, m, c.code, c.text)
 	}
 }

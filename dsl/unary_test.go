@@ -8,9 +8,9 @@ import (
 	"github.com/trtc/trtc/diag"
 )
 
-// wantLayerErr checks that the network has an error with code and a
+// pointwiseWantErr checks that the network has an error with code and a
 // message containing text.
-func wantLayerErr(t *testing.T, n *Network, code diag.Code, text string) {
+func pointwiseWantErr(t *testing.T, n *Network, code diag.Code, text string) {
 	t.Helper()
 	err := n.Err()
 	if !errors.Is(err, code) {
@@ -68,6 +68,6 @@ func TestUnaryErrors(t *testing.T) {
 		n := NewNetwork()
 		x := n.AddInput("x", c.dt, Dims{2})
 		n.MarkOutput(n.AddUnary(x, c.op).Output(0))
-		wantLayerErr(t, n, c.code, c.text)
+		pointwiseWantErr(t, n, c.code, c.text)
 	}
 }

@@ -111,3 +111,20 @@ func TestParametricReLURuntimeMismatchAndEmpty(t *testing.T) {
 		t.Fatalf("shape %v", got.Shape())
 	}
 }
+
+// Select moves elements bit for bit, so storage types work too.
+func TestSelectStorageTypes(t *testing.T) {
+	for _, dt := range []tensor.DataType{tensor.Int4, tensor.FP8E4M3} {
+		net := dsl.NewNetwork()
+		ic := net.AddInput("c", dsl.Bool, dsl.Dims{5})
+		ia := net.AddInput("a", dt, dsl.Dims{5})
+		ib := net.AddInput("b", dt, dsl.Dims{1})
+		l := net.AddSelect(ic, ia, ib)
+		net.MarkOutput(l.Output(0))
+		cond, _ := tensor.FromBool([]int64{5}, []bool{true, false, true, true, false})
+		a := mustTensor(t, dt, []int64{5}, []float64{1, 2, -3, 4, 5})
+		b := mustTensor(t, dt, []int64{1}, []float64{-1})
+		got := runNet(t, net, map[string]*tensor.Tensor{"c": cond, "a": a, "b": b})[l.Output(0).Name()]
+		checkClose(t, got, []int64{5}, []float64{1, -1, -3, 4, -1}, 1)
+	}
+}
