@@ -41,6 +41,10 @@ func AllFillOperations() []FillOperation {
 // build time (shape tensors are small).
 const fillMaxKnown = 64
 
+// fillMaxRank is TensorRT's Dims::MAX_DIMS; it bounds the rank a dims
+// input can ask for.
+const fillMaxRank = 8
+
 // FillLayer generates a tensor (TensorRT IFillLayer).
 //
 // Linspace: element [i0, i1, ...] is alpha + beta[0]*i0 + beta[1]*i1 + ...;
@@ -254,6 +258,10 @@ func (l *FillLayer) inferDims(c *inferCtx) (Dims, bool) {
 				return nil, false
 			}
 		}
+		if l.dims.Volume() < 0 {
+			c.errorf(diag.ShapeMismatch, "fill dims %v: the volume overflows int64", l.dims)
+			return nil, false
+		}
 		return l.dims, true
 	}
 	s := c.in(0)
@@ -267,6 +275,10 @@ func (l *FillLayer) inferDims(c *inferCtx) (Dims, bool) {
 	}
 	if s.dims[0] < 0 {
 		c.errorf(diag.ShapeMismatch, "the length of the dims input %q must be known at build time (it is the output rank), got dims %v", s.name, s.dims)
+		return nil, false
+	}
+	if s.dims[0] > fillMaxRank {
+		c.errorf(diag.ShapeMismatch, "the dims input %q has %d values; TensorRT tensors have at most %d dims", s.name, s.dims[0], fillMaxRank)
 		return nil, false
 	}
 	d := make(Dims, s.dims[0])

@@ -72,6 +72,7 @@ func TestFillErrors(t *testing.T) {
 		{"linspace half", func(n *Network) *FillLayer { return n.AddFill(Dims{2}, FillLinspace, Float16) }, diag.TypeMismatch, "Linspace fills float32, int32 or int64, not float16"},
 		{"random int", func(n *Network) *FillLayer { return n.AddFill(Dims{2}, FillRandomUniform, Int32) }, diag.TypeMismatch, "RandomUniform fills float32 or float16, not int32"},
 		{"negative dims", func(n *Network) *FillLayer { return n.AddFill(Dims{-1}, FillRandomNormal, Float32) }, diag.ShapeMismatch, "static dims must be >= 0"},
+		{"overflow", func(n *Network) *FillLayer { return n.AddFill(Dims{1 << 40, 1 << 40}, FillRandomNormal, Float32) }, diag.ShapeMismatch, "overflows"},
 		{"static linspace rank 2", func(n *Network) *FillLayer { return n.AddFill(Dims{2, 2}, FillLinspace, Float32) }, diag.ShapeMismatch, "output must be 1-D"},
 		{"float dims input", func(n *Network) *FillLayer {
 			in0 := n.AddInput("d", Float32, Dims{2})
@@ -91,6 +92,12 @@ func TestFillErrors(t *testing.T) {
 			l.SetInput(0, in0)
 			return l
 		}, diag.ShapeMismatch, "must be known at build time"},
+		{"rank 9", func(n *Network) *FillLayer {
+			in0 := n.AddInput("d", Int32, Dims{9})
+			l := n.AddFill(Dims{2}, FillRandomNormal, Float32)
+			l.SetInput(0, in0)
+			return l
+		}, diag.ShapeMismatch, "at most 8 dims"},
 		{"negative known dim", func(n *Network) *FillLayer {
 			in0 := n.AddConstant(Dims{2}, Int32Weights(2, -4)).Output(0)
 			l := n.AddFill(Dims{2}, FillRandomNormal, Float32)

@@ -26,9 +26,9 @@ func runFill(_ *execCtx, l dsl.Layer, in []*tensor.Tensor) ([]*tensor.Tensor, er
 				return nil, layerErr(l, diag.OutOfRange, "the dims input %q holds %v at run time; dimension %d is negative", l.Input(0).Name(), shape, i)
 			}
 		}
-		if n := tensor.Volume(shape); n < 0 || n > 1<<40 {
-			return nil, layerErr(l, diag.OutOfRange, "the dims input %q asks for %v: too many elements", l.Input(0).Name(), shape)
-		}
+	}
+	if n := tensor.Volume(shape); n < 0 || n > 1<<40 {
+		return nil, layerErr(l, diag.OutOfRange, "fill dims %v: too many elements (the limit is 2^40)", shape)
 	}
 	out := tensor.New(f.ToType(), shape...)
 	a, b := input(1), input(2)

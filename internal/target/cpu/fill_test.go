@@ -89,6 +89,12 @@ func TestFillRuntimeErrors(t *testing.T) {
 	if err := runErr(net, map[string]*tensor.Tensor{"d": huge}); !errors.Is(err, diag.OutOfRange) {
 		t.Fatalf("huge dims: got %v, want OutOfRange", err)
 	}
+	big := dsl.NewNetwork()
+	bl := big.AddFill(dsl.Dims{1 << 21, 1 << 20}, dsl.FillRandomNormal, dsl.Float32)
+	big.MarkOutput(bl.Output(0))
+	if err := runErr(big, nil); !errors.Is(err, diag.OutOfRange) {
+		t.Fatalf("2^41 static elements: got %v, want OutOfRange", err)
+	}
 	// A delta whose length is known only at run time.
 	net2 := dsl.NewNetwork()
 	beta := net2.AddInput("b", dsl.Float32, dsl.Dims{-1})
