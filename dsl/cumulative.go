@@ -116,7 +116,7 @@ func (l *CumulativeLayer) infer(c *inferCtx) {
 		return
 	}
 	r := len(in.dims)
-	if _, ok := normAxis(int(v[0]), r); !ok || v[0] < int64(-r) || v[0] >= int64(r) {
+	if v[0] < int64(-r) || v[0] >= int64(r) {
 		c.errorf(diag.InvalidNode, "axis %d is out of range [%d, %d] for the data %q of rank %d", v[0], -r, r-1, in.name, r)
 		return
 	}
