@@ -21,7 +21,7 @@ func (n *Network) AddAssertion(cond *Tensor, message string) *AssertionLayer {
 func (l *AssertionLayer) Message() string { return l.message }
 func (l *AssertionLayer) SetMessage(m string) {
 	l.message = m
-	l.net.dirty = true
+	l.changed()
 }
 
 func (l *AssertionLayer) infer(c *inferCtx) {

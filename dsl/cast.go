@@ -22,7 +22,7 @@ func (n *Network) AddCast(in *Tensor, toType DataType) *CastLayer {
 func (l *CastLayer) ToType() DataType { return l.to }
 func (l *CastLayer) SetToType(dt DataType) {
 	l.to = dt
-	l.net.dirty = true
+	l.changed()
 }
 
 // castAllowedType reports whether Cast takes dt as input or output type.

@@ -28,12 +28,12 @@ func (n *Network) AddConstant(dims Dims, w Weights) *ConstantLayer {
 func (l *ConstantLayer) Weights() Weights { return l.w }
 func (l *ConstantLayer) SetWeights(w Weights) {
 	l.w = w
-	l.net.dirty = true
+	l.changed()
 }
 func (l *ConstantLayer) Dimensions() Dims { return l.dims.Clone() }
 func (l *ConstantLayer) SetDimensions(d Dims) {
 	l.dims = d.Clone()
-	l.net.dirty = true
+	l.changed()
 }
 
 func (l *ConstantLayer) infer(c *inferCtx) {

@@ -59,17 +59,17 @@ func (n *Network) AddCumulative(in, axis *Tensor, op CumulativeOperation, exclus
 func (l *CumulativeLayer) Operation() CumulativeOperation { return l.op }
 func (l *CumulativeLayer) SetOperation(op CumulativeOperation) {
 	l.op = op
-	l.net.dirty = true
+	l.changed()
 }
 func (l *CumulativeLayer) Exclusive() bool { return l.exclusive }
 func (l *CumulativeLayer) SetExclusive(e bool) {
 	l.exclusive = e
-	l.net.dirty = true
+	l.changed()
 }
 func (l *CumulativeLayer) Reverse() bool { return l.reverse }
 func (l *CumulativeLayer) SetReverse(r bool) {
 	l.reverse = r
-	l.net.dirty = true
+	l.changed()
 }
 
 // Axis returns the normalized axis, or false when it is not known (the

@@ -107,17 +107,17 @@ func (l *FillLayer) Dimensions() Dims {
 func (l *FillLayer) SetDimensions(d Dims) {
 	l.dims = d.Clone()
 	l.clearInput(0)
-	l.net.dirty = true
+	l.changed()
 }
 func (l *FillLayer) Operation() FillOperation { return l.op }
 func (l *FillLayer) SetOperation(op FillOperation) {
 	l.op = op
-	l.net.dirty = true
+	l.changed()
 }
 func (l *FillLayer) ToType() DataType { return l.toType }
 func (l *FillLayer) SetToType(dt DataType) {
 	l.toType = dt
-	l.net.dirty = true
+	l.changed()
 }
 
 // Alpha is the static alpha, or -1 while input 1 is set (TensorRT's convention).
@@ -173,25 +173,25 @@ func (l *FillLayer) SetAlpha(a float64) {
 	l.toFloatParams()
 	l.alpha = a
 	l.clearInput(1)
-	l.net.dirty = true
+	l.changed()
 }
 func (l *FillLayer) SetBeta(b float64) {
 	l.toFloatParams()
 	l.beta = b
 	l.clearInput(2)
-	l.net.dirty = true
+	l.changed()
 }
 func (l *FillLayer) SetAlphaInt64(a int64) {
 	l.toIntParams()
 	l.alphaInt = a
 	l.clearInput(1)
-	l.net.dirty = true
+	l.changed()
 }
 func (l *FillLayer) SetBetaInt64(b int64) {
 	l.toIntParams()
 	l.betaInt = b
 	l.clearInput(2)
-	l.net.dirty = true
+	l.changed()
 }
 
 func (l *FillLayer) toFloatParams() {

@@ -80,10 +80,50 @@ func (n *Network) refresh() {
 	}
 	n.refreshing = true
 	defer func() { n.refreshing = false }()
-	for _, l := range n.layers[n.staleFrom:] {
+	stale := n.layers[n.staleFrom:]
+	if n.forwardRefs {
+		// Some layer reads a tensor produced by a layer added after it, so
+		// add order is not a dependency order: re-infer everything in one.
+		stale = n.TopoLayers()
+	}
+	for _, l := range stale {
 		n.inferLayer(l)
 	}
 	n.staleFrom = len(n.layers)
+}
+
+// TopoLayers returns the layers in an order where every layer comes after
+// the producers of its inputs (loop back edges aside): add order, except
+// that a producer added after its consumer (SetInput with a later tensor,
+// as TensorRT allows) moves before it. Layers on a cycle keep add order;
+// Err reports the cycle.
+func (n *Network) TopoLayers() []Layer {
+	if !n.forwardRefs {
+		return n.Layers()
+	}
+	state := make([]uint8, len(n.layers)) // 0 new, 1 visiting, 2 done
+	out := make([]Layer, 0, len(n.layers))
+	var visit func(l Layer)
+	visit = func(l Layer) {
+		b := l.base()
+		if state[b.index] != 0 {
+			return
+		}
+		state[b.index] = 1
+		be, _ := l.(backEdger)
+		for i, t := range b.inputs {
+			if t == nil || t.net != n || t.producer == nil || (be != nil && be.isBackEdge(i)) {
+				continue
+			}
+			visit(t.producer)
+		}
+		state[b.index] = 2
+		out = append(out, l)
+	}
+	for _, l := range n.layers {
+		visit(l)
+	}
+	return out
 }
 
 // changed marks a layer's parameters or inputs as modified: it and every

@@ -82,6 +82,9 @@ func (l *layerBase) SetInput(i int, t *Tensor) {
 		l.inputs = append(l.inputs, nil)
 	}
 	l.inputs[i] = t
+	if t != nil && t.producer != nil && t.producer.base().index > l.index {
+		l.net.forwardRefs = true
+	}
 	l.changed()
 }
 

@@ -36,6 +36,10 @@ type Network struct {
 	staleFrom  int
 	dirty      bool
 	refreshing bool
+	// forwardRefs is set once SetInput makes a layer read a tensor produced
+	// by a layer added after it; from then on inference and execution
+	// follow TopoLayers instead of add order.
+	forwardRefs bool
 }
 
 // NewNetwork returns an empty network.

@@ -167,3 +167,24 @@ func TestSetterOnEarlierLayerReinfersLaterOnes(t *testing.T) {
 		t.Fatalf("want the downstream layer to reject Bool inputs, got %v", err)
 	}
 }
+
+func TestProducerAddedAfterConsumer(t *testing.T) {
+	n := NewNetwork()
+	a := n.AddInput("a", Float32, Dims{2, 3})
+	sum := n.AddElementWise(a, a, ElementWiseSum)
+	late := n.AddActivation(a, ActivationReLU) // added after sum, then fed into it
+	sum.SetInput(1, late.Output(0))
+	out := n.AddActivation(sum.Output(0), ActivationTanh).Output(0)
+	n.MarkOutput(out)
+	order := n.TopoLayers()
+	pos := map[Layer]int{}
+	for i, l := range order {
+		pos[l] = i
+	}
+	if pos[late] > pos[sum] {
+		t.Fatalf("TopoLayers puts the producer after its consumer: %v", order)
+	}
+	if err := n.Err(); err != nil {
+		t.Fatal(err)
+	}
+}

@@ -79,22 +79,22 @@ func (n *Network) AddScaleNd(in *Tensor, mode ScaleMode, shift, scale, power Wei
 func (l *ScaleLayer) Mode() ScaleMode { return l.mode }
 func (l *ScaleLayer) SetMode(m ScaleMode) {
 	l.mode = m
-	l.net.dirty = true
+	l.changed()
 }
 func (l *ScaleLayer) Shift() Weights { return l.shift }
 func (l *ScaleLayer) SetShift(w Weights) {
 	l.shift = w
-	l.net.dirty = true
+	l.changed()
 }
 func (l *ScaleLayer) Scale() Weights { return l.scale }
 func (l *ScaleLayer) SetScale(w Weights) {
 	l.scale = w
-	l.net.dirty = true
+	l.changed()
 }
 func (l *ScaleLayer) Power() Weights { return l.power }
 func (l *ScaleLayer) SetPower(w Weights) {
 	l.power = w
-	l.net.dirty = true
+	l.changed()
 }
 
 // ChannelAxis is the channel axis (for AddScale, rank-3 of the input).
@@ -109,7 +109,7 @@ func (l *ScaleLayer) ChannelAxis() int {
 func (l *ScaleLayer) SetChannelAxis(axis int) {
 	l.channelAxis = axis
 	l.axisFromRank = false
-	l.net.dirty = true
+	l.changed()
 }
 
 // WeightsCount is the number of coefficients each non-empty set of

@@ -90,7 +90,7 @@ func (n *Network) AddUnary(in *Tensor, op UnaryOperation) *UnaryLayer {
 func (l *UnaryLayer) Operation() UnaryOperation { return l.op }
 func (l *UnaryLayer) SetOperation(op UnaryOperation) {
 	l.op = op
-	l.net.dirty = true
+	l.changed()
 }
 
 func (l *UnaryLayer) infer(c *inferCtx) {

@@ -12,11 +12,11 @@ type layerStep struct{ l dsl.Layer }
 
 func (s layerStep) run(x *execCtx) error { return runLayer(x, s.l) }
 
-// buildSchedule orders the network's layers for execution. Layers were
-// added in dependency order, which the dsl's cycle check guarantees.
+// buildSchedule orders the network's layers for execution: producers run
+// before consumers (dsl.Network.TopoLayers).
 func buildSchedule(net *dsl.Network) ([]step, error) {
 	var steps []step
-	for _, l := range net.Layers() {
+	for _, l := range net.TopoLayers() {
 		steps = append(steps, layerStep{l})
 	}
 	return steps, nil
