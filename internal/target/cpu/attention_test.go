@@ -193,7 +193,9 @@ func TestAttentionKVLengthsAndQuant(t *testing.T) {
 	})
 	// Int8 quantization of the probabilities with scale 1/127: p -> round(p*127)/127.
 	r = attnRef{b: 1, hq: 2, hkv: 2, sq: 3, skv: 3, d: 4, softmax: true,
-		round: func(p float64) float64 { return math.RoundToEven(p/float64(float32(1.0/127))) * float64(float32(1.0/127)) }}
+		round: func(p float64) float64 {
+			return math.RoundToEven(p/float64(float32(1.0/127))) * float64(float32(1.0/127))
+		}}
 	attnCase(t, tensor.Float32, r, func(net *dsl.Network, l *dsl.AttentionLayer, ins map[string]*tensor.Tensor) {
 		l.SetNormalizationQuantizeScale(net.AddInput("qs", tensor.Float32, dsl.Dims{}))
 		l.SetNormalizationQuantizeToType(tensor.Int8)
