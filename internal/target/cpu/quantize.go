@@ -28,16 +28,24 @@ func runQuantize(_ *execCtx, l dsl.Layer, in []*tensor.Tensor) ([]*tensor.Tensor
 	if zt := quantOptIn(in, 2); zt != nil {
 		zp = zt.Float64s()
 	}
-	out := tensor.New(q.ToType(), in[0].Shape()...)
-	for i, v := range x {
-		// The division is float32, as on the GPU; rounding and the zero
-		// point happen in float64, where they are exact.
-		r := float64(v / s[idx[i]])
-		z := 0.0
-		if zp != nil {
-			z = zp[idx[i]]
+	// Values are computed in parallel and stored at the end: Int4 packs two
+	// elements per byte, so concurrent stores could race.
+	vals := make([]float64, len(x))
+	parallelFor(len(x), 1<<14, func(lo, hi int) {
+		for i := lo; i < hi; i++ {
+			// The division is float32, as on the GPU; rounding and the
+			// zero point happen in float64, where they are exact.
+			r := float64(x[i] / s[idx[i]])
+			z := 0.0
+			if zp != nil {
+				z = zp[idx[i]]
+			}
+			vals[i] = quantRound(q.ToType(), r, z)
 		}
-		out.SetFloat64(int64(i), quantRound(q.ToType(), r, z))
+	})
+	out, err := tensor.FromFloat64s(q.ToType(), in[0].Shape(), vals)
+	if err != nil {
+		return nil, err
 	}
 	return []*tensor.Tensor{out}, nil
 }
@@ -77,12 +85,15 @@ func runDequantize(_ *execCtx, l dsl.Layer, in []*tensor.Tensor) ([]*tensor.Tens
 		zp = zt.AsFloat32()
 	}
 	out := make([]float32, len(x))
-	for i, v := range x {
-		if zp != nil {
-			v -= zp[idx[i]]
+	parallelFor(len(x), 1<<14, func(lo, hi int) {
+		for i := lo; i < hi; i++ {
+			v := x[i]
+			if zp != nil {
+				v -= zp[idx[i]]
+			}
+			out[i] = v * s[idx[i]]
 		}
-		out[i] = v * s[idx[i]]
-	}
+	})
 	t, err := tensor.FromFloat32s(d.ToType(), in[0].Shape(), out)
 	return []*tensor.Tensor{t}, err
 }

@@ -2,6 +2,7 @@ package cpu
 
 import (
 	"errors"
+	"math"
 	"testing"
 
 	"github.com/trtc/trtc/diag"
@@ -193,4 +194,33 @@ func quantExact(t *testing.T, got *tensor.Tensor, want []float64) {
 			t.Fatalf("[%d] got %g, want %g (all: %v)", i, g[i], want[i], g)
 		}
 	}
+}
+
+func TestQuantizeLargeInt4(t *testing.T) {
+	// Big enough to be split across goroutines; odd length so the last
+	// Int4 byte is half used.
+	const n = 40001
+	x, xs := randTensor(t, newRNG(21), tensor.Float32, 1, n)
+	got := quantRun(t, x, mustTensor(t, tensor.Float32, []int64{}, []float64{0.125}), tensor.Int4, nil)
+	want := make([]float64, n)
+	for i, v := range xs {
+		r := math.RoundToEven(float64(float32(v) / 0.125))
+		want[i] = math.Max(-8, math.Min(7, r))
+	}
+	quantExact(t, got, want)
+	back := dequantRoundTrip(t, got)
+	for i := range back {
+		if back[i] != want[i]*0.125 {
+			t.Fatalf("[%d] dequantized %g, want %g", i, back[i], want[i]*0.125)
+		}
+	}
+}
+
+// dequantRoundTrip dequantizes q with scale 0.125 into float32.
+func dequantRoundTrip(t *testing.T, q *tensor.Tensor) []float64 {
+	net := dsl.NewNetwork()
+	d := net.AddDequantize(net.AddInput("q", q.DType(), q.Shape()), net.AddInput("s", tensor.Float32, dsl.Dims{}), tensor.Float32)
+	net.MarkOutput(d.Output(0))
+	out := runNet(t, net, map[string]*tensor.Tensor{"q": q, "s": mustTensor(t, tensor.Float32, []int64{}, []float64{0.125})})
+	return out[d.Output(0).Name()].Float64s()
 }
