@@ -25,6 +25,13 @@ func TestQuantizeInfer(t *testing.T) {
 	dq2 := n.AddDequantize(q.Output(0), s1, BFloat16)
 	dq2.SetAxis(1)
 	attnWantOK(t, dq2.Output(0), BFloat16, Dims{-1, 4, 6})
+	// A one-element 1-D scale is per-tensor whatever the axis says.
+	one := n.AddDequantize(q.Output(0), n.AddInput("s1x", Float32, Dims{1}), Float32)
+	one.SetAxis(2)
+	attnWantOK(t, one.Output(0), Float32, Dims{-1, 4, 6})
+	if q.Axis() != 1 || !b.BlockShape().Equal(Dims{1, 1, 3}) || b.ToType() != Int4 || dq.ToType() != Float16 {
+		t.Fatal("getters")
+	}
 }
 
 func TestQuantizeErrors(t *testing.T) {
@@ -56,6 +63,10 @@ func TestQuantizeErrors(t *testing.T) {
 			q := n.AddQuantize(n.AddInput("x", Float32, Dims{3, 4}), n.AddInput("s", Float32, Dims{4}), Int8)
 			q.SetAxis(0)
 		}, diag.ShapeMismatch, "has 4 values but the input \"x\" has 3"},
+		{"per-channel negative axis", func(n *Network) {
+			q := n.AddQuantize(n.AddInput("x", Float32, Dims{3, 4}), n.AddInput("s", Float32, Dims{4}), Int8)
+			q.SetAxis(-2) // -1 means per-tensor, so axes do not count from the end
+		}, diag.InvalidNode, "axis in [0, 2) set with SetAxis, got -2"},
 		{"scale rank", func(n *Network) {
 			n.AddQuantize(n.AddInput("x", Float32, Dims{3, 4, 2}), n.AddInput("s", Float32, Dims{3, 4}), FP8E4M3)
 		}, diag.ShapeMismatch, "has rank 2"},
