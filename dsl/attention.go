@@ -135,7 +135,7 @@ func (n *Network) AddAttentionV2(query, key, value *Tensor, normOp AttentionNorm
 func (l *AttentionLayer) NormalizationOperation() AttentionNormalizationOp { return l.normOp }
 func (l *AttentionLayer) SetNormalizationOperation(op AttentionNormalizationOp) {
 	l.normOp = op
-	l.net.dirty = true
+	l.changed()
 }
 
 // Mask returns the optional mask (input 3), nil when unset.
@@ -154,13 +154,13 @@ func (l *AttentionLayer) SetCausal(causal bool) {
 	if causal {
 		l.causal = CausalMaskUpperLeft
 	}
-	l.net.dirty = true
+	l.changed()
 }
 
 func (l *AttentionLayer) CausalKind() CausalMaskKind { return l.causal }
 func (l *AttentionLayer) SetCausalKind(k CausalMaskKind) {
 	l.causal = k
-	l.net.dirty = true
+	l.changed()
 }
 
 // Decomposable is a hint for TensorRT (may fall back to several kernels); it
@@ -168,7 +168,7 @@ func (l *AttentionLayer) SetCausalKind(k CausalMaskKind) {
 func (l *AttentionLayer) Decomposable() bool { return l.decomposable }
 func (l *AttentionLayer) SetDecomposable(d bool) {
 	l.decomposable = d
-	l.net.dirty = true
+	l.changed()
 }
 
 // NormalizationQuantizeScale returns input 4, nil when unset.
@@ -189,7 +189,7 @@ func (l *AttentionLayer) NormalizationQuantizeToType() DataType { return l.normQ
 // quantized to: Int8 or FP8E4M3.
 func (l *AttentionLayer) SetNormalizationQuantizeToType(dt DataType) {
 	l.normQuantTo = dt
-	l.net.dirty = true
+	l.changed()
 }
 
 // KeyValueLengths returns input 6, nil when unset.

@@ -57,33 +57,33 @@ func (n *Network) AddDynamicQuantizeV2(in *Tensor, blockShape Dims, outputType, 
 func (l *DynamicQuantizeLayer) ToType() DataType { return l.toType }
 func (l *DynamicQuantizeLayer) SetToType(dt DataType) {
 	l.toType = dt
-	l.net.dirty = true
+	l.changed()
 }
 func (l *DynamicQuantizeLayer) ScaleType() DataType { return l.scaleType }
 func (l *DynamicQuantizeLayer) SetScaleType(dt DataType) {
 	l.scaleType = dt
-	l.net.dirty = true
+	l.changed()
 }
 
 // Axis is the blocked axis of the deprecated form.
 func (l *DynamicQuantizeLayer) Axis() int { return l.axis }
 func (l *DynamicQuantizeLayer) SetAxis(axis int) {
 	l.axis = axis
-	l.net.dirty = true
+	l.changed()
 }
 
 // BlockSize is the block length of the deprecated form.
 func (l *DynamicQuantizeLayer) BlockSize() int { return l.blockSize }
 func (l *DynamicQuantizeLayer) SetBlockSize(n int) {
 	l.blockSize = n
-	l.net.dirty = true
+	l.changed()
 }
 
 // BlockShape is the N-d block; when set it takes precedence over Axis and BlockSize.
 func (l *DynamicQuantizeLayer) BlockShape() Dims { return l.blockShape.Clone() }
 func (l *DynamicQuantizeLayer) SetBlockShape(d Dims) {
 	l.blockShape = d.Clone()
-	l.net.dirty = true
+	l.changed()
 }
 
 // EffectiveBlockShape is the block in use: BlockShape, or BlockSize along

@@ -53,7 +53,7 @@ func (n *Network) AddKVCacheUpdate(cache, update, writeIndices *Tensor, cacheMod
 func (l *KVCacheUpdateLayer) CacheMode() KVCacheMode { return l.mode }
 func (l *KVCacheUpdateLayer) SetCacheMode(m KVCacheMode) {
 	l.mode = m
-	l.net.dirty = true
+	l.changed()
 }
 
 func (l *KVCacheUpdateLayer) infer(c *inferCtx) {

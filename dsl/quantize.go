@@ -53,7 +53,7 @@ func (l *QuantizeLayer) Axis() int { return l.axis }
 // -1 means per-tensor, so negative axes do not count from the end here).
 func (l *QuantizeLayer) SetAxis(axis int) {
 	l.axis = axis
-	l.net.dirty = true
+	l.changed()
 }
 
 // BlockShape is the block shape set by SetBlockShape (empty: derived).
@@ -63,7 +63,7 @@ func (l *QuantizeLayer) BlockShape() Dims { return l.blockShape.Clone() }
 // input dimension, each positive or -1 for the whole dimension.
 func (l *QuantizeLayer) SetBlockShape(d Dims) {
 	l.blockShape = d.Clone()
-	l.net.dirty = true
+	l.changed()
 }
 
 // ToType is the quantized output type.
@@ -72,7 +72,7 @@ func (l *QuantizeLayer) ToType() DataType { return l.toType }
 // SetToType sets the quantized output type.
 func (l *QuantizeLayer) SetToType(dt DataType) {
 	l.toType = dt
-	l.net.dirty = true
+	l.changed()
 }
 
 func (l *QuantizeLayer) infer(c *inferCtx) {
@@ -124,7 +124,7 @@ func (l *DequantizeLayer) Axis() int { return l.axis }
 // SetAxis sets the per-channel axis (-1: per-tensor).
 func (l *DequantizeLayer) SetAxis(axis int) {
 	l.axis = axis
-	l.net.dirty = true
+	l.changed()
 }
 
 // BlockShape is the block shape set by SetBlockShape (empty: derived).
@@ -133,7 +133,7 @@ func (l *DequantizeLayer) BlockShape() Dims { return l.blockShape.Clone() }
 // SetBlockShape sets the block shape (positive entries, -1 = whole dimension).
 func (l *DequantizeLayer) SetBlockShape(d Dims) {
 	l.blockShape = d.Clone()
-	l.net.dirty = true
+	l.changed()
 }
 
 // ToType is the float output type.
@@ -142,7 +142,7 @@ func (l *DequantizeLayer) ToType() DataType { return l.toType }
 // SetToType sets the float output type.
 func (l *DequantizeLayer) SetToType(dt DataType) {
 	l.toType = dt
-	l.net.dirty = true
+	l.changed()
 }
 
 func (l *DequantizeLayer) infer(c *inferCtx) {

@@ -35,7 +35,7 @@ func (n *Network) AddRotaryEmbedding(in, cosCache, sinCache *Tensor, interleaved
 func (l *RotaryEmbeddingLayer) Interleaved() bool { return l.interleaved }
 func (l *RotaryEmbeddingLayer) SetInterleaved(v bool) {
 	l.interleaved = v
-	l.net.dirty = true
+	l.changed()
 }
 
 // RotaryEmbeddingDim is the number of rotated elements per head (0: all).
@@ -45,7 +45,7 @@ func (l *RotaryEmbeddingLayer) RotaryEmbeddingDim() int { return l.rotaryDim }
 // non-negative, at most the head size; 0 means the whole head.
 func (l *RotaryEmbeddingLayer) SetRotaryEmbeddingDim(d int) {
 	l.rotaryDim = d
-	l.net.dirty = true
+	l.changed()
 }
 
 func (l *RotaryEmbeddingLayer) infer(c *inferCtx) {
