@@ -191,6 +191,10 @@ func (t *Tensor) AsFloat32() []float32 {
 		for i := range out {
 			out[i] = BFloat16ToFloat32(src[i])
 		}
+	case Int64:
+		for i, v := range t.Int64s() {
+			out[i] = float32(v) // directly: via float64 would round twice
+		}
 	default:
 		for i := range out {
 			out[i] = float32(t.Float64At(int64(i)))
@@ -269,11 +273,11 @@ func (t *Tensor) SetFloat64(i int64, v float64) {
 	case Float32:
 		put32(t.data[4*i:], math.Float32bits(float32(v)))
 	case Float16:
-		put16(t.data[2*i:], Float32ToHalf(float32(v)))
+		put16(t.data[2*i:], Float32ToHalf(float64ToFloat32Odd(v)))
 	case BFloat16:
-		put16(t.data[2*i:], Float32ToBFloat16(float32(v)))
+		put16(t.data[2*i:], Float32ToBFloat16(float64ToFloat32Odd(v)))
 	case FP8E4M3:
-		t.data[i] = Float32ToFP8E4M3(float32(v))
+		t.data[i] = Float32ToFP8E4M3(float64ToFloat32Odd(v))
 	case Bool:
 		if v != 0 {
 			t.data[i] = 1
@@ -311,8 +315,10 @@ func (t *Tensor) SetInt64(i int64, v int64) {
 		} else {
 			*b = (*b & 0xF0) | nib
 		}
+	case Float32:
+		put32(t.data[4*i:], math.Float32bits(float32(v))) // one correctly rounded step
 	default:
-		t.SetFloat64(i, float64(v))
+		t.SetFloat64(i, int64ToFloat64Odd(v))
 	}
 }
 
