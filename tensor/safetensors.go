@@ -375,9 +375,10 @@ func SaveSafetensors(path string, tensors map[string]*Tensor, metadata map[strin
 	return f.Close()
 }
 
-// WriteSafetensors writes tensors (in sorted name order, both in the header
-// and in the byte buffer) and metadata (omitted when empty) in safetensors
-// format, padding the header with spaces to a multiple of 8 bytes. Int4 has
+// WriteSafetensors writes tensors (in sorted name order in the header; in
+// the byte buffer by decreasing element size, then name) and metadata
+// (omitted when empty) in safetensors format, padding the header with spaces
+// to a multiple of 8 bytes. Int4 has
 // no safetensors dtype and is rejected: convert it first (t.Convert(tensor.Int8)).
 func WriteSafetensors(w io.Writer, tensors map[string]*Tensor, metadata map[string]string) error {
 	names := make([]string, 0, len(tensors))
@@ -394,6 +395,19 @@ func WriteSafetensors(w io.Writer, tensors map[string]*Tensor, metadata map[stri
 		names = append(names, name)
 	}
 	sort.Strings(names)
+	// The byte buffer holds wider types first (then by name), as the
+	// reference writer does, so every tensor starts aligned to its element
+	// size and readers can use the bytes in place.
+	layout := slices.Clone(names)
+	sort.SliceStable(layout, func(i, j int) bool {
+		return tensors[layout[i]].dtype.Bits() > tensors[layout[j]].dtype.Bits()
+	})
+	begin := make(map[string]int64, len(names))
+	off := int64(0)
+	for _, name := range layout {
+		begin[name] = off
+		off += int64(len(tensors[name].data))
+	}
 
 	var h bytes.Buffer
 	h.WriteByte('{')
@@ -405,7 +419,6 @@ func WriteSafetensors(w io.Writer, tensors map[string]*Tensor, metadata map[stri
 		h.WriteString(`"__metadata__":`)
 		h.Write(m)
 	}
-	off := int64(0)
 	for i, name := range names {
 		t := tensors[name]
 		if i > 0 || len(metadata) > 0 {
@@ -417,9 +430,8 @@ func WriteSafetensors(w io.Writer, tensors map[string]*Tensor, metadata map[stri
 		for j, d := range t.shape {
 			shape[j] = strconv.FormatInt(d, 10)
 		}
-		end := off + int64(len(t.data))
-		fmt.Fprintf(&h, `:{"dtype":"%s","shape":[%s],"data_offsets":[%d,%d]}`, stName(t.dtype), strings.Join(shape, ","), off, end)
-		off = end
+		b := begin[name]
+		fmt.Fprintf(&h, `:{"dtype":"%s","shape":[%s],"data_offsets":[%d,%d]}`, stName(t.dtype), strings.Join(shape, ","), b, b+int64(len(t.data)))
 	}
 	h.WriteByte('}')
 	for h.Len()%8 != 0 {
@@ -433,7 +445,7 @@ func WriteSafetensors(w io.Writer, tensors map[string]*Tensor, metadata map[stri
 	if _, err := w.Write(h.Bytes()); err != nil {
 		return err
 	}
-	for _, name := range names {
+	for _, name := range layout {
 		if _, err := w.Write(tensors[name].data); err != nil {
 			return err
 		}
