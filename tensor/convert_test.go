@@ -224,3 +224,26 @@ func TestParseDataType(t *testing.T) {
 		t.Error("invalid type")
 	}
 }
+
+// TestFromBytesMisaligned: bytes at an odd offset are copied so that the
+// typed accessors see aligned elements (checked by -race's checkptr).
+func TestFromBytesMisaligned(t *testing.T) {
+	buf := make([]byte, 17)
+	buf[1], buf[2], buf[3], buf[4] = 0x00, 0x00, 0x80, 0x3F
+	x, err := FromBytes(Float32, []int64{2, 2}, buf[1:17])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := x.Float32s()[0]; got != 1 {
+		t.Fatalf("element 0 = %v", got)
+	}
+	i, _ := FromBytes(Int64, []int64{2}, buf[1:17])
+	if i.Int64s()[0] != 0x3F800000 {
+		t.Errorf("int64 = %#x", i.Int64s()[0])
+	}
+	y, _ := FromBytes(Float32, []int64{2}, buf[8:16])
+	buf[8] = 1
+	if y.Bytes()[0] != 1 {
+		t.Error("aligned bytes were copied; FromBytes should wrap them")
+	}
+}

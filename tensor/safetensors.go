@@ -15,7 +15,6 @@ import (
 	"strconv"
 	"strings"
 	"unicode/utf8"
-	"unsafe"
 )
 
 // The safetensors format: an 8-byte little-endian header length N, N bytes
@@ -161,11 +160,8 @@ func (e *stEntry) tensor(b []byte) (*Tensor, error) {
 			}
 		}
 		b = out
-	case len(b) > 0 && uintptr(unsafe.Pointer(&b[0]))%uintptr(e.dtype.Bits()/8) != 0:
-		// Typed accessors need aligned bytes.
-		b = append([]byte(nil), b...)
 	}
-	return FromBytes(e.dtype, e.shape, b)
+	return FromBytes(e.dtype, e.shape, b) // copies misaligned bytes
 }
 
 // parseSTHeader walks the header JSON with a token decoder so that

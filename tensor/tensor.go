@@ -60,6 +60,9 @@ func New(dt DataType, shape ...int64) *Tensor {
 }
 
 // FromBytes wraps data (not copied) as a tensor after checking its length.
+// Data not aligned to the element size (a slice at an odd offset of a file
+// buffer) is copied, because the typed accessors (Float32s, Int64s...)
+// reinterpret the bytes in place.
 func FromBytes(dt DataType, shape []int64, data []byte) (*Tensor, error) {
 	n, err := checkShape(dt, shape)
 	if err != nil {
@@ -67,6 +70,9 @@ func FromBytes(dt DataType, shape []int64, data []byte) (*Tensor, error) {
 	}
 	if want := dt.ByteSize(n); int64(len(data)) != want {
 		return nil, fmt.Errorf("%v tensor of shape %v needs %d bytes, got %d", dt, shape, want, len(data))
+	}
+	if size := uintptr(dt.Bits() / 8); size > 1 && len(data) > 0 && uintptr(unsafe.Pointer(unsafe.SliceData(data)))%size != 0 {
+		data = append([]byte(nil), data...)
 	}
 	return &Tensor{dtype: dt, shape: append([]int64{}, shape...), data: data}, nil
 }
