@@ -247,3 +247,22 @@ func TestFromBytesMisaligned(t *testing.T) {
 		t.Error("aligned bytes were copied; FromBytes should wrap them")
 	}
 }
+
+func TestDataTypeProperties(t *testing.T) {
+	bits := map[DataType]int{Float32: 32, Float16: 16, BFloat16: 16, FP8E4M3: 8, Int8: 8, UInt8: 8, Int32: 32, Int64: 64, Bool: 8, Int4: 4}
+	for _, dt := range AllTypes {
+		if dt.Bits() != bits[dt] {
+			t.Errorf("%v.Bits() = %d, want %d", dt, dt.Bits(), bits[dt])
+		}
+		isFloat := dt == Float32 || dt == Float16 || dt == BFloat16 || dt == FP8E4M3
+		if dt.IsFloat() != isFloat || dt.IsInteger() != (!isFloat && dt != Bool) {
+			t.Errorf("%v: IsFloat %v IsInteger %v", dt, dt.IsFloat(), dt.IsInteger())
+		}
+	}
+	if DataType(99).Bits() != 0 {
+		t.Error("invalid type has bits")
+	}
+	if s := New(Float16, 2, 3).String(); s != "Tensor(float16, [2 3])" {
+		t.Errorf("String() = %q", s)
+	}
+}
