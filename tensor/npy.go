@@ -159,7 +159,7 @@ func ReadNPY(r io.Reader) (*Tensor, error) {
 			}
 		}
 	}
-	if h.fortran && len(h.shape) > 1 && n > 0 {
+	if h.fortran && n > 0 {
 		data = fortranToC(data, h.shape, h.dtype.Bits()/8)
 	}
 	return FromBytes(h.dtype, h.shape, data)
@@ -213,6 +213,18 @@ func swapBytes(data []byte, size int) {
 // fortranToC reorders column-major elements of the given byte size into
 // row-major order.
 func fortranToC(src []byte, shape []int64, size int) []byte {
+	// Dimensions of size 1 do not affect the layout; dropping them keeps the
+	// index walk below O(elements) for shapes such as (n, 1, 1, ..., 1).
+	var dims []int64
+	for _, d := range shape {
+		if d != 1 {
+			dims = append(dims, d)
+		}
+	}
+	if len(dims) <= 1 {
+		return src
+	}
+	shape = dims
 	rank := len(shape)
 	fstride := make([]int64, rank) // element strides of the Fortran layout
 	s := int64(1)

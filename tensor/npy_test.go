@@ -366,3 +366,17 @@ func TestNPYFiles(t *testing.T) {
 		t.Error("SaveNPY into a missing directory succeeded")
 	}
 }
+
+// TestReadNPYFortranManyOnes: size-1 dimensions anywhere in a Fortran-order
+// shape change nothing and must not make the transpose slow.
+func TestReadNPYFortranManyOnes(t *testing.T) {
+	dims := strings.Repeat("1, ", 100000)
+	hdr := "{'descr': '|u1', 'fortran_order': True, 'shape': (2, " + dims + "3, 1), }"
+	x, err := ReadNPY(bytes.NewReader(npyFile(2, hdr, []byte{1, 4, 2, 5, 3, 6})))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if x.Rank() != 100003 || !bytes.Equal(x.Bytes(), []byte{1, 2, 3, 4, 5, 6}) {
+		t.Fatalf("rank %d, bytes %v", x.Rank(), x.Bytes())
+	}
+}
