@@ -266,3 +266,13 @@ func TestDataTypeProperties(t *testing.T) {
 		t.Errorf("String() = %q", s)
 	}
 }
+
+func TestShapeFmt(t *testing.T) {
+	if s := shapeFmt([]int64{2, 3}).String(); s != "[2 3]" {
+		t.Errorf("%q", s)
+	}
+	long := make([]int64, 40)
+	if s := shapeFmt(long).String(); s != "[0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 ... (40 dims)]" {
+		t.Errorf("%q", s)
+	}
+}

@@ -139,7 +139,7 @@ func ReadNPY(r io.Reader) (*Tensor, error) {
 	nbytes := n * int64(h.itemSize)
 	data, err := readAtMost(r, nbytes)
 	if err != nil {
-		return nil, fmt.Errorf("npy: reading data of shape %v (%d bytes): %w", h.shape, nbytes, err)
+		return nil, fmt.Errorf("npy: reading data of shape %v (%d bytes): %w", shapeFmt(h.shape), nbytes, err)
 	}
 	if h.bigEndian && h.itemSize > 1 {
 		swapBytes(data, h.itemSize)

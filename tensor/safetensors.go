@@ -324,7 +324,7 @@ func parseSTEntry(dec *json.Decoder, name string) (*stEntry, error) {
 		item = 8
 	}
 	if want := n * item; e.end-e.begin != want {
-		return nil, fmt.Errorf("%s of shape %v needs %d bytes, data_offsets [%d, %d] give %d", e.dtypeName, e.shape, want, e.begin, e.end, e.end-e.begin)
+		return nil, fmt.Errorf("%s of shape %v needs %d bytes, data_offsets [%d, %d] give %d", e.dtypeName, shapeFmt(e.shape), want, e.begin, e.end, e.end-e.begin)
 	}
 	return e, nil
 }

@@ -41,10 +41,10 @@ func checkShape(dt DataType, shape []int64) (int64, error) {
 	}
 	n := Volume(shape)
 	if n < 0 {
-		return 0, fmt.Errorf("invalid shape %v: dimensions must be non-negative and the volume must fit in int64", shape)
+		return 0, fmt.Errorf("invalid shape %v: dimensions must be non-negative and the volume must fit in int64", shapeFmt(shape))
 	}
 	if n > maxElements {
-		return 0, fmt.Errorf("shape %v has %d elements, more than the limit of %d", shape, n, maxElements)
+		return 0, fmt.Errorf("shape %v has %d elements, more than the limit of %d", shapeFmt(shape), n, maxElements)
 	}
 	return n, nil
 }
@@ -69,7 +69,7 @@ func FromBytes(dt DataType, shape []int64, data []byte) (*Tensor, error) {
 		return nil, err
 	}
 	if want := dt.ByteSize(n); int64(len(data)) != want {
-		return nil, fmt.Errorf("%v tensor of shape %v needs %d bytes, got %d", dt, shape, want, len(data))
+		return nil, fmt.Errorf("%v tensor of shape %v needs %d bytes, got %d", dt, shapeFmt(shape), want, len(data))
 	}
 	if size := uintptr(dt.Bits() / 8); size > 1 && len(data) > 0 && uintptr(unsafe.Pointer(unsafe.SliceData(data)))%size != 0 {
 		data = append([]byte(nil), data...)
