@@ -253,8 +253,9 @@ func fortranToC(src []byte, shape []int64, size int) []byte {
 }
 
 // WriteNPY writes t in .npy format version 1.0 (2.0 if the header does not
-// fit version 1.0's 16-bit length), as numpy.save does: little-endian,
-// C order, header padded so the data starts on a 64-byte boundary.
+// fit version 1.0's 16-bit length) with the same bytes numpy.save writes:
+// little-endian, C order, header padded so the data starts on a 64-byte
+// boundary.
 //
 // BFloat16, FP8E4M3 and Int4 have no numpy dtype; WriteNPY rejects them
 // rather than write bytes numpy would misread: convert first, e.g.
@@ -295,15 +296,19 @@ func WriteNPY(w io.Writer, t *Tensor) error {
 	}
 	sb.WriteString("), }")
 	hdr := sb.String()
-	// Pad with spaces and a final '\n' so magic+version+length+header is a
-	// multiple of 64.
-	version, lenBytes := byte(1), 2
-	total := 8 + lenBytes + len(hdr) + 1
-	if pad := (64 - total%64) % 64; len(hdr)+pad+1 > math.MaxUint16 {
-		version, lenBytes = 2, 4
-		total = 8 + lenBytes + len(hdr) + 1
+	// Byte-identical to numpy.save (recent versions): spare spaces so that
+	// axis 0 can grow to 21 digits in place, then padding (never empty) and
+	// '\n' so that magic+version+length+header is a multiple of 64.
+	if len(t.shape) > 0 {
+		hdr += strings.Repeat(" ", max(0, 21-len(strconv.FormatInt(t.shape[0], 10))))
 	}
-	pad := (64 - total%64) % 64
+	version, lenBytes := byte(1), 2
+	hlen := len(hdr) + 1
+	pad := 64 - (8+lenBytes+hlen)%64
+	if hlen+pad > math.MaxUint16 {
+		version, lenBytes = 2, 4
+		pad = 64 - (8+lenBytes+hlen)%64
+	}
 	hdr += strings.Repeat(" ", pad) + "\n"
 
 	var pre bytes.Buffer

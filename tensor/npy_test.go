@@ -15,8 +15,9 @@ import (
 
 // npyF32x23 is what numpy.save writes for
 // np.arange(1, 7, dtype='<f4').reshape(2, 3), written out by hand: the
-// header dict is 59 bytes, padded with 58 spaces and '\n' so that
-// 10 + 118 = 128 is a multiple of 64.
+// header dict is 59 bytes, followed by 20 spaces of room for axis 0 to grow
+// to 21 digits and 38 of padding, then '\n', so that 10 + 118 = 128 is a
+// multiple of 64.
 func npyF32x23() []byte {
 	var b bytes.Buffer
 	b.WriteString("\x93NUMPY\x01\x00\x76\x00")
@@ -61,6 +62,40 @@ func TestReadNPYHandWritten(t *testing.T) {
 	}
 	if !bytes.Equal(out.Bytes(), npyF32x23()) {
 		t.Fatalf("WriteNPY wrote\n%q\nwant\n%q", out.Bytes(), npyF32x23())
+	}
+}
+
+// TestWriteNPYLikeNumpy: more headers as numpy.save writes them, worked out
+// by hand from numpy's rules (growth spaces 21 - len(str(shape[0])), padding
+// to 64 never empty).
+func TestWriteNPYLikeNumpy(t *testing.T) {
+	cases := []struct {
+		x      *Tensor
+		dict   string
+		spaces int
+	}{
+		// 57-byte dict + 20 growth + 40 padding + '\n' = 118.
+		{New(Int32, 3), "{'descr': '<i4', 'fortran_order': False, 'shape': (3,), }", 20 + 40},
+		// 55-byte dict, no growth for a scalar: 10 + 56 = 66, padding 62.
+		{New(Int64), "{'descr': '<i8', 'fortran_order': False, 'shape': (), }", 62},
+		// 64-byte dict + 18 growth (axis 0 has 3 digits) + '\n': 10 + 83 = 93, padding 35.
+		{New(UInt8, 100, 2, 0), "{'descr': '|u1', 'fortran_order': False, 'shape': (100, 2, 0), }", 18 + 35},
+	}
+	for _, c := range cases {
+		hl := len(c.dict) + c.spaces + 1
+		if (10+hl)%64 != 0 {
+			t.Fatalf("test case %q: 10 + %d is not a multiple of 64", c.dict, hl)
+		}
+		want := []byte{0x93, 'N', 'U', 'M', 'P', 'Y', 1, 0, byte(hl), byte(hl >> 8)}
+		want = append(want, c.dict+strings.Repeat(" ", c.spaces)+"\n"...)
+		want = append(want, c.x.Bytes()...)
+		var b bytes.Buffer
+		if err := WriteNPY(&b, c.x); err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(b.Bytes(), want) {
+			t.Errorf("WriteNPY(%v) =\n%q\nwant\n%q", c.x, b.Bytes(), want)
+		}
 	}
 }
 
