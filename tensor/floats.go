@@ -47,8 +47,9 @@ func FP8E4M3ToFloat32(b uint8) float32 {
 	return sign * (1 + man/8) * float32(math.Ldexp(1, exp-7))
 }
 
-// Float32ToFP8E4M3 rounds to nearest even and saturates to ±448 (the
-// "satfinite" conversion of cvt.rn.satfinite.e4m3x2.f32); NaN stays NaN.
+// Float32ToFP8E4M3 rounds to nearest even and saturates to ±448, infinities
+// included (the "satfinite" conversion of cvt.rn.satfinite.e4m3x2.f32); NaN
+// gives 0x7F or 0xFF, keeping its sign.
 func Float32ToFP8E4M3(f float32) uint8 {
 	u := math.Float32bits(f)
 	sign := uint8(u>>24) & 0x80
