@@ -2,6 +2,19 @@
 // row-major bytes (little-endian), used for weights and for engine inputs and
 // outputs. It converts between data types and reads and writes .npy and
 // safetensors files.
+//
+// Conversions round to nearest even into float types (float64 and int64
+// sources are rounded once, not twice through float32), truncate toward zero
+// and saturate into integer types (NaN gives 0), and test != 0 into Bool.
+// FP8E4M3 is OCP E4M3FN: conversion saturates to ±448, NaN stays NaN.
+//
+// File formats. TensorRT has no float64, so float64 data ('<f8' in .npy,
+// F64 in safetensors) is read as Float32. BFloat16, FP8E4M3 and Int4 have no
+// numpy dtype and Int4 has no safetensors dtype; the writers reject them
+// (convert first) instead of writing bytes other tools would misread. The
+// readers treat their input as untrusted: malformed files give an error that
+// says what is wrong, never a panic, and memory is allocated only for data
+// that is actually present.
 package tensor
 
 import "fmt"

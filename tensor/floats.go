@@ -47,8 +47,9 @@ func FP8E4M3ToFloat32(b uint8) float32 {
 	return sign * (1 + man/8) * float32(math.Ldexp(1, exp-7))
 }
 
-// Float32ToFP8E4M3 rounds to nearest even and saturates to ±448 (the
-// "satfinite" conversion of cvt.rn.satfinite.e4m3x2.f32); NaN stays NaN.
+// Float32ToFP8E4M3 rounds to nearest even and saturates to ±448, infinities
+// included (the "satfinite" conversion of cvt.rn.satfinite.e4m3x2.f32); NaN
+// gives 0x7F or 0xFF, keeping its sign.
 func Float32ToFP8E4M3(f float32) uint8 {
 	u := math.Float32bits(f)
 	sign := uint8(u>>24) & 0x80
@@ -79,4 +80,53 @@ func Float32ToFP8E4M3(f float32) uint8 {
 	ev := math.Ilogb(v)
 	man := uint8(math.Round((v/math.Ldexp(1, ev) - 1) * 8))
 	return sign | uint8(ev+7)<<3 | man
+}
+
+// Narrowing float64 to float16, bfloat16 or FP8 through float32 would round
+// twice, and the first rounding can create a false tie (1 + 2^-11 + 2^-40
+// would become 1 in float16 instead of 1 + 2^-10). Rounding the first step
+// to odd instead keeps a sticky bit, which makes the second, round-to-nearest
+// step exact as long as float32 has two more bits than the target (it has
+// 24 against at most 11).
+
+// float64ToFloat32Odd rounds v to float32, to odd where it is inexact.
+func float64ToFloat32Odd(v float64) float32 {
+	f := float32(v)
+	if float64(f) == v || v != v || math.IsInf(float64(f), 0) {
+		return f
+	}
+	b := math.Float32bits(f)
+	if b&1 == 0 { // the neighbour on the other side of v is odd
+		if math.Abs(float64(f)) > math.Abs(v) {
+			b--
+		} else {
+			b++
+		}
+	}
+	return math.Float32frombits(b)
+}
+
+// int64ToFloat64Odd converts v to float64, rounding to odd where it is
+// inexact (beyond 2^53), for the same reason.
+func int64ToFloat64Odd(v int64) float64 {
+	f := float64(v)
+	if v > -1<<53 && v < 1<<53 {
+		return f
+	}
+	if f >= 0x1p63 { // rounded up past MaxInt64: inexact, step back to the odd neighbour
+		return math.Nextafter(f, 0)
+	}
+	fi := int64(f)
+	if fi == v {
+		return f
+	}
+	b := math.Float64bits(f)
+	if b&1 == 0 {
+		if (fi > v) == (v > 0) { // |f| > |v|
+			b--
+		} else {
+			b++
+		}
+	}
+	return math.Float64frombits(b)
 }

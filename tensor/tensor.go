@@ -41,10 +41,10 @@ func checkShape(dt DataType, shape []int64) (int64, error) {
 	}
 	n := Volume(shape)
 	if n < 0 {
-		return 0, fmt.Errorf("invalid shape %v: dimensions must be non-negative and the volume must fit in int64", shape)
+		return 0, fmt.Errorf("invalid shape %v: dimensions must be non-negative and the volume must fit in int64", shapeFmt(shape))
 	}
 	if n > maxElements {
-		return 0, fmt.Errorf("shape %v has %d elements, more than the limit of %d", shape, n, maxElements)
+		return 0, fmt.Errorf("shape %v has %d elements, more than the limit of %d", shapeFmt(shape), n, maxElements)
 	}
 	return n, nil
 }
@@ -60,13 +60,19 @@ func New(dt DataType, shape ...int64) *Tensor {
 }
 
 // FromBytes wraps data (not copied) as a tensor after checking its length.
+// Data not aligned to the element size (a slice at an odd offset of a file
+// buffer) is copied, because the typed accessors (Float32s, Int64s...)
+// reinterpret the bytes in place.
 func FromBytes(dt DataType, shape []int64, data []byte) (*Tensor, error) {
 	n, err := checkShape(dt, shape)
 	if err != nil {
 		return nil, err
 	}
 	if want := dt.ByteSize(n); int64(len(data)) != want {
-		return nil, fmt.Errorf("%v tensor of shape %v needs %d bytes, got %d", dt, shape, want, len(data))
+		return nil, fmt.Errorf("%v tensor of shape %v needs %d bytes, got %d", dt, shapeFmt(shape), want, len(data))
+	}
+	if size := uintptr(dt.Bits() / 8); size > 1 && len(data) > 0 && uintptr(unsafe.Pointer(unsafe.SliceData(data)))%size != 0 {
+		data = append([]byte(nil), data...)
 	}
 	return &Tensor{dtype: dt, shape: append([]int64{}, shape...), data: data}, nil
 }
@@ -191,6 +197,10 @@ func (t *Tensor) AsFloat32() []float32 {
 		for i := range out {
 			out[i] = BFloat16ToFloat32(src[i])
 		}
+	case Int64:
+		for i, v := range t.Int64s() {
+			out[i] = float32(v) // directly: via float64 would round twice
+		}
 	default:
 		for i := range out {
 			out[i] = float32(t.Float64At(int64(i)))
@@ -269,11 +279,11 @@ func (t *Tensor) SetFloat64(i int64, v float64) {
 	case Float32:
 		put32(t.data[4*i:], math.Float32bits(float32(v)))
 	case Float16:
-		put16(t.data[2*i:], Float32ToHalf(float32(v)))
+		put16(t.data[2*i:], Float32ToHalf(float64ToFloat32Odd(v)))
 	case BFloat16:
-		put16(t.data[2*i:], Float32ToBFloat16(float32(v)))
+		put16(t.data[2*i:], Float32ToBFloat16(float64ToFloat32Odd(v)))
 	case FP8E4M3:
-		t.data[i] = Float32ToFP8E4M3(float32(v))
+		t.data[i] = Float32ToFP8E4M3(float64ToFloat32Odd(v))
 	case Bool:
 		if v != 0 {
 			t.data[i] = 1
@@ -311,8 +321,10 @@ func (t *Tensor) SetInt64(i int64, v int64) {
 		} else {
 			*b = (*b & 0xF0) | nib
 		}
+	case Float32:
+		put32(t.data[4*i:], math.Float32bits(float32(v))) // one correctly rounded step
 	default:
-		t.SetFloat64(i, float64(v))
+		t.SetFloat64(i, int64ToFloat64Odd(v))
 	}
 }
 
