@@ -13,7 +13,7 @@ type convParams struct {
 	kernel, bias Weights
 }
 
-func (p *convParams) init(owner *layerBase, nbOutputMaps int64, kernelSize Dims, kernel, bias Weights) {
+func (p *convParams) setup(owner *layerBase, nbOutputMaps int64, kernelSize Dims, kernel, bias Weights) {
 	p.owner = owner
 	p.sp = newSpatialParams(kernelSize)
 	p.nbOutputMaps, p.groups, p.kernel, p.bias = nbOutputMaps, 1, kernel, bias
@@ -196,9 +196,16 @@ func convDimsCompatible(d, want Dims) bool {
 // output maps, C/groups input channels, then the kernel's spatial dims),
 // groups outermost.
 //
+// The input is float32, float16 or bfloat16 (quantized inputs go through
+// Dequantize). Kernel and bias weights have the input's type or float32;
+// float32 weights of an fp16/bf16 layer are rounded to the layer's type,
+// as TensorRT converts weights to the layer precision. Accumulation is
+// float32 in the CPU engine.
+//
 // Optional inputs, set with SetInput: 1 is the kernel as a tensor (for Q/DQ
 // networks; the kernel weights must then be empty), 2 is the bias as a
 // tensor of nbOutputMaps values (the bias weights must then be empty).
+// Tensor kernel and bias have the input's type.
 type ConvolutionLayer struct {
 	layerBase
 	convParams
@@ -208,7 +215,7 @@ type ConvolutionLayer struct {
 // kernel of spatial size kernelSize, and optional bias (empty Weights).
 func (n *Network) AddConvolutionNd(in *Tensor, nbOutputMaps int64, kernelSize Dims, kernel, bias Weights) *ConvolutionLayer {
 	l := &ConvolutionLayer{}
-	l.convParams.init(&l.layerBase, nbOutputMaps, kernelSize, kernel, bias)
+	l.convParams.setup(&l.layerBase, nbOutputMaps, kernelSize, kernel, bias)
 	n.addLayer(l, LayerConvolution, 1, 3, in)
 	return l
 }

@@ -20,7 +20,7 @@ type DeconvolutionLayer struct {
 // channels, a kernel of spatial size kernelSize, and optional bias.
 func (n *Network) AddDeconvolutionNd(in *Tensor, nbOutputMaps int64, kernelSize Dims, kernel, bias Weights) *DeconvolutionLayer {
 	l := &DeconvolutionLayer{}
-	l.convParams.init(&l.layerBase, nbOutputMaps, kernelSize, kernel, bias)
+	l.convParams.setup(&l.layerBase, nbOutputMaps, kernelSize, kernel, bias)
 	n.addLayer(l, LayerDeconvolution, 1, 3, in)
 	return l
 }
