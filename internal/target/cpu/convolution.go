@@ -1,0 +1,175 @@
+package cpu
+
+import (
+	"github.com/trtc/trtc/diag"
+	"github.com/trtc/trtc/dsl"
+	"github.com/trtc/trtc/tensor"
+)
+
+func init() { register(dsl.LayerConvolution, runConvolution) }
+
+// runConvolution computes a grouped, dilated 2-d or 3-d convolution. Each
+// (image, group) is an im2col followed by one sgemm; groups with a single
+// input channel (depthwise) take a direct loop instead, since their GEMM
+// would have an inner dimension of only the kernel volume.
+func runConvolution(_ *execCtx, l dsl.Layer, in []*tensor.Tensor) ([]*tensor.Tensor, error) {
+	cl := l.(*dsl.ConvolutionLayer)
+	x := in[0]
+	dt := x.DType()
+	shape := x.Shape()
+	N, C := shape[0], shape[1]
+	K, G := cl.NbOutputMaps(), cl.NbGroups()
+	ksize := cl.KernelSizeNd()
+	geo := cl.Geometry(shape[2:])
+	for i, o := range geo.Out {
+		if o <= 0 && shape[2+i] != 0 {
+			return nil, layerErr(l, diag.ShapeMismatch, "kernel %v does not fit input dims %v: output spatial dim %d would be %d", ksize, shape, i, o)
+		}
+	}
+	kw, bias, kt := convKernelAndBias(in, cl.KernelWeights(), cl.BiasWeights(), dt)
+	kshape := append([]int64{K, C / G}, ksize...)
+	if kt == nil || int64(len(kw)) != tensor.Volume(kshape) || (convOptional(in, 1) != nil && !sameShape(kt.Shape(), kshape)) {
+		return nil, layerErr(l, diag.ShapeMismatch, "kernel has %d values, want shape %v", len(kw), kshape)
+	}
+	if bias != nil && int64(len(bias)) != K {
+		return nil, layerErr(l, diag.ShapeMismatch, "bias has %d values, want %d", len(bias), K)
+	}
+	outShape := append([]int64{N, K}, geo.Out...)
+	g := newConvGeom3(shape[2:], geo.Out, ksize, cl.StrideNd(), cl.DilationNd(), geo.Pre)
+	src := x.AsFloat32()
+	dst := make([]float32, tensor.Volume(outShape))
+	convForward(src, kw, bias, dst, int(N), int(C), int(K), int(G), &g)
+	out, err := tensor.FromFloat32s(dt, outShape, dst)
+	return []*tensor.Tensor{out}, err
+}
+
+// convForward computes dst (N, K, out...) from src (N, C, in...) and
+// weights w (K, C/G, k...), adding bias when it is not nil.
+func convForward(src, w, bias, dst []float32, N, C, K, G int, g *convGeom3) {
+	P, I, KK := g.outVol(), g.inVol(), g.kVol()
+	Cg, Kg := C/G, K/G
+	if P == 0 || N == 0 || K == 0 {
+		return
+	}
+	// Start from the bias so the GEMM accumulates onto it (beta = 1).
+	for n := 0; n < N; n++ {
+		for k := 0; k < K; k++ {
+			b := float32(0)
+			if bias != nil {
+				b = bias[k]
+			}
+			row := dst[(n*K+k)*P : (n*K+k+1)*P]
+			for i := range row {
+				row[i] = b
+			}
+		}
+	}
+	if Cg == 1 {
+		convDirect(src, w, dst, N, C, K, G, g)
+		return
+	}
+	pointwise := KK == 1 && g.pre == [3]int{} && g.stride == [3]int{1, 1, 1} && g.in == g.out
+	var col []float32
+	if !pointwise {
+		col = make([]float32, Cg*KK*P)
+	}
+	for n := 0; n < N; n++ {
+		for grp := 0; grp < G; grp++ {
+			xg := src[(n*C+grp*Cg)*I : (n*C+(grp+1)*Cg)*I]
+			b := xg
+			if !pointwise {
+				convIm2col(xg, col, Cg, g)
+				b = col
+			}
+			wg := w[grp*Kg*Cg*KK : (grp+1)*Kg*Cg*KK]
+			og := dst[(n*K+grp*Kg)*P : (n*K+(grp+1)*Kg)*P]
+			sgemm(false, false, Kg, P, Cg*KK, 1, wg, Cg*KK, b, P, 1, og, P)
+		}
+	}
+}
+
+// convIm2col lays out x (Cg, in...) as a (Cg*kVol) x outVol matrix: row
+// (c, kd, kh, kw) holds the input value each output position multiplies with
+// that kernel tap, zero where the tap falls in the padding.
+func convIm2col(x, col []float32, Cg int, g *convGeom3) {
+	KK, P := g.kVol(), g.outVol()
+	D, H, W := g.in[0], g.in[1], g.in[2]
+	OD, OH, OW := g.out[0], g.out[1], g.out[2]
+	parallelFor(Cg*KK, 4, func(lo, hi int) {
+		for r := lo; r < hi; r++ {
+			c, t := r/KK, r%KK
+			kd, kh, kw := t/(g.k[1]*g.k[2]), (t/g.k[2])%g.k[1], t%g.k[2]
+			xc := x[c*D*H*W : (c+1)*D*H*W]
+			row := col[r*P : (r+1)*P]
+			i := 0
+			for od := 0; od < OD; od++ {
+				id := od*g.stride[0] - g.pre[0] + kd*g.dil[0]
+				for oh := 0; oh < OH; oh++ {
+					ih := oh*g.stride[1] - g.pre[1] + kh*g.dil[1]
+					seg := row[i : i+OW]
+					i += OW
+					if id < 0 || id >= D || ih < 0 || ih >= H {
+						clear(seg)
+						continue
+					}
+					line := xc[(id*H+ih)*W : (id*H+ih+1)*W]
+					iw := -g.pre[2] + kw*g.dil[2]
+					for ow := range seg {
+						if iw >= 0 && iw < W {
+							seg[ow] = line[iw]
+						} else {
+							seg[ow] = 0
+						}
+						iw += g.stride[2]
+					}
+				}
+			}
+		}
+	})
+}
+
+// convDirect handles groups of one input channel (depthwise convolution
+// and its channel multipliers): each output plane is a small stencil over
+// one input plane, accumulated onto dst.
+func convDirect(src, w, dst []float32, N, C, K, G int, g *convGeom3) {
+	P, I, KK := g.outVol(), g.inVol(), g.kVol()
+	Kg := K / G
+	D, H, W := g.in[0], g.in[1], g.in[2]
+	OD, OH, OW := g.out[0], g.out[1], g.out[2]
+	parallelFor(N*K, 1, func(lo, hi int) {
+		for nk := lo; nk < hi; nk++ {
+			n, k := nk/K, nk%K
+			c := k / Kg // the group's only input channel
+			xc := src[(n*C+c)*I : (n*C+c+1)*I]
+			wk := w[k*KK : (k+1)*KK]
+			o := dst[nk*P : (nk+1)*P]
+			for kd := 0; kd < g.k[0]; kd++ {
+				for kh := 0; kh < g.k[1]; kh++ {
+					for kx := 0; kx < g.k[2]; kx++ {
+						wv := wk[(kd*g.k[1]+kh)*g.k[2]+kx]
+						i := 0
+						for od := 0; od < OD; od++ {
+							id := od*g.stride[0] - g.pre[0] + kd*g.dil[0]
+							for oh := 0; oh < OH; oh++ {
+								ih := oh*g.stride[1] - g.pre[1] + kh*g.dil[1]
+								seg := o[i : i+OW]
+								i += OW
+								if id < 0 || id >= D || ih < 0 || ih >= H {
+									continue
+								}
+								line := xc[(id*H+ih)*W : (id*H+ih+1)*W]
+								iw := -g.pre[2] + kx*g.dil[2]
+								for ow := range seg {
+									if iw >= 0 && iw < W {
+										seg[ow] += wv * line[iw]
+									}
+									iw += g.stride[2]
+								}
+							}
+						}
+					}
+				}
+			}
+		}
+	})
+}
