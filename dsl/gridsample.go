@@ -27,12 +27,12 @@ func (n *Network) AddGridSample(in, grid *Tensor) *GridSampleLayer {
 func (l *GridSampleLayer) InterpolationMode() InterpolationMode { return l.mode }
 func (l *GridSampleLayer) SetInterpolationMode(m InterpolationMode) {
 	l.mode = m
-	l.net.dirty = true
+	l.changed()
 }
 func (l *GridSampleLayer) AlignCorners() bool { return l.alignCorners }
 func (l *GridSampleLayer) SetAlignCorners(a bool) {
 	l.alignCorners = a
-	l.net.dirty = true
+	l.changed()
 }
 func (l *GridSampleLayer) SampleMode() SampleMode { return l.sampleMode }
 
@@ -41,7 +41,7 @@ func (l *GridSampleLayer) SampleMode() SampleMode { return l.sampleMode }
 // SampleReflect); an unsupported mode is also reported by Err.
 func (l *GridSampleLayer) SetSampleMode(m SampleMode) bool {
 	l.sampleMode = m
-	l.net.dirty = true
+	l.changed()
 	return m == SampleClamp || m == SampleFill || m == SampleReflect
 }
 

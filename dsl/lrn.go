@@ -35,19 +35,19 @@ func (l *LRNLayer) K() float32        { return l.kval }
 
 func (l *LRNLayer) SetWindowSize(w int64) {
 	l.window = w
-	l.net.dirty = true
+	l.changed()
 }
 func (l *LRNLayer) SetAlpha(a float32) {
 	l.alpha = a
-	l.net.dirty = true
+	l.changed()
 }
 func (l *LRNLayer) SetBeta(b float32) {
 	l.beta = b
-	l.net.dirty = true
+	l.changed()
 }
 func (l *LRNLayer) SetK(k float32) {
 	l.kval = k
-	l.net.dirty = true
+	l.changed()
 }
 
 func lrnInRange(v float32, lo, hi float64) bool {

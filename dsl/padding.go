@@ -25,7 +25,7 @@ func (l *PaddingLayer) PrePaddingNd() Dims { return l.pre.Clone() }
 // SetPrePaddingNd sets the padding at the start (negative crops).
 func (l *PaddingLayer) SetPrePaddingNd(p Dims) {
 	l.pre = p.Clone()
-	l.net.dirty = true
+	l.changed()
 }
 
 // PostPaddingNd returns the padding at the end of the two innermost dims.
@@ -34,7 +34,7 @@ func (l *PaddingLayer) PostPaddingNd() Dims { return l.post.Clone() }
 // SetPostPaddingNd sets the padding at the end (negative crops).
 func (l *PaddingLayer) SetPostPaddingNd(p Dims) {
 	l.post = p.Clone()
-	l.net.dirty = true
+	l.changed()
 }
 
 func (l *PaddingLayer) infer(c *inferCtx) {

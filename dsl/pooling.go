@@ -65,7 +65,7 @@ func (l *PoolingLayer) PoolingType() PoolingType { return l.ptype }
 // SetPoolingType sets the pooling type.
 func (l *PoolingLayer) SetPoolingType(p PoolingType) {
 	l.ptype = p
-	l.net.dirty = true
+	l.changed()
 }
 
 // WindowSizeNd returns the pooling window.
@@ -74,7 +74,7 @@ func (l *PoolingLayer) WindowSizeNd() Dims { return l.sp.window.Clone() }
 // SetWindowSizeNd sets the pooling window.
 func (l *PoolingLayer) SetWindowSizeNd(w Dims) {
 	l.sp.window = w.Clone()
-	l.net.dirty = true
+	l.changed()
 }
 
 // BlendFactor returns the weight of the average in PoolingMaxAverageBlend.
@@ -84,7 +84,7 @@ func (l *PoolingLayer) BlendFactor() float32 { return l.blend }
 // in [0, 1] (default 0: pure max); other types ignore it.
 func (l *PoolingLayer) SetBlendFactor(f float32) {
 	l.blend = f
-	l.net.dirty = true
+	l.changed()
 }
 
 // AverageCountExcludesPadding reports whether averages divide by the
@@ -95,7 +95,7 @@ func (l *PoolingLayer) AverageCountExcludesPadding() bool { return l.excludePadd
 // SetAverageCountExcludesPadding chooses the average's denominator.
 func (l *PoolingLayer) SetAverageCountExcludesPadding(exclusive bool) {
 	l.excludePadding = exclusive
-	l.net.dirty = true
+	l.changed()
 }
 
 // Geometry returns the output spatial dims and the padding applied for an

@@ -159,7 +159,7 @@ func (l *ResizeLayer) OutputDimensions() Dims { return l.outDims.Clone() }
 // them, not the scales, decide the output.
 func (l *ResizeLayer) SetOutputDimensions(d Dims) {
 	l.outDims, l.useScales = d.Clone(), false
-	l.net.dirty = true
+	l.changed()
 }
 
 // Scales returns the scales, or nil when the output dims are set directly.
@@ -173,28 +173,28 @@ func (l *ResizeLayer) Scales() []float32 {
 // SetScales sets one scale per input dim and makes them decide the output.
 func (l *ResizeLayer) SetScales(s []float32) {
 	l.scales, l.useScales = append([]float32{}, s...), true
-	l.net.dirty = true
+	l.changed()
 }
 
 func (l *ResizeLayer) ResizeMode() InterpolationMode { return l.mode }
 func (l *ResizeLayer) SetResizeMode(m InterpolationMode) {
 	l.mode = m
-	l.net.dirty = true
+	l.changed()
 }
 func (l *ResizeLayer) CoordinateTransformation() ResizeCoordinateTransformation { return l.transform }
 func (l *ResizeLayer) SetCoordinateTransformation(t ResizeCoordinateTransformation) {
 	l.transform = t
-	l.net.dirty = true
+	l.changed()
 }
 func (l *ResizeLayer) SelectorForSinglePixel() ResizeSelector { return l.selector }
 func (l *ResizeLayer) SetSelectorForSinglePixel(s ResizeSelector) {
 	l.selector = s
-	l.net.dirty = true
+	l.changed()
 }
 func (l *ResizeLayer) NearestRounding() ResizeRoundMode { return l.round }
 func (l *ResizeLayer) SetNearestRounding(r ResizeRoundMode) {
 	l.round = r
-	l.net.dirty = true
+	l.changed()
 }
 
 // CubicCoeff returns A of the cubic kernel (default -0.75).
@@ -204,7 +204,7 @@ func (l *ResizeLayer) CubicCoeff() float32 { return l.cubicCoeff }
 // for |x| <= 1, ((A|x| - 5A)|x| + 8A)|x| - 4A for 1 < |x| < 2, else 0.
 func (l *ResizeLayer) SetCubicCoeff(a float32) {
 	l.cubicCoeff = a
-	l.net.dirty = true
+	l.changed()
 }
 
 // ExcludeOutside reports whether samples outside the input get weight 0
@@ -212,7 +212,7 @@ func (l *ResizeLayer) SetCubicCoeff(a float32) {
 func (l *ResizeLayer) ExcludeOutside() bool { return l.excludeOutside }
 func (l *ResizeLayer) SetExcludeOutside(e bool) {
 	l.excludeOutside = e
-	l.net.dirty = true
+	l.changed()
 }
 
 // resizeMaxDims is how many innermost dims each mode may resize.
