@@ -212,7 +212,7 @@ type spatialWindow struct {
 	sp    spatialParams
 }
 
-func (w *spatialWindow) touch() { w.owner.net.dirty = true }
+func (w *spatialWindow) touch() { w.owner.changed() }
 
 // StrideNd returns the stride per spatial dim (default all 1).
 func (w *spatialWindow) StrideNd() Dims { return w.sp.stride.Clone() }
