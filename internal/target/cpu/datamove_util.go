@@ -93,3 +93,21 @@ func datamoveTranspose(t *tensor.Tensor, perm []int) *tensor.Tensor {
 	}
 	return datamoveTake(t, outShape, idx, nil)
 }
+
+// datamovePut copies src's element srcIdx[i] to dst's element dstIdx[i],
+// in order, so a later write to the same element wins.
+func datamovePut(dst, src *tensor.Tensor, dstIdx, srcIdx []int64) {
+	dt := dst.DType()
+	if dt == tensor.Int4 {
+		for i, d := range dstIdx {
+			dst.SetInt64(d, src.Int64At(srcIdx[i]))
+		}
+		return
+	}
+	es := dt.ByteSize(1)
+	to, from := dst.Bytes(), src.Bytes()
+	for i, d := range dstIdx {
+		s := srcIdx[i]
+		copy(to[d*es:(d+1)*es], from[s*es:(s+1)*es])
+	}
+}
