@@ -41,3 +41,17 @@ func datamoveShapeInput(c *inferCtx, i int, what string) (int64, bool) {
 	}
 	return t.dims[0], true
 }
+
+// datamoveCompatible reports whether two dims can be equal at run time:
+// same rank, and equal wherever both are known.
+func datamoveCompatible(a, b Dims) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] >= 0 && b[i] >= 0 && a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}

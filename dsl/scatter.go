@@ -79,19 +79,6 @@ func (l *ScatterLayer) SetAxis(axis int) {
 	l.net.dirty = true
 }
 
-// scatterCompatible reports whether two dims can be equal at run time.
-func scatterCompatible(a, b Dims) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] >= 0 && b[i] >= 0 && a[i] != b[i] {
-			return false
-		}
-	}
-	return true
-}
-
 func (l *ScatterLayer) infer(c *inferCtx) {
 	data, idx, upd := c.in(0), c.in(1), c.in(2)
 	r, q := len(data.dims), len(idx.dims)
@@ -117,7 +104,7 @@ func (l *ScatterLayer) infer(c *inferCtx) {
 			c.errorf(diag.InvalidNode, "axis %d is out of range for the rank-%d data %q; want [%d, %d)", l.axis, r, data.name, -r, r)
 			return
 		}
-		if !scatterCompatible(idx.dims, upd.dims) {
+		if !datamoveCompatible(idx.dims, upd.dims) {
 			c.errorf(diag.ShapeMismatch, "updates %q (%v) must have the dims of the indices %q (%v)", upd.name, upd.dims, idx.name, idx.dims)
 			return
 		}
@@ -142,7 +129,7 @@ func (l *ScatterLayer) infer(c *inferCtx) {
 			return
 		}
 		want := append(idx.dims[:q-1].Clone(), data.dims[k:]...)
-		if !scatterCompatible(upd.dims, want) {
+		if !datamoveCompatible(upd.dims, want) {
 			c.errorf(diag.ShapeMismatch, "updates %q are %v; with indices %v and data %v they must be %v", upd.name, upd.dims, idx.dims, data.dims, want)
 			return
 		}
