@@ -22,7 +22,11 @@ func (l *SliceLayer) param(c *inferCtx, i int, d Dims, what string) (sliceParam,
 	if !ok {
 		return sliceParam{}, false
 	}
-	v, _ := c.values(i)
+	v, known := c.values(i)
+	if known {
+		// Known values fix the length even if the dims do not say it.
+		n = int64(len(v))
+	}
 	return sliceParam{n: n, vals: v}, true
 }
 
