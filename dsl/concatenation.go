@@ -37,7 +37,7 @@ func (l *ConcatenationLayer) Axis() int {
 // SetAxis sets the concatenation axis.
 func (l *ConcatenationLayer) SetAxis(axis int) {
 	l.axis, l.axisSet = axis, true
-	l.net.dirty = true
+	l.changed()
 }
 
 func (l *ConcatenationLayer) infer(c *inferCtx) {

@@ -78,7 +78,7 @@ func (l *GatherLayer) GatherAxis() int { return l.axis }
 // SetGatherAxis sets the axis; negative axes count from the end.
 func (l *GatherLayer) SetGatherAxis(axis int) {
 	l.axis = axis
-	l.net.dirty = true
+	l.changed()
 }
 
 // NbElementWiseDims returns the number of leading batch dims.
@@ -88,7 +88,7 @@ func (l *GatherLayer) NbElementWiseDims() int { return l.nbElemDims }
 // GatherDefault, below rank(data) for GatherND, 0 for GatherElement).
 func (l *GatherLayer) SetNbElementWiseDims(n int) {
 	l.nbElemDims = n
-	l.net.dirty = true
+	l.changed()
 }
 
 // Mode returns the gather mode.
@@ -97,7 +97,7 @@ func (l *GatherLayer) Mode() GatherMode { return l.mode }
 // SetMode sets the gather mode.
 func (l *GatherLayer) SetMode(m GatherMode) {
 	l.mode = m
-	l.net.dirty = true
+	l.changed()
 }
 
 func (l *GatherLayer) infer(c *inferCtx) {

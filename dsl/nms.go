@@ -77,7 +77,7 @@ func (l *NMSLayer) BoundingBoxFormat() BoundingBoxFormat { return l.format }
 // SetBoundingBoxFormat sets the box format.
 func (l *NMSLayer) SetBoundingBoxFormat(f BoundingBoxFormat) {
 	l.format = f
-	l.net.dirty = true
+	l.changed()
 }
 
 // TopKBoxLimit returns the number of candidates considered per batch item.
@@ -87,7 +87,7 @@ func (l *NMSLayer) TopKBoxLimit() int { return l.topK }
 // (at most NMSMaxTopKBoxLimit).
 func (l *NMSLayer) SetTopKBoxLimit(k int) {
 	l.topK = k
-	l.net.dirty = true
+	l.changed()
 }
 
 // IndicesType returns the type of output 0.
@@ -96,7 +96,7 @@ func (l *NMSLayer) IndicesType() DataType { return l.indicesType }
 // SetIndicesType sets the type of output 0: Int32 or Int64.
 func (l *NMSLayer) SetIndicesType(dt DataType) {
 	l.indicesType = dt
-	l.net.dirty = true
+	l.changed()
 }
 
 // nmsScalar checks that optional or required input i is a scalar of one

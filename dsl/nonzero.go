@@ -28,7 +28,7 @@ func (l *NonZeroLayer) IndicesType() DataType { return l.indicesType }
 // SetIndicesType sets the output type: Int32 or Int64.
 func (l *NonZeroLayer) SetIndicesType(dt DataType) {
 	l.indicesType = dt
-	l.net.dirty = true
+	l.changed()
 }
 
 func (l *NonZeroLayer) infer(c *inferCtx) {

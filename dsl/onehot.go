@@ -34,7 +34,7 @@ func (l *OneHotLayer) Axis() int { return l.axis }
 // SetAxis sets the output axis of the one-hot dim.
 func (l *OneHotLayer) SetAxis(axis int) {
 	l.axis = axis
-	l.net.dirty = true
+	l.changed()
 }
 
 func (l *OneHotLayer) infer(c *inferCtx) {

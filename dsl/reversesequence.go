@@ -28,7 +28,7 @@ func (l *ReverseSequenceLayer) BatchAxis() int { return l.batchAxis }
 // SetBatchAxis sets the batch axis.
 func (l *ReverseSequenceLayer) SetBatchAxis(a int) {
 	l.batchAxis = a
-	l.net.dirty = true
+	l.changed()
 }
 
 // SequenceAxis returns the sequence axis (default 0).
@@ -37,7 +37,7 @@ func (l *ReverseSequenceLayer) SequenceAxis() int { return l.seqAxis }
 // SetSequenceAxis sets the sequence axis.
 func (l *ReverseSequenceLayer) SetSequenceAxis(a int) {
 	l.seqAxis = a
-	l.net.dirty = true
+	l.changed()
 }
 
 func (l *ReverseSequenceLayer) infer(c *inferCtx) {

@@ -67,7 +67,7 @@ func (l *ScatterLayer) Mode() ScatterMode { return l.mode }
 // SetMode sets the scatter mode.
 func (l *ScatterLayer) SetMode(m ScatterMode) {
 	l.mode = m
-	l.net.dirty = true
+	l.changed()
 }
 
 // Axis returns the axis of ScatterElement (default 0).
@@ -76,7 +76,7 @@ func (l *ScatterLayer) Axis() int { return l.axis }
 // SetAxis sets the axis of ScatterElement; negative counts from the end.
 func (l *ScatterLayer) SetAxis(axis int) {
 	l.axis = axis
-	l.net.dirty = true
+	l.changed()
 }
 
 func (l *ScatterLayer) infer(c *inferCtx) {

@@ -39,7 +39,7 @@ func (l *ShuffleLayer) FirstTranspose() Permutation { return append(Permutation(
 // SetFirstTranspose sets the permutation applied before the reshape.
 func (l *ShuffleLayer) SetFirstTranspose(p Permutation) {
 	l.first = append(Permutation(nil), p...)
-	l.net.dirty = true
+	l.changed()
 }
 
 // SecondTranspose returns the permutation applied after the reshape (nil:
@@ -49,7 +49,7 @@ func (l *ShuffleLayer) SecondTranspose() Permutation { return append(Permutation
 // SetSecondTranspose sets the permutation applied after the reshape.
 func (l *ShuffleLayer) SetSecondTranspose(p Permutation) {
 	l.second = append(Permutation(nil), p...)
-	l.net.dirty = true
+	l.changed()
 }
 
 // ReshapeDimensions returns the static reshape dims, or nil when there is
@@ -72,7 +72,7 @@ func (l *ShuffleLayer) SetReshapeDimensions(d Dims) {
 	if len(l.inputs) > 1 {
 		l.inputs = l.inputs[:1]
 	}
-	l.net.dirty = true
+	l.changed()
 }
 
 // ZeroIsPlaceholder reports whether a 0 in the reshape dims copies the
@@ -82,7 +82,7 @@ func (l *ShuffleLayer) ZeroIsPlaceholder() bool { return l.zeroIsPlaceholder }
 // SetZeroIsPlaceholder sets the meaning of 0 in the reshape dims.
 func (l *ShuffleLayer) SetZeroIsPlaceholder(v bool) {
 	l.zeroIsPlaceholder = v
-	l.net.dirty = true
+	l.changed()
 }
 
 func (l *ShuffleLayer) infer(c *inferCtx) {

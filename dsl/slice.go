@@ -115,7 +115,7 @@ func (l *SliceLayer) clearInput(i int) {
 	for len(l.inputs) > 1 && l.inputs[len(l.inputs)-1] == nil {
 		l.inputs = l.inputs[:len(l.inputs)-1]
 	}
-	l.net.dirty = true
+	l.changed()
 }
 
 // paramDims returns d, or nil when input i overrides it.
@@ -157,5 +157,5 @@ func (l *SliceLayer) Mode() SampleMode { return l.mode }
 // SetMode sets the sample mode.
 func (l *SliceLayer) SetMode(m SampleMode) {
 	l.mode = m
-	l.net.dirty = true
+	l.changed()
 }
