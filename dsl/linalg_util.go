@@ -39,3 +39,6 @@ func linalgMaskString(mask uint32) string {
 func linalgIsFloat(dt DataType) bool {
 	return dt == Float32 || dt == Float16 || dt == BFloat16
 }
+
+// linalgErr formats a plain error for the helpers above.
+func linalgErr(format string, args ...any) error { return fmt.Errorf(format, args...) }
