@@ -61,6 +61,66 @@ func runNormalization(_ *execCtx, l dsl.Layer, in []*tensor.Tensor) ([]*tensor.T
 		param = broadcastIndex(shape, ss)[0]
 	}
 	xv, sv, bv := x.AsFloat32(), scale.AsFloat32(), bias.AsFloat32()
+	eps := float64(nl.Epsilon())
+	out := make([]float32, len(xv))
+	if block := normBlock(key, nKeys); block > 0 {
+		// Each group is a contiguous run (layer, instance and group norm):
+		// groups are independent, so they run in parallel.
+		parallelFor(int(nKeys), max(1, 8192/block), func(lo, hi int) {
+			for g := lo; g < hi; g++ {
+				seg := xv[g*block : (g+1)*block]
+				mean, inv := normMoments(seg, eps)
+				for j, v := range seg {
+					i := g*block + j
+					p := param[i]
+					out[i] = float32((float64(v)-mean)*inv*float64(sv[p]) + float64(bv[p]))
+				}
+			}
+		})
+	} else {
+		normScattered(xv, sv, bv, key, param, nKeys, eps, out)
+	}
+	t, err := tensor.FromFloat32s(x.DType(), shape, out)
+	if err != nil {
+		return nil, layerErr(l, diag.Internal, "%v", err)
+	}
+	return []*tensor.Tensor{t}, nil
+}
+
+// normBlock returns the length of each group when key numbers the groups
+// in contiguous, equal runs (0, 0, 1, 1, ...), else 0.
+func normBlock(key []int64, nKeys int64) int {
+	if nKeys == 0 || len(key) == 0 || int64(len(key))%nKeys != 0 {
+		return 0
+	}
+	block := len(key) / int(nKeys)
+	for i, k := range key {
+		if k != int64(i/block) {
+			return 0
+		}
+	}
+	return block
+}
+
+// normMoments returns the mean of seg and 1/sqrt(biased variance + eps),
+// in float64.
+func normMoments(seg []float32, eps float64) (mean, inv float64) {
+	for _, v := range seg {
+		mean += float64(v)
+	}
+	mean /= float64(len(seg))
+	variance := 0.0
+	for _, v := range seg {
+		d := float64(v) - mean
+		variance += d * d
+	}
+	return mean, 1 / math.Sqrt(variance/float64(len(seg))+eps)
+}
+
+// normScattered normalizes when groups interleave (axes that are not a
+// trailing block, e.g. batch norm style axes 0,2,3): two passes over the
+// input accumulate each group's mean and variance.
+func normScattered(xv, sv, bv []float32, key, param []int64, nKeys int64, eps float64, out []float32) {
 	mean := make([]float64, nKeys)
 	count := make([]float64, nKeys)
 	for i, v := range xv {
@@ -75,19 +135,12 @@ func runNormalization(_ *execCtx, l dsl.Layer, in []*tensor.Tensor) ([]*tensor.T
 		d := float64(v) - mean[key[i]]
 		variance[key[i]] += d * d
 	}
-	eps := float64(nl.Epsilon())
 	inv := make([]float64, nKeys)
 	for k := range variance {
 		inv[k] = 1 / math.Sqrt(variance[k]/count[k]+eps)
 	}
-	out := make([]float32, len(xv))
 	for i, v := range xv {
 		k, p := key[i], param[i]
 		out[i] = float32((float64(v)-mean[k])*inv[k]*float64(sv[p]) + float64(bv[p]))
 	}
-	t, err := tensor.FromFloat32s(x.DType(), shape, out)
-	if err != nil {
-		return nil, layerErr(l, diag.Internal, "%v", err)
-	}
-	return []*tensor.Tensor{t}, nil
 }

@@ -121,3 +121,29 @@ func TestNormalizationEmptyBatch(t *testing.T) {
 	got := normRun(t, true, tensor.Float32, []int64{0, 4}, []int64{1, 4}, 0b10, 1, 1e-5, tensor.New(tensor.Float32, 0, 4), s, b)
 	checkClose(t, got, []int64{0, 4}, nil, 1)
 }
+
+func TestNormalizationInterleavedAxes(t *testing.T) {
+	// Axes 0 and 2 of [N,C,L] (batch-norm style): each channel's group is
+	// spread over the whole tensor.
+	const N, C, L = 3, 2, 4
+	rng := newRNG(44)
+	x, xv := randTensor(t, rng, tensor.Float32, N, C, L)
+	s, sv := randTensor(t, rng, tensor.Float32, 1, C, 1)
+	b, bv := randTensor(t, rng, tensor.Float32, 1, C, 1)
+	got := normRun(t, true, tensor.Float32, []int64{N, C, L}, []int64{1, C, 1}, 0b101, 1, 1e-5, x, s, b)
+	want := make([]float64, N*C*L)
+	for c := 0; c < C; c++ {
+		var group []float64
+		for n := 0; n < N; n++ {
+			group = append(group, xv[(n*C+c)*L:(n*C+c+1)*L]...)
+		}
+		m, v := normStats(group)
+		for n := 0; n < N; n++ {
+			for l := 0; l < L; l++ {
+				i := (n*C+c)*L + l
+				want[i] = (xv[i]-m)/math.Sqrt(v+float64(float32(1e-5)))*sv[c] + bv[c]
+			}
+		}
+	}
+	checkClose(t, got, []int64{N, C, L}, want, N*L)
+}

@@ -58,3 +58,9 @@ func TestRaggedSoftMaxRuntimeShapeMismatch(t *testing.T) {
 		t.Fatalf("want ShapeMismatch, got %v", err)
 	}
 }
+
+func TestRaggedSoftMaxEmpty(t *testing.T) {
+	net, l := raggedNet(tensor.Float32)
+	got := runNet(t, net, map[string]*tensor.Tensor{"x": tensor.New(tensor.Float32, 0, 3, 5), "b": tensor.New(tensor.Int32, 0, 3, 1)})[l.Output(0).Name()]
+	checkClose(t, got, []int64{0, 3, 5}, nil, 1)
+}

@@ -121,3 +121,13 @@ func TestTopKRuntimeAxisTooShort(t *testing.T) {
 		t.Fatalf("want OutOfRange, got %v", err)
 	}
 }
+
+func TestTopKEmptyOuter(t *testing.T) {
+	net := dsl.NewNetwork()
+	l := net.AddTopK(net.AddInput("x", tensor.Float32, dsl.Dims{-1, 5}), dsl.TopKMax, 2, 0b10)
+	net.MarkOutput(l.Output(0))
+	net.MarkOutput(l.Output(1))
+	out := runNet(t, net, map[string]*tensor.Tensor{"x": tensor.New(tensor.Float32, 0, 5)})
+	checkClose(t, out[l.Output(0).Name()], []int64{0, 2}, nil, 1)
+	checkClose(t, out[l.Output(1).Name()], []int64{0, 2}, nil, 1)
+}
