@@ -20,8 +20,6 @@ func runReduce(_ *execCtx, l dsl.Layer, in []*tensor.Tensor) ([]*tensor.Tensor, 
 	}
 	kept := dsl.ReduceOutDims(shape, axes, true)
 	outShape := dsl.ReduceOutDims(shape, axes, rl.KeepDimensions())
-	// dst[i] is the output element that input element i folds into.
-	dst := reduceDest(shape, kept)
 	nOut := tensor.Volume(kept)
 	count := float64(1)
 	for _, a := range axes {
@@ -35,9 +33,23 @@ func runReduce(_ *execCtx, l dsl.Layer, in []*tensor.Tensor) ([]*tensor.Tensor, 
 			acc[i] = init
 		}
 		vals := x.AsFloat32()
-		for i, v := range vals {
-			o := dst[i]
-			acc[o] = reduceFloatStep(op, acc[o], float64(v))
+		if outer, n, inner, ok := reduceSpan(shape, axes); ok {
+			parallelFor(outer*inner, max(1, 4096/max(n, 1)), func(lo, hi int) {
+				for r := lo; r < hi; r++ {
+					base := (r/inner)*n*inner + r%inner
+					a := acc[r]
+					for j := 0; j < n; j++ {
+						a = reduceFloatStep(op, a, float64(vals[base+j*inner]))
+					}
+					acc[r] = a
+				}
+			})
+		} else {
+			dst := reduceDest(shape, kept)
+			for i, v := range vals {
+				o := dst[i]
+				acc[o] = reduceFloatStep(op, acc[o], float64(v))
+			}
 		}
 		if op == dsl.ReduceAvg {
 			for i := range acc {
@@ -56,6 +68,7 @@ func runReduce(_ *execCtx, l dsl.Layer, in []*tensor.Tensor) ([]*tensor.Tensor, 
 		acc[i] = init
 	}
 	vals := x.Int64Values()
+	dst := reduceDest(shape, kept)
 	for i, v := range vals {
 		o := dst[i]
 		acc[o] = reduceIntStep(op, acc[o], v)
@@ -75,7 +88,7 @@ func runReduce(_ *execCtx, l dsl.Layer, in []*tensor.Tensor) ([]*tensor.Tensor, 
 }
 
 // reduceDest maps every flat input index to its flat output index, where
-// kept is the input shape with reduced axes set to 1.
+// kept is the input shape with reduced axes set to 1 (any set of axes).
 func reduceDest(shape, kept []int64) []int64 {
 	// Strides of kept read "as if" of shape: reduced axes get stride 0.
 	return broadcastIndex(shape, kept)[0]
@@ -141,4 +154,25 @@ func reduceIntStep(op dsl.ReduceOperation, acc, v int64) int64 {
 		return min(acc, v)
 	}
 	return acc + v
+}
+
+// reduceSpan views shape as [outer, n, inner] when the reduced axes are
+// consecutive (the common case: trailing axes, or one axis), so each output
+// element folds n strided values and outputs run in parallel.
+func reduceSpan(shape []int64, axes []int) (outer, n, inner int, ok bool) {
+	if len(axes) == 0 || axes[len(axes)-1]-axes[0] != len(axes)-1 {
+		return 0, 0, 0, false
+	}
+	outer, n, inner = 1, 1, 1
+	for i, d := range shape {
+		switch {
+		case i < axes[0]:
+			outer *= int(d)
+		case i > axes[len(axes)-1]:
+			inner *= int(d)
+		default:
+			n *= int(d)
+		}
+	}
+	return outer, n, inner, true
 }
