@@ -18,28 +18,25 @@ func runNormalization(_ *execCtx, l dsl.Layer, in []*tensor.Tensor) ([]*tensor.T
 		return nil, layerErr(l, diag.ShapeMismatch, "at run time scale is %v and bias is %v; they must match", scale.Shape(), bias.Shape())
 	}
 	groups := nl.NbGroups()
-	var key, param []int64 // statistics group and scale/bias index of each element
+	// Statistics groups are either contiguous runs of block elements
+	// (layer, instance and group norm), or numbered by key.
+	var key, param []int64 // param: scale/bias index of each element
 	var nKeys int64
+	block := 0
 	if groups > 1 {
 		ch := shape[1]
 		if ch%groups != 0 {
 			return nil, layerErr(l, diag.ShapeMismatch, "at run time nbGroups %d does not divide %d channels", groups, ch)
 		}
-		spatial := tensor.Volume(shape[2:])
-		block := ch / groups * spatial // one group's elements are contiguous
-		n := x.Len()
-		key = make([]int64, n)
-		for i := range key {
-			key[i] = int64(i) / block
-		}
+		block = int(ch / groups * tensor.Volume(shape[2:]))
 		nKeys = shape[0] * groups
 		if nl.GroupScaled() {
 			if scale.Len() != groups {
 				return nil, layerErr(l, diag.ShapeMismatch, "at run time scale has %d values; want one per group (%d)", scale.Len(), groups)
 			}
-			param = make([]int64, n)
+			param = make([]int64, x.Len())
 			for i := range param {
-				param[i] = key[i] % groups
+				param[i] = int64(i/block) % groups
 			}
 		}
 	} else {
@@ -48,8 +45,12 @@ func runNormalization(_ *execCtx, l dsl.Layer, in []*tensor.Tensor) ([]*tensor.T
 			return nil, layerErr(l, diag.InvalidNode, "%v", err)
 		}
 		kept := dsl.ReduceOutDims(shape, axes, true)
-		key = reduceDest(shape, kept)
 		nKeys = tensor.Volume(kept)
+		if outer, n, inner, ok := reduceSpan(shape, axes); ok && inner == 1 {
+			block, nKeys = n, int64(outer)
+		} else {
+			key = reduceDest(shape, kept)
+		}
 	}
 	if param == nil {
 		ss := scale.Shape()
@@ -58,12 +59,12 @@ func runNormalization(_ *execCtx, l dsl.Layer, in []*tensor.Tensor) ([]*tensor.T
 				return nil, layerErr(l, diag.ShapeMismatch, "at run time scale %v does not broadcast to input %v", ss, shape)
 			}
 		}
-		param = broadcastIndex(shape, ss)[0]
+		param = normParamIndex(shape, ss)
 	}
 	xv, sv, bv := x.AsFloat32(), scale.AsFloat32(), bias.AsFloat32()
 	eps := float64(nl.Epsilon())
 	out := make([]float32, len(xv))
-	if block := normBlock(key, nKeys); block > 0 {
+	if key == nil {
 		// Each group is a contiguous run (layer, instance and group norm):
 		// groups are independent, so they run in parallel.
 		parallelFor(int(nKeys), max(1, 8192/block), func(lo, hi int) {
@@ -85,21 +86,6 @@ func runNormalization(_ *execCtx, l dsl.Layer, in []*tensor.Tensor) ([]*tensor.T
 		return nil, layerErr(l, diag.Internal, "%v", err)
 	}
 	return []*tensor.Tensor{t}, nil
-}
-
-// normBlock returns the length of each group when key numbers the groups
-// in contiguous, equal runs (0, 0, 1, 1, ...), else 0.
-func normBlock(key []int64, nKeys int64) int {
-	if nKeys == 0 || len(key) == 0 || int64(len(key))%nKeys != 0 {
-		return 0
-	}
-	block := len(key) / int(nKeys)
-	for i, k := range key {
-		if k != int64(i/block) {
-			return 0
-		}
-	}
-	return block
 }
 
 // normMoments returns the mean of seg and 1/sqrt(biased variance + eps),
@@ -143,4 +129,33 @@ func normScattered(xv, sv, bv []float32, key, param []int64, nKeys int64, eps fl
 		k, p := key[i], param[i]
 		out[i] = float32((float64(v)-mean[k])*inv[k]*float64(sv[p]) + float64(bv[p]))
 	}
+}
+
+// normParamIndex maps every input element to its scale/bias element. The
+// common layer-norm case (scale covering a trailing block, 1s before it)
+// is i mod the scale's size; anything else goes through broadcastIndex.
+func normParamIndex(shape, ss []int64) []int64 {
+	n := tensor.Volume(shape)
+	for r := 0; r <= len(ss); r++ {
+		if !sameShape(ss[r:], shape[r:]) {
+			continue
+		}
+		lead := true
+		for _, d := range ss[:r] {
+			lead = lead && d == 1
+		}
+		if !lead {
+			break
+		}
+		size := tensor.Volume(ss)
+		idx := make([]int64, n)
+		if size == 0 {
+			return idx
+		}
+		for i := range idx {
+			idx[i] = int64(i) % size
+		}
+		return idx
+	}
+	return broadcastIndex(shape, ss)[0]
 }
