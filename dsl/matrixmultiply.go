@@ -98,12 +98,12 @@ func MatMulShapeOf(a Dims, opA MatrixOperation, b Dims, opB MatrixOperation) (Ma
 		}
 	}
 	need := func(d Dims, op MatrixOperation, which int) error {
-		min := 2
+		minRank := 2
 		if op == MatrixOpVector {
-			min = 1
+			minRank = 1
 		}
-		if len(d) < min {
-			return fmt.Errorf("input %d has rank %d, but MatrixOperation %v needs rank >= %d", which, len(d), op, min)
+		if len(d) < minRank {
+			return fmt.Errorf("input %d has rank %d, but MatrixOperation %v needs rank >= %d", which, len(d), op, minRank)
 		}
 		return nil
 	}

@@ -97,15 +97,21 @@ func TestMatrixMultiplyVectors(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			net := dsl.NewNetwork()
-			ins := map[string]*dsl.Tensor{"a": net.AddInput("a", tensor.Float32, dsl.Dims{Z, M, K}), "v": net.AddInput("v", tensor.Float32, dsl.Dims{Z, K})}
-			l := net.AddMatrixMultiply(ins[c.x], c.ox, ins[c.y], c.oy)
-			net.MarkOutput(l.Output(0))
-			for name, in := range ins {
-				if name != c.x && name != c.y {
-					net.MarkOutput(net.AddMatrixMultiply(in, dsl.MatrixOpVector, in, dsl.MatrixOpVector).Output(0)) // keep the input used
+			shapes := map[string]dsl.Dims{"a": {Z, M, K}, "v": {Z, K}}
+			vals := map[string]*tensor.Tensor{"a": a, "v": v}
+			feed := map[string]*tensor.Tensor{}
+			added := map[string]*dsl.Tensor{}
+			input := func(name string) *dsl.Tensor { // only the inputs the case uses
+				if added[name] == nil {
+					feed[name] = vals[name]
+					added[name] = net.AddInput(name, tensor.Float32, shapes[name])
 				}
+				return added[name]
 			}
-			got := runNet(t, net, map[string]*tensor.Tensor{"a": a, "v": v})[l.Output(0).Name()]
+			x := input(c.x)
+			l := net.AddMatrixMultiply(x, c.ox, input(c.y), c.oy)
+			net.MarkOutput(l.Output(0))
+			got := runNet(t, net, feed)[l.Output(0).Name()]
 			checkClose(t, got, c.wantShape, c.want, K)
 		})
 	}
