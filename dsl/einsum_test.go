@@ -98,3 +98,11 @@ func TestEinsumNoInputs(t *testing.T) {
 	n.MarkOutput(n.AddEinsum(nil, "->").Output(0))
 	linalgWantErr(t, n, diag.InvalidArgument, "at least one input")
 }
+
+func TestEinsumMixedFloatTypes(t *testing.T) {
+	n := NewNetwork()
+	l := n.AddEinsum([]*Tensor{n.AddInput("a", Float32, Dims{2, 3}), n.AddInput("b", Float16, Dims{3})}, "ij,j->i")
+	if got := linalgWantOK(t, n, l.Output(0)); !got.Equal(Dims{2}) || l.Output(0).Type() != Float32 {
+		t.Fatalf("%v %v", got, l.Output(0).Type())
+	}
+}

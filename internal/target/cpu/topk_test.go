@@ -2,6 +2,7 @@ package cpu
 
 import (
 	"errors"
+	"math"
 	"testing"
 
 	"github.com/trtc/trtc/diag"
@@ -130,4 +131,24 @@ func TestTopKEmptyOuter(t *testing.T) {
 	out := runNet(t, net, map[string]*tensor.Tensor{"x": tensor.New(tensor.Float32, 0, 5)})
 	checkClose(t, out[l.Output(0).Name()], []int64{0, 2}, nil, 1)
 	checkClose(t, out[l.Output(1).Name()], []int64{0, 2}, nil, 1)
+}
+
+func TestTopKNaNRanksLargest(t *testing.T) {
+	x := mustTensor(t, tensor.Float32, []int64{4}, []float64{1, math.NaN(), 3, -2})
+	cases := []struct {
+		op         dsl.TopKOperation
+		vals, idxs []float64
+	}{
+		{dsl.TopKMax, []float64{math.NaN(), 3}, []float64{1, 2}},
+		{dsl.TopKMin, []float64{-2, 1}, []float64{3, 0}},
+	}
+	for _, c := range cases {
+		net := dsl.NewNetwork()
+		l := net.AddTopK(net.AddInput("x", tensor.Float32, dsl.Dims{4}), c.op, 2, 1)
+		net.MarkOutput(l.Output(0))
+		net.MarkOutput(l.Output(1))
+		out := runNet(t, net, map[string]*tensor.Tensor{"x": x})
+		checkClose(t, out[l.Output(0).Name()], []int64{2}, c.vals, 1)
+		checkClose(t, out[l.Output(1).Name()], []int64{2}, c.idxs, 1)
+	}
 }
