@@ -38,7 +38,7 @@ func (l *EinsumLayer) SetEquation(eq string) bool {
 		return false
 	}
 	l.equation = eq
-	l.net.dirty = true
+	l.changed()
 	return true
 }
 

@@ -69,7 +69,7 @@ func (l *MatrixMultiplyLayer) SetOperation(index int, op MatrixOperation) {
 		return
 	}
 	l.ops[index] = op
-	l.net.dirty = true
+	l.changed()
 }
 
 // MatMulShape describes one matrix product with concrete or declared dims:

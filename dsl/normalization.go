@@ -51,12 +51,12 @@ func (n *Network) AddNormalizationV2(in, scale, bias *Tensor, axesMask uint32) *
 func (l *NormalizationLayer) Epsilon() float32 { return l.epsilon }
 func (l *NormalizationLayer) SetEpsilon(eps float32) {
 	l.epsilon = eps
-	l.net.dirty = true
+	l.changed()
 }
 func (l *NormalizationLayer) Axes() uint32 { return l.axes }
 func (l *NormalizationLayer) SetAxes(mask uint32) {
 	l.axes = mask
-	l.net.dirty = true
+	l.changed()
 }
 func (l *NormalizationLayer) NbGroups() int64 { return l.nbGroups }
 
@@ -64,7 +64,7 @@ func (l *NormalizationLayer) NbGroups() int64 { return l.nbGroups }
 // statistics; 1 (the default) means no grouping.
 func (l *NormalizationLayer) SetNbGroups(g int64) {
 	l.nbGroups = g
-	l.net.dirty = true
+	l.changed()
 }
 
 // IsV2 reports whether the layer came from AddNormalizationV2.

@@ -61,17 +61,17 @@ func (n *Network) AddReduce(in *Tensor, op ReduceOperation, reduceAxes uint32, k
 func (l *ReduceLayer) Operation() ReduceOperation { return l.op }
 func (l *ReduceLayer) SetOperation(op ReduceOperation) {
 	l.op = op
-	l.net.dirty = true
+	l.changed()
 }
 func (l *ReduceLayer) ReduceAxes() uint32 { return l.axes }
 func (l *ReduceLayer) SetReduceAxes(mask uint32) {
 	l.axes = mask
-	l.net.dirty = true
+	l.changed()
 }
 func (l *ReduceLayer) KeepDimensions() bool { return l.keepDims }
 func (l *ReduceLayer) SetKeepDimensions(keep bool) {
 	l.keepDims = keep
-	l.net.dirty = true
+	l.changed()
 }
 
 // ReduceOutDims returns the output dims of reducing d over axes.

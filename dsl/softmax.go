@@ -37,7 +37,7 @@ func (l *SoftMaxLayer) Axes() uint32 {
 // SetAxes sets the softmax axis as a bitmask (1 << axis).
 func (l *SoftMaxLayer) SetAxes(axes uint32) {
 	l.axes, l.axesSet = axes, true
-	l.net.dirty = true
+	l.changed()
 }
 
 func softmaxDefaultAxes(rank int) uint32 {

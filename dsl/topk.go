@@ -60,7 +60,7 @@ func (n *Network) AddTopK(in *Tensor, op TopKOperation, k int, reduceAxes uint32
 func (l *TopKLayer) Operation() TopKOperation { return l.op }
 func (l *TopKLayer) SetOperation(op TopKOperation) {
 	l.op = op
-	l.net.dirty = true
+	l.changed()
 }
 
 // K returns the static k, or -1 when input 1 supplies k.
@@ -77,13 +77,13 @@ func (l *TopKLayer) SetK(k int) {
 	if len(l.inputs) > 1 {
 		l.inputs = l.inputs[:1]
 	}
-	l.net.dirty = true
+	l.changed()
 }
 
 func (l *TopKLayer) ReduceAxes() uint32 { return l.axes }
 func (l *TopKLayer) SetReduceAxes(mask uint32) {
 	l.axes = mask
-	l.net.dirty = true
+	l.changed()
 }
 
 // IndicesType is the type of output 1 (Int32 by default).
@@ -98,7 +98,7 @@ func (l *TopKLayer) SetIndicesType(dt DataType) bool {
 		return false
 	}
 	l.indicesType = dt
-	l.net.dirty = true
+	l.changed()
 	return true
 }
 
