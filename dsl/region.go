@@ -259,6 +259,23 @@ func (n *Network) splitEscapes(r *regionAnalysis, keep layerSet) diag.List {
 	return out
 }
 
+// bodyOutputs reports body tensors marked as network outputs: they exist
+// only while the region runs.
+func (n *Network) bodyOutputs(r *regionAnalysis) diag.List {
+	var out diag.List
+	for i := range r.body {
+		l := n.layers[i]
+		for k := 0; k < l.NbOutputs(); k++ {
+			if t := l.Output(k); t.isOutput {
+				out = append(out, regionErr(l, diag.InvalidGraph,
+					"network output %q is computed inside %s; only a %s layer takes values out of it",
+					t.name, r.what(), map[bool]string{true: "LoopOutput", false: "ConditionalOutput"}[r.loop != nil]))
+			}
+		}
+	}
+	return out
+}
+
 // mustBeOutside reports input k of boundary layer l when it is computed
 // inside the region.
 func (r *regionAnalysis) mustBeOutside(l Layer, k int, role string) *diag.Error {
@@ -304,6 +321,7 @@ func (n *Network) analyzeLoop(g *regionGraph, r *regionAnalysis) diag.List {
 	r.fwd = g.forward(entries, r.own)
 	r.body = g.backward(exits, r.fwd)
 	out = append(out, n.splitEscapes(r, r.body)...)
+	out = append(out, n.bodyOutputs(r)...)
 
 	first := r.boundary[0]
 	switch {
@@ -412,6 +430,7 @@ func (n *Network) analyzeCond(g *regionGraph, r *regionAnalysis) diag.List {
 		r.body[i] = true
 	}
 	out = append(out, n.splitEscapes(r, r.body)...)
+	out = append(out, n.bodyOutputs(r)...)
 	first := r.boundary[0]
 	if nCond != 1 {
 		out = append(out, regionErr(first, diag.InvalidGraph, "%s has %d conditions; call SetCondition exactly once", r.what(), nCond))
@@ -466,40 +485,40 @@ func (r *regionAnalysis) members() layerSet {
 	return m
 }
 
-// nestRegions makes regions nest: when a layer of region s lies in the
-// body of r, all of s (boundary and body) does. Two regions that each
-// hold part of the other overlap, which is an error.
+// nestRegions makes regions nest: when a boundary layer of region s lies
+// in the body of r, s is inside r and all of s (boundary and body) is in
+// r's body. Two regions whose bodies share layers without one being inside
+// the other, or that are each inside the other, overlap: an error.
 func (n *Network) nestRegions(rs []*regionAnalysis) diag.List {
 	var out diag.List
-	overlap := map[[2]int]bool{}
+	bad := map[[2]int]bool{}
+	inside := func(s, r *regionAnalysis) bool { // s's boundary touches r's body
+		for i := range s.own {
+			if r.body[i] {
+				return true
+			}
+		}
+		return false
+	}
 	for changed, rounds := true, 0; changed && rounds <= len(rs)+1; rounds++ {
 		changed = false
 		for a, r := range rs {
 			for b, s := range rs {
-				if a == b || overlap[[2]int{min(a, b), max(a, b)}] {
+				key := [2]int{min(a, b), max(a, b)}
+				if a == b || bad[key] || !inside(s, r) {
+					continue
+				}
+				if inside(r, s) {
+					bad[key] = true
+					out = append(out, regionErr(r.boundary[0], diag.InvalidGraph,
+						"%s and %s overlap: each uses values of the other without one being inside the other", r.what(), s.what()))
 					continue
 				}
 				ms := s.members()
-				hit := false
-				for i := range ms {
-					if r.body[i] {
-						hit = true
-						break
-					}
-				}
-				if !hit {
-					continue
-				}
-				for i := range r.own {
-					if s.body[i] {
-						overlap[[2]int{min(a, b), max(a, b)}] = true
-						out = append(out, regionErr(r.boundary[0], diag.InvalidGraph,
-							"%s and %s overlap: each uses values of the other without one being inside the other", r.what(), s.what()))
-						break
-					}
-				}
-				if overlap[[2]int{min(a, b), max(a, b)}] {
-					continue
+				inT, inF := false, false
+				for j := range ms {
+					inT = inT || r.trueSet[j]
+					inF = inF || r.falseSet[j]
 				}
 				for i := range ms {
 					if r.body[i] {
@@ -508,20 +527,29 @@ func (n *Network) nestRegions(rs []*regionAnalysis) diag.List {
 					r.body[i] = true
 					delete(r.dead, i)
 					changed = true
-					if r.cond != nil {
-						// s sits in the branches that already hold part of it.
-						inT, inF := false, false
-						for j := range ms {
-							inT = inT || r.trueSet[j]
-							inF = inF || r.falseSet[j]
-						}
-						if inT {
-							r.trueSet[i] = true
-						}
-						if inF {
-							r.falseSet[i] = true
-						}
+					// s sits in the branches that already hold part of it.
+					if inT {
+						r.trueSet[i] = true
 					}
+					if inF {
+						r.falseSet[i] = true
+					}
+				}
+			}
+		}
+	}
+	// Bodies that share layers must be nested.
+	for a, r := range rs {
+		for b := a + 1; b < len(rs); b++ {
+			s := rs[b]
+			if bad[[2]int{a, b}] || inside(s, r) || inside(r, s) {
+				continue
+			}
+			for i := range r.body {
+				if s.body[i] {
+					out = append(out, regionErr(n.layers[i], diag.InvalidGraph,
+						"this layer uses values of both %s and %s, which are not nested", r.what(), s.what()))
+					break
 				}
 			}
 		}
