@@ -161,12 +161,30 @@ func (g *regionGraph) backward(from []*Tensor, within layerSet) layerSet {
 		if seen[i] || !within[i] {
 			continue
 		}
-		seen[i] = true
-		for k := 0; k < t.producer.NbInputs(); k++ {
-			work = append(work, t.producer.Input(k))
+		// A value leaving a nested region also depends on that region's
+		// condition or trip limits, layers without outputs.
+		for _, l := range append([]Layer{t.producer}, regionBoundaryOf(t.producer)...) {
+			if j := l.Index(); !seen[j] && within[j] {
+				seen[j] = true
+				for k := 0; k < l.NbInputs(); k++ {
+					work = append(work, l.Input(k))
+				}
+			}
 		}
 	}
 	return seen
+}
+
+// regionBoundaryOf returns the boundary layers of the region l is a
+// boundary layer of, or nil.
+func regionBoundaryOf(l Layer) []Layer {
+	switch b := l.(type) {
+	case interface{ Loop() *Loop }:
+		return b.Loop().boundary
+	case interface{ Conditional() *IfConditional }:
+		return b.Conditional().boundary
+	}
+	return nil
 }
 
 // collectRegions finds every loop and conditional through their boundary
