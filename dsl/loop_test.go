@@ -268,3 +268,12 @@ func TestNestedLoopRegions(t *testing.T) {
 		t.Fatalf("outer body %d layers, inner %d", len(regs[0].Body), len(regs[1].Body))
 	}
 }
+
+func TestLoopOutputFedBackIntoLoop(t *testing.T) {
+	n := NewNetwork()
+	lp, rec, _, _, out := sumLoop(n)
+	outside := n.AddActivation(out.Output(0), ActivationTanh).Output(0)
+	rec.SetInput(1, n.AddElementWise(rec.Output(0), outside, ElementWiseSum).Output(0))
+	_ = lp
+	wantProblem(t, n, diag.InvalidGraph, "(a cycle)")
+}

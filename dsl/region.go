@@ -127,6 +127,12 @@ func (n *Network) newRegionGraph() *regionGraph {
 
 // forward returns the layers reachable from tensors, not entering stop.
 func (g *regionGraph) forward(from []*Tensor, stop layerSet) layerSet {
+	return g.walkForward(from, stop, false)
+}
+
+// walkForward is forward, optionally not following a recurrence's next
+// value (a value for the next iteration, not a dependency of this one).
+func (g *regionGraph) walkForward(from []*Tensor, stop layerSet, skipBack bool) layerSet {
 	seen := layerSet{}
 	work := append([]*Tensor{}, from...)
 	for len(work) > 0 {
@@ -135,6 +141,9 @@ func (g *regionGraph) forward(from []*Tensor, stop layerSet) layerSet {
 		for _, c := range g.consumers[t.id] {
 			i := c.Index()
 			if seen[i] || stop[i] {
+				continue
+			}
+			if r, ok := c.(*RecurrenceLayer); ok && skipBack && r.next == t && r.Input(0) != t {
 				continue
 			}
 			seen[i] = true
@@ -235,7 +244,31 @@ func (n *Network) analyzeRegions() *regionInfo {
 		}
 	}
 	info.problems = append(info.problems, n.nestRegions(info.regions)...)
+	info.problems = append(info.problems, n.regionCycles(g, info.regions)...)
 	return info
+}
+
+// regionCycles reports regions whose outputs flow, through layers outside
+// them, back into the region: no execution order exists for them.
+func (n *Network) regionCycles(g *regionGraph, rs []*regionAnalysis) diag.List {
+	var out diag.List
+	for _, r := range rs {
+		var outs []*Tensor
+		for _, l := range r.boundary {
+			if l.Type() == LayerLoopOutput || l.Type() == LayerConditionalOutput {
+				outs = append(outs, l.Output(0))
+			}
+		}
+		m := r.members()
+		for i := range g.walkForward(outs, nil, true) {
+			if m[i] {
+				out = append(out, regionErr(n.layers[i], diag.InvalidGraph,
+					"this layer of %s reads a value computed from an output of %s itself (a cycle)", r.what(), r.what()))
+				break
+			}
+		}
+	}
+	return out
 }
 
 // regionErr is a structural problem reported on layer l.
