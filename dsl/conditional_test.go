@@ -6,9 +6,9 @@ import (
 	"github.com/trtc/trtc/diag"
 )
 
-// ifNet builds: out = cond ? relu(x) : tanh(x)... with branch dims chosen
+// ctlIfNet builds: out = cond ? relu(x) : tanh(x)... with branch dims chosen
 // by the caller (y is a second input used by the false branch).
-func ifNet(n *Network, xd, yd Dims) (*IfConditional, *ConditionalOutputLayer) {
+func ctlIfNet(n *Network, xd, yd Dims) (*IfConditional, *ConditionalOutputLayer) {
 	c := n.AddInput("c", Bool, Dims{})
 	x := n.AddInput("x", Float32, xd)
 	y := n.AddInput("y", Float32, yd)
@@ -31,8 +31,8 @@ func TestConditionalInferenceMergesDims(t *testing.T) {
 		{Dims{-1, 3}, Dims{2, 3}, Dims{-1, 3}},
 	} {
 		n := NewNetwork()
-		ic, out := ifNet(n, tc.x, tc.y)
-		wantClean(t, n)
+		ic, out := ctlIfNet(n, tc.x, tc.y)
+		ctlWantClean(t, n)
 		if d := out.Output(0).Dims(); !d.Equal(tc.want) {
 			t.Fatalf("%v / %v: dims %v, want %v", tc.x, tc.y, d, tc.want)
 		}
@@ -55,13 +55,13 @@ func TestConditionalBranchTypesDiffer(t *testing.T) {
 	ic := n.AddIfConditional()
 	ic.SetCondition(c)
 	n.MarkOutput(ic.AddOutput(ic.AddInput(x).Output(0), ic.AddInput(h).Output(0)).Output(0))
-	wantProblem(t, n, diag.TypeMismatch, "the branch outputs differ in type")
+	ctlWantProblem(t, n, diag.TypeMismatch, "the branch outputs differ in type")
 }
 
 func TestConditionalBranchRanksDiffer(t *testing.T) {
 	n := NewNetwork()
-	_, _ = ifNet(n, Dims{2}, Dims{2, 1})
-	wantProblem(t, n, diag.ShapeMismatch, "the branch outputs differ in rank")
+	_, _ = ctlIfNet(n, Dims{2}, Dims{2, 1})
+	ctlWantProblem(t, n, diag.ShapeMismatch, "the branch outputs differ in rank")
 }
 
 func TestConditionNotBoolScalar(t *testing.T) {
@@ -70,7 +70,7 @@ func TestConditionNotBoolScalar(t *testing.T) {
 	x := n.AddInput("x", Float32, Dims{2})
 	ic.SetCondition(x)
 	n.MarkOutput(ic.AddOutput(x, x).Output(0))
-	wantProblem(t, n, diag.TypeMismatch, "must be a Bool scalar")
+	ctlWantProblem(t, n, diag.TypeMismatch, "must be a Bool scalar")
 }
 
 func TestConditionalWithoutCondition(t *testing.T) {
@@ -78,14 +78,14 @@ func TestConditionalWithoutCondition(t *testing.T) {
 	ic := n.AddIfConditional()
 	x := n.AddInput("x", Float32, Dims{2})
 	n.MarkOutput(ic.AddOutput(x, x).Output(0))
-	wantProblem(t, n, diag.InvalidGraph, "has 0 conditions")
+	ctlWantProblem(t, n, diag.InvalidGraph, "has 0 conditions")
 }
 
 func TestConditionalTwoConditions(t *testing.T) {
 	n := NewNetwork()
-	ic, _ := ifNet(n, Dims{2}, Dims{2})
+	ic, _ := ctlIfNet(n, Dims{2}, Dims{2})
 	ic.SetCondition(n.Input(0))
-	wantProblem(t, n, diag.InvalidGraph, "has 2 conditions")
+	ctlWantProblem(t, n, diag.InvalidGraph, "has 2 conditions")
 }
 
 func TestConditionalWithoutOutputs(t *testing.T) {
@@ -95,7 +95,7 @@ func TestConditionalWithoutOutputs(t *testing.T) {
 	ic := n.AddIfConditional()
 	ic.SetCondition(c)
 	n.MarkOutput(n.AddActivation(x, ActivationReLU).Output(0))
-	wantProblem(t, n, diag.InvalidGraph, "has no outputs")
+	ctlWantProblem(t, n, diag.InvalidGraph, "has no outputs")
 }
 
 func TestConditionalBranchReadsOtherBranch(t *testing.T) {
@@ -109,7 +109,7 @@ func TestConditionalBranchReadsOtherBranch(t *testing.T) {
 	fa := n.AddActivation(tr, ActivationTanh).Output(0) // false branch reading the true branch
 	n.MarkOutput(ic.AddOutput(tr, fa).Output(0))
 	// relu feeds both outputs, so it is in both branches: legal.
-	wantClean(t, n)
+	ctlWantClean(t, n)
 
 	n = NewNetwork()
 	c = n.AddInput("c", Bool, Dims{})
@@ -124,7 +124,7 @@ func TestConditionalBranchReadsOtherBranch(t *testing.T) {
 	o2 := ic.AddOutput(xi, n.AddActivation(onlyTrue, ActivationTanh).Output(0))
 	n.MarkOutput(o1.Output(0))
 	n.MarkOutput(o2.Output(0))
-	wantClean(t, n) // onlyTrue feeds both sides, so both branches run it
+	ctlWantClean(t, n) // onlyTrue feeds both sides, so both branches run it
 	if r := n.Regions()[0]; len(r.TrueBranch) != 2 || len(r.FalseBranch) != 2 {
 		t.Fatalf("branches %d / %d layers, want 2 / 2", len(r.TrueBranch), len(r.FalseBranch))
 	}
@@ -132,17 +132,17 @@ func TestConditionalBranchReadsOtherBranch(t *testing.T) {
 
 func TestConditionalBodyAsNetworkOutput(t *testing.T) {
 	n := NewNetwork()
-	_, out := ifNet(n, Dims{2}, Dims{2})
+	_, out := ctlIfNet(n, Dims{2}, Dims{2})
 	n.MarkOutput(out.Input(0))
-	wantProblem(t, n, diag.InvalidGraph, "only a ConditionalOutput layer takes values out")
+	ctlWantProblem(t, n, diag.InvalidGraph, "only a ConditionalOutput layer takes values out")
 }
 
 func TestConditionalInputFromInside(t *testing.T) {
 	n := NewNetwork()
-	ic, out := ifNet(n, Dims{2}, Dims{2})
+	ic, out := ctlIfNet(n, Dims{2}, Dims{2})
 	inner := ic.AddInput(out.Input(0))
 	n.MarkOutput(ic.AddOutput(inner.Output(0), inner.Output(0)).Output(0))
-	wantProblem(t, n, diag.InvalidGraph, "the conditional input")
+	ctlWantProblem(t, n, diag.InvalidGraph, "the conditional input")
 }
 
 func TestConditionFromInside(t *testing.T) {
@@ -152,7 +152,7 @@ func TestConditionFromInside(t *testing.T) {
 	ci := ic.AddInput(c).Output(0)
 	ic.SetCondition(ci)
 	n.MarkOutput(ic.AddOutput(ci, ci).Output(0))
-	wantProblem(t, n, diag.InvalidGraph, "the condition")
+	ctlWantProblem(t, n, diag.InvalidGraph, "the condition")
 }
 
 func TestIfInsideLoopRegions(t *testing.T) {
@@ -173,7 +173,7 @@ func TestIfInsideLoopRegions(t *testing.T) {
 	diff := n.AddElementWise(a, x, ElementWiseSub).Output(0)
 	acc.SetInput(1, ic.AddOutput(sum, diff).Output(0))
 	n.MarkOutput(lp.AddLoopOutput(acc.Output(0), LoopOutputLastValue, 0).Output(0))
-	wantClean(t, n)
+	ctlWantClean(t, n)
 	regs := n.Regions()
 	// Loop body: greater, the conditional's 4 boundary layers, sum, diff.
 	if len(regs) != 2 || len(regs[0].Body) != 7 || len(regs[1].TrueBranch) != 1 {

@@ -154,9 +154,9 @@ func (l *RecurrenceLayer) infer(c *inferCtx) {
 	c.setOutput(0, init.dtype, init.dims)
 }
 
-// dimsCompatible reports whether two shapes can be equal at run time:
+// recurrenceDimsCompatible reports whether two shapes can be equal at run time:
 // same rank, and equal wherever both are static.
-func dimsCompatible(a, b Dims) bool {
+func recurrenceDimsCompatible(a, b Dims) bool {
 	if len(a) != len(b) {
 		return false
 	}

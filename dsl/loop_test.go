@@ -7,9 +7,9 @@ import (
 	"github.com/trtc/trtc/diag"
 )
 
-// wantProblem fails unless the network has an error with code whose
+// ctlWantProblem fails unless the network has an error with code whose
 // message contains frag.
-func wantProblem(t *testing.T, n *Network, code diag.Code, frag string) {
+func ctlWantProblem(t *testing.T, n *Network, code diag.Code, frag string) {
 	t.Helper()
 	for _, d := range n.Diagnostics() {
 		if d.Severity == diag.SeverityError && d.Code == code && strings.Contains(d.Msg, frag) {
@@ -19,17 +19,17 @@ func wantProblem(t *testing.T, n *Network, code diag.Code, frag string) {
 	t.Fatalf("no %v error containing %q; got:\n%v", code, frag, n.Diagnostics())
 }
 
-// wantClean fails if the network has errors.
-func wantClean(t *testing.T, n *Network) {
+// ctlWantClean fails if the network has errors.
+func ctlWantClean(t *testing.T, n *Network) {
 	t.Helper()
 	if err := n.Err(); err != nil {
 		t.Fatal(err)
 	}
 }
 
-// sumLoop builds: acc = init; for i < count: acc += seq[i]. It returns
+// ctlSumLoop builds: acc = init; for i < count: acc += seq[i]. It returns
 // the pieces tests modify.
-func sumLoop(n *Network) (lp *Loop, rec *RecurrenceLayer, it *IteratorLayer, next *Tensor, out *LoopOutputLayer) {
+func ctlSumLoop(n *Network) (lp *Loop, rec *RecurrenceLayer, it *IteratorLayer, next *Tensor, out *LoopOutputLayer) {
 	seq := n.AddInput("seq", Float32, Dims{-1, 3})
 	init := n.AddInput("init", Float32, Dims{3})
 	count := n.AddInput("count", Int32, Dims{})
@@ -47,8 +47,8 @@ func sumLoop(n *Network) (lp *Loop, rec *RecurrenceLayer, it *IteratorLayer, nex
 
 func TestLoopInference(t *testing.T) {
 	n := NewNetwork()
-	lp, rec, it, next, out := sumLoop(n)
-	wantClean(t, n)
+	lp, rec, it, next, out := ctlSumLoop(n)
+	ctlWantClean(t, n)
 	if d := it.Output(0).Dims(); !d.Equal(Dims{3}) {
 		t.Fatalf("iterator dims %v, want 3", d)
 	}
@@ -64,7 +64,7 @@ func TestLoopInference(t *testing.T) {
 	if d := cat.Output(0).Dims(); !d.Equal(Dims{3, -1}) {
 		t.Fatalf("concatenate dims %v, want 3x-1", d)
 	}
-	wantClean(t, n)
+	ctlWantClean(t, n)
 	regs := n.Regions()
 	if len(regs) != 1 || regs[0].Loop != lp || len(regs[0].Body) != 1 || regs[0].Body[0] != next.producer {
 		t.Fatalf("regions %+v", regs)
@@ -83,7 +83,7 @@ func TestIteratorNegativeAxisAndRange(t *testing.T) {
 		t.Fatalf("dims %v type %v", d, it.Output(0).Type())
 	}
 	it.SetAxis(3)
-	wantProblem(t, n, diag.InvalidNode, "iterator axis 3 is out of range")
+	ctlWantProblem(t, n, diag.InvalidNode, "iterator axis 3 is out of range")
 }
 
 func TestLoopNoTripLimit(t *testing.T) {
@@ -93,22 +93,22 @@ func TestLoopNoTripLimit(t *testing.T) {
 	rec := lp.AddRecurrence(init)
 	rec.SetInput(1, n.AddActivation(rec.Output(0), ActivationTanh).Output(0))
 	n.MarkOutput(lp.AddLoopOutput(rec.Output(0), LoopOutputLastValue, 0).Output(0))
-	wantProblem(t, n, diag.InvalidGraph, "has no trip limit")
+	ctlWantProblem(t, n, diag.InvalidGraph, "has no trip limit")
 }
 
 func TestLoopTwoCountLimits(t *testing.T) {
 	n := NewNetwork()
-	lp, _, _, _, _ := sumLoop(n)
+	lp, _, _, _, _ := ctlSumLoop(n)
 	lp.AddTripLimit(n.Input(2), TripLimitCount)
-	wantProblem(t, n, diag.InvalidGraph, "at most one of each")
+	ctlWantProblem(t, n, diag.InvalidGraph, "at most one of each")
 }
 
 func TestTripLimitTypeAndRank(t *testing.T) {
 	n := NewNetwork()
-	lp, _, _, _, _ := sumLoop(n)
+	lp, _, _, _, _ := ctlSumLoop(n)
 	lp.AddTripLimit(n.Input(1), TripLimitWhile)
-	wantProblem(t, n, diag.TypeMismatch, "a While trip limit takes a Bool scalar")
-	wantProblem(t, n, diag.ShapeMismatch, "takes a scalar")
+	ctlWantProblem(t, n, diag.TypeMismatch, "a While trip limit takes a Bool scalar")
+	ctlWantProblem(t, n, diag.ShapeMismatch, "takes a scalar")
 }
 
 func TestRecurrenceNextMissing(t *testing.T) {
@@ -119,121 +119,121 @@ func TestRecurrenceNextMissing(t *testing.T) {
 	lp.AddTripLimit(count, TripLimitCount)
 	rec := lp.AddRecurrence(init)
 	n.MarkOutput(lp.AddLoopOutput(rec.Output(0), LoopOutputLastValue, 0).Output(0))
-	wantProblem(t, n, diag.InvalidGraph, "has no next value")
+	ctlWantProblem(t, n, diag.InvalidGraph, "has no next value")
 }
 
 func TestRecurrenceNextType(t *testing.T) {
 	n := NewNetwork()
-	_, rec, _, _, _ := sumLoop(n)
+	_, rec, _, _, _ := ctlSumLoop(n)
 	rec.SetInput(1, n.AddInput("other", Float16, Dims{3}))
-	wantProblem(t, n, diag.TypeMismatch, "a recurrence keeps one type")
+	ctlWantProblem(t, n, diag.TypeMismatch, "a recurrence keeps one type")
 }
 
 func TestRecurrenceNextDims(t *testing.T) {
 	n := NewNetwork()
-	_, rec, _, _, _ := sumLoop(n)
+	_, rec, _, _, _ := ctlSumLoop(n)
 	rec.SetInput(1, n.AddInput("other", Float32, Dims{4}))
-	wantProblem(t, n, diag.ShapeMismatch, "a recurrence keeps its dims")
+	ctlWantProblem(t, n, diag.ShapeMismatch, "a recurrence keeps its dims")
 }
 
 func TestRecurrenceInitFromInsideLoop(t *testing.T) {
 	n := NewNetwork()
-	lp, _, _, next, _ := sumLoop(n)
+	lp, _, _, next, _ := ctlSumLoop(n)
 	r2 := lp.AddRecurrence(next)
 	r2.SetInput(1, next)
-	wantProblem(t, n, diag.InvalidGraph, "is computed inside loop \"sum\"")
+	ctlWantProblem(t, n, diag.InvalidGraph, "is computed inside loop \"sum\"")
 }
 
 func TestLoopOutputNotInLoop(t *testing.T) {
 	n := NewNetwork()
-	lp, _, _, _, _ := sumLoop(n)
+	lp, _, _, _, _ := ctlSumLoop(n)
 	outside := n.AddActivation(n.Input(1), ActivationReLU).Output(0)
 	cat := lp.AddLoopOutput(outside, LoopOutputConcatenate, 0)
 	cat.SetInput(1, n.Input(2))
 	n.MarkOutput(cat.Output(0))
-	wantProblem(t, n, diag.InvalidGraph, "not computed inside loop")
+	ctlWantProblem(t, n, diag.InvalidGraph, "not computed inside loop")
 }
 
 func TestLastValueNeedsRecurrence(t *testing.T) {
 	n := NewNetwork()
-	lp, _, _, next, _ := sumLoop(n)
+	lp, _, _, next, _ := ctlSumLoop(n)
 	n.MarkOutput(lp.AddLoopOutput(next, LoopOutputLastValue, 0).Output(0))
-	wantProblem(t, n, diag.InvalidGraph, "takes the output of a recurrence")
+	ctlWantProblem(t, n, diag.InvalidGraph, "takes the output of a recurrence")
 }
 
 func TestConcatenateNeedsLength(t *testing.T) {
 	n := NewNetwork()
-	lp, _, it, _, _ := sumLoop(n)
+	lp, _, it, _, _ := ctlSumLoop(n)
 	n.MarkOutput(lp.AddLoopOutput(it.Output(0), LoopOutputReverse, 0).Output(0))
-	wantProblem(t, n, diag.InvalidNode, "needs the length of the iteration axis")
+	ctlWantProblem(t, n, diag.InvalidNode, "needs the length of the iteration axis")
 }
 
 func TestConcatenateAxisRange(t *testing.T) {
 	n := NewNetwork()
-	lp, _, it, _, _ := sumLoop(n)
+	lp, _, it, _, _ := ctlSumLoop(n)
 	cat := lp.AddLoopOutput(it.Output(0), LoopOutputConcatenate, 2)
 	cat.SetInput(1, n.Input(2))
 	n.MarkOutput(cat.Output(0))
-	wantProblem(t, n, diag.InvalidNode, "loop output axis 2 is out of range")
+	ctlWantProblem(t, n, diag.InvalidNode, "loop output axis 2 is out of range")
 }
 
 func TestConcatenateLengthFromInsideLoop(t *testing.T) {
 	n := NewNetwork()
-	lp, _, it, _, _ := sumLoop(n)
+	lp, _, it, _, _ := ctlSumLoop(n)
 	idx := n.AddInput("i", Int32, Dims{4})
 	lp2 := lp // same loop: a length computed from an iterator of it
 	it2 := lp2.AddIterator(idx, 0, false)
 	cat := lp.AddLoopOutput(it.Output(0), LoopOutputConcatenate, 0)
 	cat.SetInput(1, it2.Output(0))
 	n.MarkOutput(cat.Output(0))
-	wantProblem(t, n, diag.InvalidGraph, "the concatenation length")
+	ctlWantProblem(t, n, diag.InvalidGraph, "the concatenation length")
 }
 
 func TestBodyTensorAsNetworkOutput(t *testing.T) {
 	n := NewNetwork()
-	_, _, _, next, _ := sumLoop(n)
+	_, _, _, next, _ := ctlSumLoop(n)
 	n.MarkOutput(next)
-	wantProblem(t, n, diag.InvalidGraph, "only a LoopOutput layer takes values out")
+	ctlWantProblem(t, n, diag.InvalidGraph, "only a LoopOutput layer takes values out")
 }
 
 func TestOutsideLayerUsesBodyTensor(t *testing.T) {
 	n := NewNetwork()
-	_, _, _, next, _ := sumLoop(n)
+	_, _, _, next, _ := ctlSumLoop(n)
 	leak := n.AddActivation(next, ActivationReLU)
 	n.MarkOutput(leak.Output(0))
-	wantProblem(t, n, diag.InvalidGraph, "is computed from values inside loop \"sum\"")
+	ctlWantProblem(t, n, diag.InvalidGraph, "is computed from values inside loop \"sum\"")
 }
 
 func TestRecurrenceValueAsNetworkOutput(t *testing.T) {
 	n := NewNetwork()
-	_, rec, _, _, _ := sumLoop(n)
+	_, rec, _, _, _ := ctlSumLoop(n)
 	n.MarkOutput(rec.Output(0))
-	wantProblem(t, n, diag.InvalidGraph, "take it out with AddLoopOutput")
+	ctlWantProblem(t, n, diag.InvalidGraph, "take it out with AddLoopOutput")
 }
 
 func TestWhileConditionMustDependOnLoop(t *testing.T) {
 	n := NewNetwork()
-	lp, _, _, _, _ := sumLoop(n)
+	lp, _, _, _, _ := ctlSumLoop(n)
 	lp.AddTripLimit(n.AddInput("flag", Bool, Dims{}), TripLimitWhile)
-	wantProblem(t, n, diag.InvalidGraph, "never changes")
+	ctlWantProblem(t, n, diag.InvalidGraph, "never changes")
 }
 
 func TestCountFromInsideLoop(t *testing.T) {
 	n := NewNetwork()
-	lp, _, _, _, _ := sumLoop(n)
+	lp, _, _, _, _ := ctlSumLoop(n)
 	c := n.AddInput("c", Int32, Dims{})
 	r := lp.AddRecurrence(c)
 	r.SetInput(1, r.Output(0))
 	lp.AddTripLimit(r.Output(0), TripLimitCount)
-	wantProblem(t, n, diag.InvalidGraph, "the trip count")
+	ctlWantProblem(t, n, diag.InvalidGraph, "the trip count")
 }
 
 func TestWhileConditionFromIterator(t *testing.T) {
 	n := NewNetwork()
-	lp, _, _, _, _ := sumLoop(n)
+	lp, _, _, _, _ := ctlSumLoop(n)
 	flags := n.AddInput("flags", Bool, Dims{5})
 	lp.AddTripLimit(lp.AddIterator(flags, 0, false).Output(0), TripLimitWhile)
-	wantProblem(t, n, diag.InvalidGraph, "depends on an iterator")
+	ctlWantProblem(t, n, diag.InvalidGraph, "depends on an iterator")
 }
 
 func TestNestedLoopRegions(t *testing.T) {
@@ -257,7 +257,7 @@ func TestNestedLoopRegions(t *testing.T) {
 	iout := inner.AddLoopOutput(irec.Output(0), LoopOutputLastValue, 0)
 	orec.SetInput(1, iout.Output(0))
 	n.MarkOutput(outer.AddLoopOutput(orec.Output(0), LoopOutputLastValue, 0).Output(0))
-	wantClean(t, n)
+	ctlWantClean(t, n)
 	regs := n.Regions()
 	if len(regs) != 2 {
 		t.Fatalf("%d regions", len(regs))
@@ -271,9 +271,9 @@ func TestNestedLoopRegions(t *testing.T) {
 
 func TestLoopOutputFedBackIntoLoop(t *testing.T) {
 	n := NewNetwork()
-	lp, rec, _, _, out := sumLoop(n)
+	lp, rec, _, _, out := ctlSumLoop(n)
 	outside := n.AddActivation(out.Output(0), ActivationTanh).Output(0)
 	rec.SetInput(1, n.AddElementWise(rec.Output(0), outside, ElementWiseSum).Output(0))
 	_ = lp
-	wantProblem(t, n, diag.InvalidGraph, "(a cycle)")
+	ctlWantProblem(t, n, diag.InvalidGraph, "(a cycle)")
 }

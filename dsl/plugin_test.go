@@ -9,26 +9,26 @@ import (
 	"github.com/trtc/trtc/tensor"
 )
 
-// pairMax is a test plugin: the elementwise max of two same-shape float
+// ctlPairMax is a test plugin: the elementwise max of two same-shape float
 // inputs, plus (when twoOut) their elementwise min.
-type pairMax struct {
+type ctlPairMax struct {
 	twoOut  bool
 	dimsErr error
 	types   []DataType // forced output types, if set
 }
 
-func (p *pairMax) PluginName() string         { return "PairMax" }
-func (p *pairMax) PluginVersion() string      { return "1" }
-func (p *pairMax) PluginNamespace() string    { return "test" }
-func (p *pairMax) Attributes() map[string]any { return map[string]any{"two_outputs": p.twoOut} }
-func (p *pairMax) NbOutputs() int {
+func (p *ctlPairMax) PluginName() string         { return "PairMax" }
+func (p *ctlPairMax) PluginVersion() string      { return "1" }
+func (p *ctlPairMax) PluginNamespace() string    { return "test" }
+func (p *ctlPairMax) Attributes() map[string]any { return map[string]any{"two_outputs": p.twoOut} }
+func (p *ctlPairMax) NbOutputs() int {
 	if p.twoOut {
 		return 2
 	}
 	return 1
 }
 
-func (p *pairMax) OutputTypes(in []DataType) ([]DataType, error) {
+func (p *ctlPairMax) OutputTypes(in []DataType) ([]DataType, error) {
 	if p.types != nil {
 		return p.types, nil
 	}
@@ -42,11 +42,11 @@ func (p *pairMax) OutputTypes(in []DataType) ([]DataType, error) {
 	return out, nil
 }
 
-func (p *pairMax) OutputDims(in []Dims) ([]Dims, error) {
+func (p *ctlPairMax) OutputDims(in []Dims) ([]Dims, error) {
 	if p.dimsErr != nil {
 		return nil, p.dimsErr
 	}
-	if len(in) != 2 || !dimsCompatible(in[0], in[1]) {
+	if len(in) != 2 || !recurrenceDimsCompatible(in[0], in[1]) {
 		return nil, fmt.Errorf("inputs %v do not have one shape", in)
 	}
 	d := in[0].Clone()
@@ -62,7 +62,7 @@ func (p *pairMax) OutputDims(in []Dims) ([]Dims, error) {
 	return out, nil
 }
 
-func (p *pairMax) ExecuteCPU(in []*tensor.Tensor) ([]*tensor.Tensor, error) {
+func (p *ctlPairMax) ExecuteCPU(in []*tensor.Tensor) ([]*tensor.Tensor, error) {
 	return nil, errors.New("not used by dsl tests")
 }
 
@@ -70,10 +70,10 @@ func TestPluginInference(t *testing.T) {
 	n := NewNetwork()
 	a := n.AddInput("a", Float16, Dims{-1, 4})
 	b := n.AddInput("b", Float16, Dims{3, 4})
-	l := n.AddPluginV3([]*Tensor{a, b}, nil, &pairMax{twoOut: true})
+	l := n.AddPluginV3([]*Tensor{a, b}, nil, &ctlPairMax{twoOut: true})
 	n.MarkOutput(l.Output(0))
 	n.MarkOutput(l.Output(1))
-	wantClean(t, n)
+	ctlWantClean(t, n)
 	if l.NbOutputs() != 2 || l.Output(1).Type() != Float16 || !l.Output(0).Dims().Equal(Dims{3, 4}) {
 		t.Fatalf("outputs %v %v", l.Output(0), l.Output(1))
 	}
@@ -85,31 +85,31 @@ func TestPluginInference(t *testing.T) {
 func TestPluginTypeError(t *testing.T) {
 	n := NewNetwork()
 	a := n.AddInput("a", Int32, Dims{4})
-	n.MarkOutput(n.AddPluginV3([]*Tensor{a, a}, nil, &pairMax{}).Output(0))
-	wantProblem(t, n, diag.InvalidNode, `plugin "PairMax" version "1" namespace "test" rejects input types`)
+	n.MarkOutput(n.AddPluginV3([]*Tensor{a, a}, nil, &ctlPairMax{}).Output(0))
+	ctlWantProblem(t, n, diag.InvalidNode, `plugin "PairMax" version "1" namespace "test" rejects input types`)
 }
 
 func TestPluginDimsError(t *testing.T) {
 	n := NewNetwork()
 	a := n.AddInput("a", Float32, Dims{4})
 	b := n.AddInput("b", Float32, Dims{5})
-	n.MarkOutput(n.AddPluginV3([]*Tensor{a, b}, nil, &pairMax{}).Output(0))
-	wantProblem(t, n, diag.InvalidNode, "rejects input dims")
+	n.MarkOutput(n.AddPluginV3([]*Tensor{a, b}, nil, &ctlPairMax{}).Output(0))
+	ctlWantProblem(t, n, diag.InvalidNode, "rejects input dims")
 }
 
 func TestPluginWrongOutputCount(t *testing.T) {
 	n := NewNetwork()
 	a := n.AddInput("a", Float32, Dims{4})
-	n.MarkOutput(n.AddPluginV3([]*Tensor{a, a}, nil, &pairMax{types: []DataType{Float32, Float32}}).Output(0))
-	wantProblem(t, n, diag.InvalidNode, "declares 1 outputs but returned 2 types")
+	n.MarkOutput(n.AddPluginV3([]*Tensor{a, a}, nil, &ctlPairMax{types: []DataType{Float32, Float32}}).Output(0))
+	ctlWantProblem(t, n, diag.InvalidNode, "declares 1 outputs but returned 2 types")
 }
 
 func TestPluginShapeInputType(t *testing.T) {
 	n := NewNetwork()
 	a := n.AddInput("a", Float32, Dims{4})
 	s := n.AddInput("s", Float32, Dims{2})
-	n.MarkOutput(n.AddPluginV3([]*Tensor{a, a}, []*Tensor{s}, &pairMax{}).Output(0))
-	wantProblem(t, n, diag.TypeMismatch, "shape input \"s\" must be an Int32/Int64")
+	n.MarkOutput(n.AddPluginV3([]*Tensor{a, a}, []*Tensor{s}, &ctlPairMax{}).Output(0))
+	ctlWantProblem(t, n, diag.TypeMismatch, "shape input \"s\" must be an Int32/Int64")
 }
 
 func TestPluginNil(t *testing.T) {
@@ -117,5 +117,5 @@ func TestPluginNil(t *testing.T) {
 	a := n.AddInput("a", Float32, Dims{4})
 	n.MarkOutput(a)
 	n.AddPluginV3([]*Tensor{a}, nil, nil)
-	wantProblem(t, n, diag.InvalidArgument, "nil plugin")
+	ctlWantProblem(t, n, diag.InvalidArgument, "nil plugin")
 }

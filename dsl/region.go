@@ -401,7 +401,7 @@ func (n *Network) analyzeLoop(g *regionGraph, r *regionAnalysis) diag.List {
 			case next.bad || init.bad:
 			case next.dtype != init.dtype:
 				e = regionErr(l, diag.TypeMismatch, "next value %q is %v but the initial value %q is %v; a recurrence keeps one type", next.name, next.dtype, init.name, init.dtype)
-			case !dimsCompatible(init.dims, next.dims):
+			case !recurrenceDimsCompatible(init.dims, next.dims):
 				e = regionErr(l, diag.ShapeMismatch, "next value %q has dims %v but the initial value %q has %v; a recurrence keeps its dims", next.name, next.dims, init.name, init.dims)
 			}
 		case *IteratorLayer:

@@ -10,7 +10,7 @@ import (
 	"github.com/trtc/trtc/tensor"
 )
 
-func scalarI32(t *testing.T, v int64) *tensor.Tensor {
+func ctlScalarI32(t *testing.T, v int64) *tensor.Tensor {
 	return mustTensor(t, tensor.Int32, []int64{}, []float64{float64(v)})
 }
 
@@ -34,7 +34,7 @@ func TestLoopCountedSum(t *testing.T) {
 			net.MarkOutput(out)
 			s, sv := randTensor(t, rng, dt, 5, 3)
 			i0, iv := randTensor(t, rng, dt, 3)
-			got := runNet(t, net, map[string]*tensor.Tensor{"seq": s, "init": i0, "count": scalarI32(t, count)})[out.Name()]
+			got := runNet(t, net, map[string]*tensor.Tensor{"seq": s, "init": i0, "count": ctlScalarI32(t, count)})[out.Name()]
 			want := append([]float64{}, iv...)
 			for r := int64(0); r < count; r++ {
 				for c := range want {
@@ -85,9 +85,9 @@ func TestLoopIteratorReverseConcat(t *testing.T) {
 	checkClose(t, out[rev.Output(0).Name()], []int64{4, 2}, wr, 1)
 }
 
-// whileDoubling builds: x = start; while x < limit { x *= 2 }, with the
+// ctlWhileDoubling builds: x = start; while x < limit { x *= 2 }, with the
 // values of every iteration collected into room slots.
-func whileDoubling() (*dsl.Network, *dsl.Tensor, *dsl.Tensor) {
+func ctlWhileDoubling() (*dsl.Network, *dsl.Tensor, *dsl.Tensor) {
 	net := dsl.NewNetwork()
 	start := net.AddInput("start", tensor.Int32, dsl.Dims{})
 	limit := net.AddInput("limit", tensor.Int32, dsl.Dims{})
@@ -106,8 +106,8 @@ func whileDoubling() (*dsl.Network, *dsl.Tensor, *dsl.Tensor) {
 }
 
 func TestLoopWhileDoubling(t *testing.T) {
-	net, last, all := whileDoubling()
-	in := map[string]*tensor.Tensor{"start": scalarI32(t, 1), "limit": scalarI32(t, 101), "two": scalarI32(t, 2), "room": scalarI32(t, 10)}
+	net, last, all := ctlWhileDoubling()
+	in := map[string]*tensor.Tensor{"start": ctlScalarI32(t, 1), "limit": ctlScalarI32(t, 101), "two": ctlScalarI32(t, 2), "room": ctlScalarI32(t, 10)}
 	out := runNet(t, net, in)
 	x, values := int64(1), []float64{}
 	for x <= 100 {
@@ -121,12 +121,12 @@ func TestLoopWhileDoubling(t *testing.T) {
 	checkClose(t, out[all.Name()], []int64{10}, values, 1)
 
 	// A start already past the limit runs zero times.
-	in["start"] = scalarI32(t, 200)
+	in["start"] = ctlScalarI32(t, 200)
 	out = runNet(t, net, in)
 	checkClose(t, out[last.Name()], []int64{}, []float64{200}, 1)
 
 	// Too little room for the iterations is a run time error.
-	in["start"], in["room"] = scalarI32(t, 1), scalarI32(t, 3)
+	in["start"], in["room"] = ctlScalarI32(t, 1), ctlScalarI32(t, 3)
 	if err := runErr(net, in); !errors.Is(err, diag.OutOfRange) {
 		t.Fatalf("want OutOfRange, got %v", err)
 	}
@@ -134,10 +134,10 @@ func TestLoopWhileDoubling(t *testing.T) {
 
 // TestLoopWhileAndCount stops at whichever limit ends first.
 func TestLoopWhileAndCount(t *testing.T) {
-	net, last, _ := whileDoubling()
+	net, last, _ := ctlWhileDoubling()
 	lp := net.Loops()[0]
 	lp.AddTripLimit(net.Input(3), dsl.TripLimitCount) // room doubles as the count
-	in := map[string]*tensor.Tensor{"start": scalarI32(t, 1), "limit": scalarI32(t, 101), "two": scalarI32(t, 2), "room": scalarI32(t, 3)}
+	in := map[string]*tensor.Tensor{"start": ctlScalarI32(t, 1), "limit": ctlScalarI32(t, 101), "two": ctlScalarI32(t, 2), "room": ctlScalarI32(t, 3)}
 	checkClose(t, runNet(t, net, in)[last.Name()], []int64{}, []float64{8}, 1)
 }
 
@@ -170,7 +170,7 @@ func TestLoopNested(t *testing.T) {
 	net.MarkOutput(rows.Output(0))
 	mt, mv := randTensor(t, rng, tensor.Float32, 3, 4)
 	a0, av := randTensor(t, rng, tensor.Float32)
-	got := runNet(t, net, map[string]*tensor.Tensor{"m": mt, "acc": a0, "c3": scalarI32(t, 3), "c4": scalarI32(t, 4)})
+	got := runNet(t, net, map[string]*tensor.Tensor{"m": mt, "acc": a0, "c3": ctlScalarI32(t, 3), "c4": ctlScalarI32(t, 4)})
 	sum := av[0]
 	var starts []float64
 	for i := 0; i < 3; i++ {
@@ -183,8 +183,8 @@ func TestLoopNested(t *testing.T) {
 	checkClose(t, got[rows.Output(0).Name()], []int64{3}, starts, 12)
 }
 
-// ifNet: out = c ? relu(x) * y : x - y.
-func ifNet() (*dsl.Network, *dsl.Tensor) {
+// ctlIfNet: out = c ? relu(x) * y : x - y.
+func ctlIfNet() (*dsl.Network, *dsl.Tensor) {
 	net := dsl.NewNetwork()
 	c := net.AddInput("c", tensor.Bool, dsl.Dims{})
 	x := net.AddInput("x", tensor.Float32, dsl.Dims{-1, 3})
@@ -202,7 +202,7 @@ func ifNet() (*dsl.Network, *dsl.Tensor) {
 
 func TestIfEachBranch(t *testing.T) {
 	rng := newRNG(14)
-	net, out := ifNet()
+	net, out := ctlIfNet()
 	e, err := New(net)
 	if err != nil {
 		t.Fatal(err)
@@ -250,7 +250,7 @@ func TestIfInsideLoop(t *testing.T) {
 	net.MarkOutput(out)
 	vt, vv := randTensor(t, rng, tensor.Float32, 7)
 	z := mustTensor(t, tensor.Float32, []int64{}, []float64{0})
-	got := runNet(t, net, map[string]*tensor.Tensor{"v": vt, "zero": z, "count": scalarI32(t, 7)})[out.Name()]
+	got := runNet(t, net, map[string]*tensor.Tensor{"v": vt, "zero": z, "count": ctlScalarI32(t, 7)})[out.Name()]
 	want := 0.0
 	for _, x := range vv {
 		if x > 0 {
@@ -262,7 +262,7 @@ func TestIfInsideLoop(t *testing.T) {
 	checkClose(t, got, []int64{}, []float64{want}, 7)
 
 	// More iterations than the iterated axis: OutOfRange at run time.
-	if err := runErr(net, map[string]*tensor.Tensor{"v": vt, "zero": z, "count": scalarI32(t, 8)}); !errors.Is(err, diag.OutOfRange) {
+	if err := runErr(net, map[string]*tensor.Tensor{"v": vt, "zero": z, "count": ctlScalarI32(t, 8)}); !errors.Is(err, diag.OutOfRange) {
 		t.Fatalf("want OutOfRange, got %v", err)
 	}
 }
