@@ -1,8 +1,6 @@
 package dsl
 
 import (
-	"fmt"
-
 	"github.com/trtc/trtc/diag"
 )
 
@@ -22,7 +20,7 @@ type IfConditional struct {
 // AddIfConditional starts a new if-conditional (TensorRT
 // INetworkDefinition::addIfConditional).
 func (n *Network) AddIfConditional() *IfConditional {
-	return &IfConditional{net: n, name: fmt.Sprintf("(Unnamed IfConditional %p)", new(byte))}
+	return &IfConditional{net: n, name: "(Unnamed IfConditional at " + callerLoc() + ")"}
 }
 
 // Name returns the conditional's name (used in diagnostics).

@@ -68,7 +68,7 @@ type Loop struct {
 
 // AddLoop starts a new loop (TensorRT INetworkDefinition::addLoop).
 func (n *Network) AddLoop() *Loop {
-	return &Loop{net: n, name: fmt.Sprintf("(Unnamed Loop %p)", new(byte))}
+	return &Loop{net: n, name: "(Unnamed Loop at " + callerLoc() + ")"}
 }
 
 // Name returns the loop's name (used in diagnostics).

@@ -277,3 +277,19 @@ func TestLoopOutputFedBackIntoLoop(t *testing.T) {
 	_ = lp
 	ctlWantProblem(t, n, diag.InvalidGraph, "(a cycle)")
 }
+
+func TestLayerReadsOtherLoopsBody(t *testing.T) {
+	n := NewNetwork()
+	_, recA, _, _, _ := ctlSumLoop(n)
+	lpB := n.AddLoop()
+	lpB.SetName("b")
+	lpB.AddTripLimit(n.Input(2), TripLimitCount)
+	recB := lpB.AddRecurrence(n.Input(1))
+	// A layer of loop "sum" reads loop b's recurrence value.
+	mix := n.AddElementWise(recA.Output(0), recB.Output(0), ElementWiseProd).Output(0)
+	recB.SetInput(1, recB.Output(0))
+	r2 := recA.Loop().AddRecurrence(n.Input(1))
+	r2.SetInput(1, mix)
+	n.MarkOutput(lpB.AddLoopOutput(recB.Output(0), LoopOutputLastValue, 0).Output(0))
+	ctlWantProblem(t, n, diag.InvalidGraph, `is outside loop "b" but reads`)
+}

@@ -245,7 +245,50 @@ func (n *Network) analyzeRegions() *regionInfo {
 	}
 	info.problems = append(info.problems, n.nestRegions(info.regions)...)
 	info.problems = append(info.problems, n.regionCycles(g, info.regions)...)
+	info.problems = append(info.problems, n.regionLeaks(info.regions)...)
 	return info
+}
+
+// regionLeaks reports layers outside a region that read a value only the
+// region computes (a body tensor, a recurrence or iterator value, a
+// conditional input): such values exist only while the region runs.
+func (n *Network) regionLeaks(rs []*regionAnalysis) diag.List {
+	var out diag.List
+	all := make([]layerSet, len(rs))
+	for k, r := range rs {
+		all[k] = r.members()
+	}
+	inOther := func(i, skip int) bool {
+		for k := range rs {
+			if k != skip && all[k][i] {
+				return true
+			}
+		}
+		return false
+	}
+	for k, r := range rs {
+		for _, l := range n.layers {
+			i := l.Index()
+			if all[k][i] || (r.dead[i] && !inOther(i, k)) {
+				continue
+			}
+			for j := 0; j < l.NbInputs(); j++ {
+				t := l.Input(j)
+				if t == nil || t.producer == nil {
+					continue
+				}
+				p := t.producer
+				if !all[k][p.Index()] || ((p.Type() == LayerLoopOutput || p.Type() == LayerConditionalOutput) && r.own[p.Index()]) {
+					continue
+				}
+				out = append(out, regionErr(l, diag.InvalidGraph,
+					"this layer is outside %s but reads %q, a value computed inside it; use a %s to take it out",
+					r.what(), t.name, map[bool]string{true: "LoopOutput", false: "ConditionalOutput"}[r.loop != nil]))
+				break
+			}
+		}
+	}
+	return out
 }
 
 // regionCycles reports regions whose outputs flow, through layers outside

@@ -63,6 +63,12 @@ func newScheduler(net *dsl.Network) *scheduler {
 			s.dead[l.Index()] = true
 		}
 	}
+	// A layer dead for one region but run by another is not dead.
+	for _, m := range s.members {
+		for i := range m {
+			delete(s.dead, i)
+		}
+	}
 	// The innermost region holding something is the smallest one.
 	innermost := func(layer, skip int) int {
 		best := -1
