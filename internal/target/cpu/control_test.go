@@ -284,3 +284,117 @@ func TestRegionCycle(t *testing.T) {
 		t.Fatalf("want InvalidGraph, got %v", err)
 	}
 }
+
+// TestRecurrenceShapeChangeAtRunTime: with a dynamic initial shape, a next
+// value that broadcasts to another shape is caught at run time.
+func TestRecurrenceShapeChangeAtRunTime(t *testing.T) {
+	net := dsl.NewNetwork()
+	init := net.AddInput("init", tensor.Float32, dsl.Dims{-1})
+	y := net.AddInput("y", tensor.Float32, dsl.Dims{3})
+	lp := net.AddLoop()
+	lp.AddTripLimit(net.AddInput("count", tensor.Int32, dsl.Dims{}), dsl.TripLimitCount)
+	rec := lp.AddRecurrence(init)
+	rec.SetInput(1, net.AddElementWise(rec.Output(0), y, dsl.ElementWiseSum).Output(0))
+	net.MarkOutput(lp.AddLoopOutput(rec.Output(0), dsl.LoopOutputLastValue, 0).Output(0))
+	yt, _ := randTensor(t, newRNG(19), tensor.Float32, 3)
+	in := map[string]*tensor.Tensor{"init": mustTensor(t, tensor.Float32, []int64{1}, []float64{1}), "y": yt, "count": ctlScalarI32(t, 2)}
+	if err := runErr(net, in); !errors.Is(err, diag.ShapeMismatch) {
+		t.Fatalf("want ShapeMismatch, got %v", err)
+	}
+	// The same shape throughout is fine.
+	in["init"] = mustTensor(t, tensor.Float32, []int64{3}, []float64{1, 2, 3})
+	if err := runErr(net, in); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestLoopInsideIf runs a summing loop only in the true branch.
+func TestLoopInsideIf(t *testing.T) {
+	rng := newRNG(20)
+	net := dsl.NewNetwork()
+	c := net.AddInput("c", tensor.Bool, dsl.Dims{})
+	seq := net.AddInput("seq", tensor.Float32, dsl.Dims{4, 2})
+	x := net.AddInput("x", tensor.Float32, dsl.Dims{2})
+	cnt := net.AddInput("count", tensor.Int32, dsl.Dims{})
+	ic := net.AddIfConditional()
+	ic.SetCondition(c)
+	xi := ic.AddInput(x).Output(0)
+	lp := net.AddLoop()
+	lp.AddTripLimit(cnt, dsl.TripLimitCount)
+	rec := lp.AddRecurrence(xi)
+	it := lp.AddIterator(seq, 0, false)
+	rec.SetInput(1, net.AddElementWise(rec.Output(0), it.Output(0), dsl.ElementWiseSum).Output(0))
+	sum := lp.AddLoopOutput(rec.Output(0), dsl.LoopOutputLastValue, 0).Output(0)
+	out := ic.AddOutput(sum, xi).Output(0)
+	net.MarkOutput(out)
+	regs := net.Regions()
+	if len(regs) != 2 || len(regs[0].TrueBranch) != 5 || len(regs[0].FalseBranch) != 0 {
+		t.Fatalf("true branch %d layers, false %d", len(regs[0].TrueBranch), len(regs[0].FalseBranch))
+	}
+	st, sv := randTensor(t, rng, tensor.Float32, 4, 2)
+	xt, xv := randTensor(t, rng, tensor.Float32, 2)
+	for _, cond := range []bool{true, false} {
+		ct, _ := tensor.FromBool([]int64{}, []bool{cond})
+		// With the false branch taken the loop must not run: a count past
+		// the sequence would fail if it did.
+		count := int64(4)
+		if !cond {
+			count = 9
+		}
+		got := runNet(t, net, map[string]*tensor.Tensor{"c": ct, "seq": st, "x": xt, "count": ctlScalarI32(t, count)})[out.Name()]
+		want := append([]float64{}, xv...)
+		if cond {
+			for i := 0; i < 4; i++ {
+				for j := range want {
+					want[j] += sv[i*2+j]
+				}
+			}
+		}
+		checkClose(t, got, []int64{2}, want, 4)
+	}
+}
+
+// TestReverseIteratorWhileLoop: without a Count limit a reversed iterator
+// counts back from the end of its axis.
+func TestReverseIteratorWhileLoop(t *testing.T) {
+	rng := newRNG(21)
+	net := dsl.NewNetwork()
+	v := net.AddInput("v", tensor.Float32, dsl.Dims{3})
+	i0 := net.AddInput("i0", tensor.Int32, dsl.Dims{})
+	one := net.AddInput("one", tensor.Int32, dsl.Dims{})
+	n := net.AddInput("n", tensor.Int32, dsl.Dims{})
+	lp := net.AddLoop()
+	i := lp.AddRecurrence(i0)
+	lp.AddTripLimit(net.AddElementWise(i.Output(0), n, dsl.ElementWiseLess).Output(0), dsl.TripLimitWhile)
+	i.SetInput(1, net.AddElementWise(i.Output(0), one, dsl.ElementWiseSum).Output(0))
+	it := lp.AddIterator(v, 0, true)
+	cat := lp.AddLoopOutput(it.Output(0), dsl.LoopOutputConcatenate, 0)
+	cat.SetInput(1, n)
+	net.MarkOutput(cat.Output(0))
+	vt, vv := randTensor(t, rng, tensor.Float32, 3)
+	got := runNet(t, net, map[string]*tensor.Tensor{"v": vt, "i0": ctlScalarI32(t, 0), "one": ctlScalarI32(t, 1), "n": ctlScalarI32(t, 3)})[cat.Output(0).Name()]
+	checkClose(t, got, []int64{3}, []float64{vv[2], vv[1], vv[0]}, 1)
+}
+
+// TestLoopEmptyAndZeroTrips: an empty iterated tensor with zero trips gives
+// an empty concatenation and the initial value.
+func TestLoopEmptyAndZeroTrips(t *testing.T) {
+	net := dsl.NewNetwork()
+	seq := net.AddInput("seq", tensor.Float32, dsl.Dims{-1, 2})
+	init := net.AddInput("init", tensor.Float32, dsl.Dims{2})
+	cnt := net.AddInput("count", tensor.Int32, dsl.Dims{})
+	lp := net.AddLoop()
+	lp.AddTripLimit(cnt, dsl.TripLimitCount)
+	rec := lp.AddRecurrence(init)
+	it := lp.AddIterator(seq, 0, false)
+	rec.SetInput(1, net.AddElementWise(rec.Output(0), it.Output(0), dsl.ElementWiseSum).Output(0))
+	last := lp.AddLoopOutput(rec.Output(0), dsl.LoopOutputLastValue, 0).Output(0)
+	cat := lp.AddLoopOutput(it.Output(0), dsl.LoopOutputConcatenate, 1)
+	cat.SetInput(1, cnt)
+	net.MarkOutput(last)
+	net.MarkOutput(cat.Output(0))
+	in := map[string]*tensor.Tensor{"seq": tensor.New(tensor.Float32, 0, 2), "init": mustTensor(t, tensor.Float32, []int64{2}, []float64{3, -4}), "count": ctlScalarI32(t, 0)}
+	out := runNet(t, net, in)
+	checkClose(t, out[last.Name()], []int64{2}, []float64{3, -4}, 1)
+	checkClose(t, out[cat.Output(0).Name()], []int64{2, 0}, nil, 1)
+}
