@@ -1,6 +1,7 @@
 package cpu
 
 import (
+	"container/heap"
 	"fmt"
 	"slices"
 
@@ -162,35 +163,55 @@ func (s *scheduler) order(nodes []*node) ([]*node, error) {
 			}
 		}
 	}
-	done := make([]bool, len(nodes))
+	// Kahn's algorithm; among ready nodes the one added first goes first.
+	users := make([][]int, len(nodes))
+	waiting := make([]int, len(nodes))
+	ready := &nodeHeap{nodes: nodes}
+	for k := range nodes {
+		waiting[k] = len(deps[k])
+		for d := range deps[k] {
+			users[d] = append(users[d], k)
+		}
+		if waiting[k] == 0 {
+			heap.Push(ready, k)
+		}
+	}
 	var out []*node
-	for len(out) < len(nodes) {
-		pick := -1
+	for ready.Len() > 0 {
+		k := heap.Pop(ready).(int)
+		out = append(out, nodes[k])
+		for _, u := range users[k] {
+			if waiting[u]--; waiting[u] == 0 {
+				heap.Push(ready, u)
+			}
+		}
+	}
+	if len(out) < len(nodes) {
+		var stuck []string
 		for k, nd := range nodes {
-			if done[k] || (pick >= 0 && nodes[pick].first < nd.first) {
-				continue
-			}
-			ready := true
-			for d := range deps[k] {
-				ready = ready && done[d]
-			}
-			if ready {
-				pick = k
+			if waiting[k] > 0 {
+				stuck = append(stuck, fmt.Sprintf("%q", nd.layers[0].Name()))
 			}
 		}
-		if pick < 0 {
-			var stuck []string
-			for k, nd := range nodes {
-				if !done[k] {
-					stuck = append(stuck, fmt.Sprintf("%q", nd.layers[0].Name()))
-				}
-			}
-			return nil, diag.Errorf(diag.InvalidGraph, "no execution order exists for layers %v: a loop or if-conditional reads a value computed from its own output outside it", stuck)
-		}
-		done[pick] = true
-		out = append(out, nodes[pick])
+		return nil, diag.Errorf(diag.InvalidGraph, "no execution order exists for layers %v: a loop or if-conditional reads a value computed from its own output outside it", stuck)
 	}
 	return out, nil
+}
+
+// nodeHeap orders ready node indices by their first layer.
+type nodeHeap struct {
+	nodes []*node
+	idx   []int
+}
+
+func (h *nodeHeap) Len() int           { return len(h.idx) }
+func (h *nodeHeap) Less(i, j int) bool { return h.nodes[h.idx[i]].first < h.nodes[h.idx[j]].first }
+func (h *nodeHeap) Swap(i, j int)      { h.idx[i], h.idx[j] = h.idx[j], h.idx[i] }
+func (h *nodeHeap) Push(x any)         { h.idx = append(h.idx, x.(int)) }
+func (h *nodeHeap) Pop() any {
+	x := h.idx[len(h.idx)-1]
+	h.idx = h.idx[:len(h.idx)-1]
+	return x
 }
 
 // regionLayers lists region ri's boundary and body in network order.
