@@ -293,3 +293,26 @@ func TestLayerReadsOtherLoopsBody(t *testing.T) {
 	n.MarkOutput(lpB.AddLoopOutput(recB.Output(0), LoopOutputLastValue, 0).Output(0))
 	ctlWantProblem(t, n, diag.InvalidGraph, `is outside loop "b" but reads`)
 }
+
+// TestRegionNilAndForeignInputs: nil or foreign tensors given to boundary
+// layers are reported by the input checks, and the structure analysis
+// does not trip over them.
+func TestRegionNilAndForeignInputs(t *testing.T) {
+	n := NewNetwork()
+	other := NewNetwork()
+	foreign := n.AddActivation(other.AddInput("f", Float32, Dims{2}), ActivationReLU).Output(0)
+	x := n.AddInput("x", Float32, Dims{2})
+	lp := n.AddLoop()
+	lp.AddTripLimit(nil, TripLimitWhile)
+	lp.AddTripLimit(foreign, TripLimitCount)
+	rec := lp.AddRecurrence(nil)
+	rec.SetInput(1, x)
+	lp.AddIterator(nil, 0, false)
+	n.MarkOutput(lp.AddLoopOutput(nil, LoopOutputConcatenate, 0).Output(0))
+	ic := n.AddIfConditional()
+	ic.SetCondition(nil)
+	ic.AddInput(foreign)
+	n.MarkOutput(ic.AddOutput(nil, x).Output(0))
+	ctlWantProblem(t, n, diag.InvalidArgument, "input 0 is nil")
+	ctlWantProblem(t, n, diag.InvalidGraph, "belongs to network")
+}

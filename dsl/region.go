@@ -163,7 +163,7 @@ func (g *regionGraph) backward(from []*Tensor, within layerSet) layerSet {
 	for len(work) > 0 {
 		t := work[len(work)-1]
 		work = work[:len(work)-1]
-		if t == nil || t.producer == nil {
+		if t == nil || t.net != g.net || t.producer == nil {
 			continue
 		}
 		i := t.producer.Index()
@@ -374,7 +374,7 @@ func (n *Network) bodyOutputs(r *regionAnalysis) diag.List {
 // inside the region.
 func (r *regionAnalysis) mustBeOutside(l Layer, k int, role string) *diag.Error {
 	t := l.Input(k)
-	if t == nil || t.producer == nil {
+	if t == nil || t.net != l.Network() || t.producer == nil {
 		return nil
 	}
 	i := t.producer.Index()
@@ -432,6 +432,9 @@ func (n *Network) analyzeLoop(g *regionGraph, r *regionAnalysis) diag.List {
 		return r.body[i] || (r.own[i] && t.producer.Type() != LayerLoopOutput)
 	}
 	for _, l := range r.boundary {
+		if l.Input(0) == nil || l.Input(0).net != n {
+			continue // reported by the layer's own input check
+		}
 		var e *diag.Error
 		switch b := l.(type) {
 		case *RecurrenceLayer:
@@ -533,6 +536,9 @@ func (n *Network) analyzeCond(g *regionGraph, r *regionAnalysis) diag.List {
 		out = append(out, regionErr(first, diag.InvalidGraph, "%s has no outputs; add them with AddOutput(trueValue, falseValue)", r.what()))
 	}
 	for _, l := range r.boundary {
+		if l.Input(0) == nil || l.Input(0).net != n {
+			continue // reported by the layer's own input check
+		}
 		var e *diag.Error
 		switch l.Type() {
 		case LayerCondition:
