@@ -35,7 +35,9 @@ type Plugin interface {
 	OutputDims(in []Dims) ([]Dims, error)
 	// ExecuteCPU computes the outputs from concrete inputs (every dim
 	// known). It returns NbOutputs tensors whose types are OutputTypes's
-	// and whose shapes are OutputDims's for these inputs.
+	// and whose shapes are OutputDims's for these inputs. It must not
+	// modify its inputs (other layers may read the same tensors) and may
+	// be called concurrently by engines running in parallel.
 	ExecuteCPU(in []*tensor.Tensor) ([]*tensor.Tensor, error)
 }
 
