@@ -316,3 +316,13 @@ func TestRegionNilAndForeignInputs(t *testing.T) {
 	ctlWantProblem(t, n, diag.InvalidArgument, "input 0 is nil")
 	ctlWantProblem(t, n, diag.InvalidGraph, "belongs to network")
 }
+
+// TestNextValueCountsAsUsed: the next value of a recurrence is read by the
+// loop, so no "never used" warning names it.
+func TestNextValueCountsAsUsed(t *testing.T) {
+	n := NewNetwork()
+	ctlSumLoop(n)
+	if ds := n.Diagnostics(); len(ds) != 0 {
+		t.Fatalf("want no diagnostics, got %v", ds)
+	}
+}
