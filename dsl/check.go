@@ -48,8 +48,10 @@ func (n *Network) graphProblems() diag.List {
 	// Who reads each tensor.
 	used := make([]bool, len(n.tensors))
 	for _, l := range n.layers {
-		for _, t := range l.base().inputs {
-			if t != nil && t.net == n {
+		// Through the Layer methods: a recurrence keeps its next value
+		// apart from base().inputs.
+		for i := 0; i < l.NbInputs(); i++ {
+			if t := l.Input(i); t != nil && t.net == n {
 				used[t.id] = true
 			}
 		}
@@ -70,6 +72,7 @@ func (n *Network) graphProblems() diag.List {
 		}
 	}
 	out = append(out, n.cycleProblems()...)
+	out = append(out, n.regionProblems()...)
 	return out
 }
 
