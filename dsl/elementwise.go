@@ -112,7 +112,7 @@ func (l *ElementWiseLayer) infer(c *inferCtx) {
 	// Shape arithmetic on known values (e.g. batch*seq) stays known.
 	if av, ok := c.values(0); ok {
 		if bv, ok := c.values(1); ok && out.IsInteger() && d.IsStatic() {
-			if v, ok := foldIntElementWise(l.op, av, bv, a.dims, b.dims, d); ok {
+			if v, ok := foldIntElementWise(l.op, av, bv, d); ok {
 				c.setValues(0, v)
 			}
 		}
@@ -121,7 +121,7 @@ func (l *ElementWiseLayer) infer(c *inferCtx) {
 
 // foldIntElementWise evaluates integer shape arithmetic on known values
 // (rank 0 or 1 only: shape tensors).
-func foldIntElementWise(op ElementWiseOperation, a, b []int64, ad, bd, od Dims) ([]int64, bool) {
+func foldIntElementWise(op ElementWiseOperation, a, b []int64, od Dims) ([]int64, bool) {
 	if len(od) > 1 {
 		return nil, false
 	}

@@ -1,6 +1,7 @@
 package cpu
 
 import (
+	"github.com/trtc/trtc/diag"
 	"github.com/trtc/trtc/dsl"
 	"github.com/trtc/trtc/tensor"
 )
@@ -72,6 +73,35 @@ func convKernelAndBias(in []*tensor.Tensor, kernel, bias dsl.Weights, dt tensor.
 func convOptional(in []*tensor.Tensor, i int) *tensor.Tensor {
 	if i < len(in) {
 		return in[i]
+	}
+	return nil
+}
+
+// convFillBias sets every output row (n, k) of dst, N×K rows of P values,
+// to bias[k] (0 without bias), so the GEMM that follows accumulates onto it.
+func convFillBias(dst, bias []float32, N, K, P int) {
+	for n := 0; n < N; n++ {
+		for k := 0; k < K; k++ {
+			b := float32(0)
+			if bias != nil {
+				b = bias[k]
+			}
+			row := dst[(n*K+k)*P : (n*K+k+1)*P]
+			for i := range row {
+				row[i] = b
+			}
+		}
+	}
+}
+
+// convCheckWeights checks the run-time kernel (flattened kw, tensor kt) and
+// bias of a convolution or deconvolution against the shapes they need.
+func convCheckWeights(l dsl.Layer, in []*tensor.Tensor, kt *tensor.Tensor, kw, bias []float32, kshape []int64, K int64) error {
+	if kt == nil || int64(len(kw)) != tensor.Volume(kshape) || (convOptional(in, 1) != nil && !sameShape(kt.Shape(), kshape)) {
+		return layerErr(l, diag.ShapeMismatch, "kernel has %d values, want shape %v", len(kw), kshape)
+	}
+	if bias != nil && int64(len(bias)) != K {
+		return layerErr(l, diag.ShapeMismatch, "bias has %d values, want %d", len(bias), K)
 	}
 	return nil
 }

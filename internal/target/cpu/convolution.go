@@ -28,11 +28,8 @@ func runConvolution(_ *execCtx, l dsl.Layer, in []*tensor.Tensor) ([]*tensor.Ten
 	}
 	kw, bias, kt := convKernelAndBias(in, cl.KernelWeights(), cl.BiasWeights(), dt)
 	kshape := append([]int64{K, C / G}, ksize...)
-	if kt == nil || int64(len(kw)) != tensor.Volume(kshape) || (convOptional(in, 1) != nil && !sameShape(kt.Shape(), kshape)) {
-		return nil, layerErr(l, diag.ShapeMismatch, "kernel has %d values, want shape %v", len(kw), kshape)
-	}
-	if bias != nil && int64(len(bias)) != K {
-		return nil, layerErr(l, diag.ShapeMismatch, "bias has %d values, want %d", len(bias), K)
+	if err := convCheckWeights(l, in, kt, kw, bias, kshape, K); err != nil {
+		return nil, err
 	}
 	outShape := append([]int64{N, K}, geo.Out...)
 	g := newConvGeom3(shape[2:], geo.Out, ksize, cl.StrideNd(), cl.DilationNd(), geo.Pre)
@@ -52,18 +49,7 @@ func convForward(src, w, bias, dst []float32, N, C, K, G int, g *convGeom3) {
 		return
 	}
 	// Start from the bias so the GEMM accumulates onto it (beta = 1).
-	for n := 0; n < N; n++ {
-		for k := 0; k < K; k++ {
-			b := float32(0)
-			if bias != nil {
-				b = bias[k]
-			}
-			row := dst[(n*K+k)*P : (n*K+k+1)*P]
-			for i := range row {
-				row[i] = b
-			}
-		}
-	}
+	convFillBias(dst, bias, N, K, P)
 	if Cg == 1 {
 		convDirect(src, w, dst, N, C, K, G, g)
 		return

@@ -27,11 +27,8 @@ func runDeconvolution(_ *execCtx, l dsl.Layer, in []*tensor.Tensor) ([]*tensor.T
 	}
 	kw, bias, kt := convKernelAndBias(in, dl.KernelWeights(), dl.BiasWeights(), dt)
 	kshape := append([]int64{C, K / G}, ksize...)
-	if kt == nil || int64(len(kw)) != tensor.Volume(kshape) || (convOptional(in, 1) != nil && !sameShape(kt.Shape(), kshape)) {
-		return nil, layerErr(l, diag.ShapeMismatch, "kernel has %d values, want shape %v", len(kw), kshape)
-	}
-	if bias != nil && int64(len(bias)) != K {
-		return nil, layerErr(l, diag.ShapeMismatch, "bias has %d values, want %d", len(bias), K)
+	if err := convCheckWeights(l, in, kt, kw, bias, kshape, K); err != nil {
+		return nil, err
 	}
 	outShape := append([]int64{N, K}, geo.Out...)
 	// In the geometry, "in" is the deconvolution's input and "out" its
@@ -50,18 +47,7 @@ func deconvForward(src, w, bias, dst []float32, N, C, K, G int, g *convGeom3) {
 	if P == 0 || N == 0 || K == 0 {
 		return
 	}
-	for n := 0; n < N; n++ {
-		for k := 0; k < K; k++ {
-			b := float32(0)
-			if bias != nil {
-				b = bias[k]
-			}
-			row := dst[(n*K+k)*P : (n*K+k+1)*P]
-			for i := range row {
-				row[i] = b
-			}
-		}
-	}
+	convFillBias(dst, bias, N, K, P)
 	if I == 0 {
 		return
 	}
