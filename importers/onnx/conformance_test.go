@@ -1,0 +1,102 @@
+package onnx_test
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/trtc/trtc/dsl"
+	"github.com/trtc/trtc/internal/conformance"
+	"github.com/trtc/trtc/internal/target/cpu"
+	"github.com/trtc/trtc/tensor"
+)
+
+const excludeFile = "testdata/conformance_cpu_exclude.txt"
+
+// TestConformanceCPU runs the ONNX backend test data through the importer
+// and the CPU engine. Every case either passes or is in the exclude list
+// with its reason; a listed case that passes is an error too, so the list
+// stays true. UPDATE_EXCLUDES=1 rewrites the list from this run, keeping
+// the reasons already written and recording new failures with their error.
+func TestConformanceCPU(t *testing.T) {
+	root := os.Getenv("ONNX_TESTDATA")
+	if root == "" {
+		root = conformance.DefaultRoot
+	}
+	if _, err := os.Stat(filepath.Join(root, "node")); err != nil {
+		t.Skipf("ONNX backend test data not found at %s (apt-get install libonnx-testdata, or set ONNX_TESTDATA)", root)
+	}
+	cases, err := conformance.Cases(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ex, err := conformance.LoadExcludes(excludeFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	runner := func(net *dsl.Network, in map[string]*tensor.Tensor) (map[string]*tensor.Tensor, error) {
+		return cpu.Run(net, in)
+	}
+	// ONNX_ONLY=regexp runs only matching cases (group/name), for work on
+	// a few ops; the exclude list is then neither checked nor rewritten.
+	var only *regexp.Regexp
+	if pat := os.Getenv("ONNX_ONLY"); pat != "" {
+		only = regexp.MustCompile(pat)
+	}
+	var results []conformance.Result
+	update := map[string]string{}
+	for _, c := range cases {
+		key := c.Group + "/" + c.Name
+		if only != nil && !only.MatchString(key) {
+			continue
+		}
+		r := conformance.Run(c, runner)
+		reason, excluded := ex[key]
+		switch {
+		case r.Status == conformance.Passed && excluded:
+			t.Errorf("%s passes but is excluded (%s): remove it from %s", key, reason, excludeFile)
+		case r.Status == conformance.Failed && excluded:
+			r.Status = conformance.Skipped
+			update[key] = reason
+		case r.Status == conformance.Failed:
+			t.Errorf("%s: %s", key, r.Detail)
+			update[key] = "unsupported: " + oneLine(r.Detail)
+		}
+		results = append(results, r)
+	}
+	summary := conformance.Summary(results)
+	t.Log("\n" + summary)
+	fmt.Print(summary)
+	if only == nil && os.Getenv("UPDATE_EXCLUDES") != "" {
+		writeExcludes(t, update)
+	}
+}
+
+func oneLine(s string) string {
+	s = strings.ReplaceAll(s, "\n", " ")
+	if len(s) > 160 {
+		s = s[:160] + "..."
+	}
+	return s
+}
+
+func writeExcludes(t *testing.T, ex map[string]string) {
+	keys := make([]string, 0, len(ex))
+	for k := range ex {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	var b strings.Builder
+	b.WriteString("# ONNX backend test cases the CPU engine does not pass, with the reason.\n")
+	b.WriteString("# One per line: group/case reason. Regenerate with UPDATE_EXCLUDES=1 go test ./importers/onnx -run Conformance\n")
+	for _, k := range keys {
+		fmt.Fprintf(&b, "%s %s\n", k, ex[k])
+	}
+	if err := os.WriteFile(excludeFile, []byte(b.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
