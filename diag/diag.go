@@ -102,13 +102,12 @@ func (e *Error) Error() string {
 	}
 	b.WriteString(e.Code.String())
 	if e.Layer != "" || e.Op != "" {
-		b.WriteString(" in ")
+		b.WriteString(" in")
 		if e.Op != "" {
-			b.WriteString(e.Op)
-			b.WriteString(" ")
+			b.WriteString(" " + e.Op)
 		}
 		if e.Layer != "" {
-			fmt.Fprintf(&b, "%q", e.Layer)
+			fmt.Fprintf(&b, " %q", e.Layer)
 		}
 		if e.Index >= 0 {
 			fmt.Fprintf(&b, " (layer %d)", e.Index)
