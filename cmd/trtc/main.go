@@ -1,6 +1,7 @@
 // Command trtc is the command-line front end of trtc.
 //
-// Today it reports what the build supports (`trtc layers`, `trtc version`);
+// Today it reports what the build supports (`trtc layers`, `trtc ops`,
+// `trtc version`);
 // compile, run, inspect and bench arrive with the compiler and engine.
 package main
 
@@ -28,7 +29,7 @@ func newRootCmd() *cobra.Command {
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.AddCommand(newVersionCmd(), newLayersCmd())
+	root.AddCommand(newVersionCmd(), newLayersCmd(), newOpsCmd())
 	return root
 }
 

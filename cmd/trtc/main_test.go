@@ -38,3 +38,17 @@ func TestLayersRejectsUnknownFormat(t *testing.T) {
 		t.Fatalf("got %v, want an error naming the format", err)
 	}
 }
+
+func TestOpsListsImporters(t *testing.T) {
+	out, err := runCLI(t, "ops")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !regexp.MustCompile(`(?m)^ai\.onnx\s+Add\s+7`).MatchString(out) {
+		t.Errorf("trtc ops does not list Add since opset 7:\n%s", out)
+	}
+	md, err := runCLI(t, "ops", "--format", "markdown")
+	if err != nil || !strings.Contains(md, "| ai.onnx | Add |") {
+		t.Errorf("markdown output wrong (%v):\n%s", err, md)
+	}
+}
