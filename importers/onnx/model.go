@@ -1,7 +1,3 @@
-// Package onnx reads ONNX models (.onnx files) for the trtc importer: the
-// protobuf model, its operator set versions, its tensors (initializers,
-// constants, external data, sparse tensors) and the tensor files of the ONNX
-// backend test data.
 package onnx
 
 import (

@@ -162,6 +162,11 @@ func LoadTensorFile(path string) (*tensor.Tensor, error) {
 	if err := proto.Unmarshal(data, tp); err != nil {
 		return nil, diag.Wrap(diag.InvalidFile, err, "%s is not a serialized ONNX TensorProto", path)
 	}
+	if tp.Segment != nil {
+		// Field 3 is a segment in a TensorProto but the values of a
+		// SequenceProto or OptionalProto, which test data files also hold.
+		return nil, diag.Errorf(diag.UnsupportedAttr, "%s holds a segmented tensor or a sequence, map or optional value; only plain tensors can be loaded", path)
+	}
 	t, err := TensorFromProto(tp, filepath.Dir(path))
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)

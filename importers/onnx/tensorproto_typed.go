@@ -16,42 +16,30 @@ import (
 func packTypedField(tp *onnxpb.TensorProto, pt protoType, n int64) ([]byte, error) {
 	name := tp.GetName()
 	code := onnxpb.TensorProto_DataType(tp.GetDataType())
-	count := func(field string, have int, want int64) error {
-		if int64(have) != want {
-			if have == 0 && want > 0 {
-				return diag.Errorf(diag.InvalidFile, "tensor %q of type %s and dims %v has no data (expected %d values in raw_data or %s)", name, code, tp.GetDims(), want, field)
-			}
-			return diag.Errorf(diag.InvalidFile, "tensor %q of type %s and dims %v needs %d values in %s, has %d", name, code, tp.GetDims(), want, field, have)
+	// Check the element count first: the allocation below is sized by the
+	// dims, which must be backed by data actually present in the message.
+	field, have, want := typedField(tp, code, n)
+	if int64(have) != want {
+		if have == 0 {
+			return nil, diag.Errorf(diag.InvalidFile, "tensor %q of type %s and dims %v has no data (expected %d values in raw_data or %s)", name, code, tp.GetDims(), want, field)
 		}
-		return nil
+		return nil, diag.Errorf(diag.InvalidFile, "tensor %q of type %s and dims %v needs %d values in %s, has %d", name, code, tp.GetDims(), want, field, have)
 	}
 	out := make([]byte, 0, rawSize(pt, n))
 	switch code {
 	case onnxpb.TensorProto_FLOAT:
-		if err := count("float_data", len(tp.FloatData), n); err != nil {
-			return nil, err
-		}
 		for _, v := range tp.FloatData {
 			out = binary.LittleEndian.AppendUint32(out, math.Float32bits(v))
 		}
 	case onnxpb.TensorProto_DOUBLE:
-		if err := count("double_data", len(tp.DoubleData), n); err != nil {
-			return nil, err
-		}
 		for _, v := range tp.DoubleData {
 			out = binary.LittleEndian.AppendUint64(out, math.Float64bits(v))
 		}
 	case onnxpb.TensorProto_INT64:
-		if err := count("int64_data", len(tp.Int64Data), n); err != nil {
-			return nil, err
-		}
 		for _, v := range tp.Int64Data {
 			out = binary.LittleEndian.AppendUint64(out, uint64(v))
 		}
 	case onnxpb.TensorProto_UINT32, onnxpb.TensorProto_UINT64:
-		if err := count("uint64_data", len(tp.Uint64Data), n); err != nil {
-			return nil, err
-		}
 		for i, v := range tp.Uint64Data {
 			if code == onnxpb.TensorProto_UINT32 {
 				if v > math.MaxUint32 {
@@ -66,13 +54,6 @@ func packTypedField(tp *onnxpb.TensorProto, pt protoType, n int64) ([]byte, erro
 		// Everything else lives in int32_data: values for the integer
 		// types and BOOL, bit patterns for the 16- and 8-bit floats, and
 		// for INT4 one byte (two values, low nibble first) per entry.
-		want := n
-		if pt.bits == 4 {
-			want = (n + 1) / 2
-		}
-		if err := count("int32_data", len(tp.Int32Data), want); err != nil {
-			return nil, err
-		}
 		lo, hi := int32Range(code)
 		for i, v := range tp.Int32Data {
 			if v < lo || v > hi {
@@ -91,6 +72,24 @@ func packTypedField(tp *onnxpb.TensorProto, pt protoType, n int64) ([]byte, erro
 		}
 	}
 	return out, nil
+}
+
+// typedField names the repeated field a type's values live in, how many
+// entries it has, and how many the dims call for.
+func typedField(tp *onnxpb.TensorProto, code onnxpb.TensorProto_DataType, n int64) (string, int, int64) {
+	switch code {
+	case onnxpb.TensorProto_FLOAT:
+		return "float_data", len(tp.FloatData), n
+	case onnxpb.TensorProto_DOUBLE:
+		return "double_data", len(tp.DoubleData), n
+	case onnxpb.TensorProto_INT64:
+		return "int64_data", len(tp.Int64Data), n
+	case onnxpb.TensorProto_UINT32, onnxpb.TensorProto_UINT64:
+		return "uint64_data", len(tp.Uint64Data), n
+	case onnxpb.TensorProto_INT4:
+		return "int32_data", len(tp.Int32Data), (n + 1) / 2
+	}
+	return "int32_data", len(tp.Int32Data), n
 }
 
 // int32Range is the range of int32_data entries valid for a type: its
