@@ -2,10 +2,18 @@
 GO ?= go
 FUZZTIME ?= 10s
 
-.PHONY: test vet fmt fuzz bench
+.PHONY: test testdata vet fmt fuzz bench
 
-test: fmt vet
+test: testdata fmt vet
 	$(GO) test ./...
+
+# The ONNX backend test data (Debian's libonnx-testdata) that the
+# conformance test runs. Installed where apt-get works (as root); elsewhere
+# the conformance test skips and says so.
+testdata:
+	@if [ ! -d /usr/share/libonnx-testdata/data/node ] && command -v apt-get >/dev/null 2>&1 && [ "$$(id -u)" = 0 ]; then \
+		apt-get update -qq && apt-get install -y -qq libonnx-testdata >/dev/null; \
+	fi
 
 vet:
 	$(GO) vet ./...
@@ -19,6 +27,8 @@ fmt:
 fuzz:
 	$(GO) test ./tensor -run '^$$' -fuzz '^FuzzReadNPY$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./tensor -run '^$$' -fuzz '^FuzzReadSafetensors$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./importers/onnx -run '^$$' -fuzz '^FuzzParseModel$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./importers/onnx -run '^$$' -fuzz '^FuzzImport$$' -fuzztime $(FUZZTIME)
 
 # CPU engine benchmarks (ResNet-18 at batch 1 among them).
 bench:
