@@ -23,6 +23,7 @@ import (
 type Engine struct {
 	net      *dsl.Network
 	schedule []step
+	release  [][]int // per top-level step, the values it reads last
 }
 
 // New checks the network and prepares it for execution.
@@ -40,7 +41,7 @@ func New(net *dsl.Network) (*Engine, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Engine{net: net, schedule: s}, nil
+	return &Engine{net: net, schedule: s, release: releasePlan(net, s)}, nil
 }
 
 // Network returns the network the engine runs.
@@ -54,7 +55,7 @@ func (e *Engine) Run(ctx context.Context, inputs map[string]*tensor.Tensor) (map
 	if err := e.bindInputs(x, inputs); err != nil {
 		return nil, err
 	}
-	if err := runSteps(x, e.schedule); err != nil {
+	if err := runTopLevel(x, e.schedule, e.release); err != nil {
 		return nil, err
 	}
 	out := make(map[string]*tensor.Tensor, e.net.NbOutputs())
