@@ -19,7 +19,13 @@ import (
 // type, or from an external file relative to dir (data_location EXTERNAL).
 // Types trtc lacks are widened as DataTypeFromProto describes; types it
 // cannot hold (STRING...) give diag.UnsupportedAttr naming the tensor.
-// Segmented tensors (the segment field) are rejected. The size of
+// Segmented tensors (the segment field) are rejected.
+//
+// External data is untrusted like the rest of the model: its location must
+// be a relative path that stays inside dir (absolute paths, ".." escapes and
+// symbolic links leading out are rejected), offset and length must lie
+// within the file and length must match the dims, and a checksum (hex
+// SHA-1), when given, must match. The size of
 // the data is checked against the dims before anything is allocated, so a
 // tensor that claims more elements than it carries is an error, not an
 // allocation.
