@@ -17,7 +17,15 @@ import (
 // TensorFromProto decodes a TensorProto into a host tensor. The data comes
 // from raw_data (little-endian), from the typed field that matches the data
 // type, or from an external file relative to dir (data_location EXTERNAL).
-// Types trtc lacks are widened as DataTypeFromProto describes. The size of
+// Types trtc lacks are widened as DataTypeFromProto describes; types it
+// cannot hold (STRING...) give diag.UnsupportedAttr naming the tensor.
+// Segmented tensors (the segment field) are rejected.
+//
+// External data is untrusted like the rest of the model: its location must
+// be a relative path that stays inside dir (absolute paths, ".." escapes and
+// symbolic links leading out are rejected), offset and length must lie
+// within the file and length must match the dims, and a checksum (hex
+// SHA-1), when given, must match. The size of
 // the data is checked against the dims before anything is allocated, so a
 // tensor that claims more elements than it carries is an error, not an
 // allocation.
@@ -32,8 +40,10 @@ func TensorFromProto(tp *onnxpb.TensorProto, dir string) (*tensor.Tensor, error)
 	code := tp.GetDataType()
 	pt, ok := protoTypes[onnxpb.TensorProto_DataType(code)]
 	if !ok {
-		_, err := DataTypeFromProto(code)
-		return nil, diag.Errorf(diag.CodeOf(err), "tensor %q has type %s, which trtc cannot hold", name, protoTypeName(code))
+		if _, err := DataTypeFromProto(code); diag.CodeOf(err) == diag.UnsupportedAttr {
+			return nil, diag.Errorf(diag.UnsupportedAttr, "tensor %q has type %s, which trtc does not support", name, protoTypeName(code))
+		}
+		return nil, diag.Errorf(diag.InvalidFile, "tensor %q has element type %s, which is not a valid ONNX tensor type", name, protoTypeName(code))
 	}
 	shape := tp.GetDims()
 	n := tensor.Volume(shape)

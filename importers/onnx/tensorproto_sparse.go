@@ -14,7 +14,9 @@ const maxSparseDense = 1 << 28
 // SparseToDense expands a sparse tensor into a dense one of shape dims,
 // zero where no value is given. Indices (integers) are either [NNZ] linear
 // row-major positions or [NNZ, rank] coordinates; every index is bounds
-// checked. A position given twice takes the later value.
+// checked. A position given twice takes the later value. The dense tensor
+// may have at most 2^28 elements (diag.UnsupportedAttr above that), since its
+// size comes from dims alone and not from data present in the file.
 func SparseToDense(sp *onnxpb.SparseTensorProto, dir string) (*tensor.Tensor, error) {
 	if sp == nil {
 		return nil, diag.Errorf(diag.InvalidArgument, "nil SparseTensorProto")

@@ -8,18 +8,7 @@ import (
 	"github.com/trtc/trtc/tensor"
 )
 
-// ONNX element types and how trtc stores them. TensorRT (and so trtc) has
-// no float64, int16, uint16, uint32 or uint64, so those are widened to the
-// nearest type that holds every value exactly, or nearly:
-//
-//	DOUBLE       -> Float32 (rounded to nearest even)
-//	INT16/UINT16 -> Int32
-//	UINT32       -> Int64
-//	UINT64       -> Int64 (a value above MaxInt64 is an error)
-//	FLOAT8E4M3FN -> FP8E4M3 (the same encoding)
-//
-// STRING, COMPLEX64/128, the FNUZ and E5M2 float8 types, FLOAT4E2M1 and
-// UINT4 have no trtc type and give diag.UnsupportedAttr.
+// protoType is how trtc stores one ONNX element type (see DataTypeFromProto).
 type protoType struct {
 	dt   tensor.DataType // what trtc stores
 	bits int             // bits of one element as ONNX packs it in raw_data
@@ -48,13 +37,24 @@ func protoTypeName(dt int32) string {
 	if n, ok := onnxpb.TensorProto_DataType_name[dt]; ok {
 		return n
 	}
-	return "data type " + strconv.Itoa(int(dt))
+	return "code " + strconv.Itoa(int(dt))
 }
 
 // DataTypeFromProto maps an ONNX TensorProto.DataType code to the trtc type
-// its values are stored in, widening the types trtc lacks (see above).
-// Types trtc cannot hold give diag.UnsupportedAttr; UNDEFINED and unknown
-// codes give diag.InvalidFile.
+// its values are stored in. FLOAT, FLOAT16, BFLOAT16, INT8, UINT8, INT32,
+// INT64, BOOL and INT4 map to the trtc type of the same name. TensorRT (and
+// so trtc) has no float64, int16, uint16, uint32 or uint64, so those are
+// widened to the nearest type that holds their values:
+//
+//	DOUBLE        -> Float32 (rounded to nearest even; may lose precision)
+//	INT16, UINT16 -> Int32
+//	UINT32        -> Int64
+//	UINT64        -> Int64 (TensorFromProto rejects values above MaxInt64)
+//	FLOAT8E4M3FN  -> FP8E4M3 (the same OCP E4M3 encoding)
+//
+// STRING, COMPLEX64, COMPLEX128, FLOAT8E4M3FNUZ, FLOAT8E5M2,
+// FLOAT8E5M2FNUZ, UINT4 and FLOAT4E2M1 have no trtc type and give
+// diag.UnsupportedAttr; UNDEFINED and unknown codes give diag.InvalidFile.
 func DataTypeFromProto(dt int32) (tensor.DataType, error) {
 	if pt, ok := protoTypes[onnxpb.TensorProto_DataType(dt)]; ok {
 		return pt.dt, nil
@@ -62,7 +62,7 @@ func DataTypeFromProto(dt int32) (tensor.DataType, error) {
 	if _, known := onnxpb.TensorProto_DataType_name[dt]; known && dt != int32(onnxpb.TensorProto_UNDEFINED) {
 		return 0, diag.Errorf(diag.UnsupportedAttr, "ONNX type %s is not supported by trtc", protoTypeName(dt))
 	}
-	return 0, diag.Errorf(diag.InvalidFile, "%s is not a valid ONNX tensor element type", protoTypeName(dt))
+	return 0, diag.Errorf(diag.InvalidFile, "ONNX type %s is not a valid tensor element type", protoTypeName(dt))
 }
 
 // dataTypeToProto is the ONNX code trtc writes for each of its types.
