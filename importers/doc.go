@@ -1,5 +1,3 @@
 // Package importers groups the front ends that build a dsl.Network from a
-// model file. The ONNX importer (importers/onnx) is specified by the issue
-// "ONNX importer, plugin fallback, and ONNX conformance" and does not exist
-// yet.
+// model file: importers/onnx for ONNX models.
 package importers
