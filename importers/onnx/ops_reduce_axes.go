@@ -108,21 +108,13 @@ func (r *redAxes) runtime(axes *dsl.Tensor, noopEmpty bool) error {
 	return nil
 }
 
-// flag returns mask[i] as a Bool tensor of rank unit dims.
+// flag returns mask[i] as a [1] Bool tensor.
 func (r *redAxes) flag(i int) *dsl.Tensor {
 	if r.flags == nil {
 		r.flags = make([]*dsl.Tensor, r.rank)
 	}
 	if r.flags[i] == nil {
-		f := r.c.Net().AddSlice(r.rt, dsl.Dims{int64(i)}, dsl.Dims{1}, dsl.Dims{1}).Output(0)
-		if r.rank > 1 {
-			ones := make([]int64, r.rank)
-			for j := range ones {
-				ones[j] = 1
-			}
-			f = redReshape(r.c, f, ones...)
-		}
-		r.flags[i] = f
+		r.flags[i] = r.c.Net().AddSlice(r.rt, dsl.Dims{int64(i)}, dsl.Dims{1}, dsl.Dims{1}).Output(0)
 	}
 	return r.flags[i]
 }
@@ -140,21 +132,26 @@ func (r *redAxes) reduce(x *dsl.Tensor, op dsl.ReduceOperation) *dsl.Tensor {
 		}
 		return net.AddReduce(x, op, r.mask, true).Output(0)
 	}
-	// Runtime axes: reduce every axis whose flag is set (the reduced value
-	// broadcasts back along it), then cut the reduced axes to length 1.
+	// Runtime axes: along each axis, concatenate the reduced value (length
+	// 1) before the unreduced data (length d) and slice out the part the
+	// flag picks: [0, 1) when set, [1, 1+d) otherwise. Unlike a select,
+	// this also works for an empty axis (d = 0).
+	shape := net.AddShape(x).Output(0)
 	cur := x
 	for i := 0; i < r.rank; i++ {
 		s := net.AddReduce(cur, op, 1<<uint(i), true).Output(0)
-		cur = net.AddSelect(r.flag(i), s, cur).Output(0)
+		cat := net.AddConcatenation([]*dsl.Tensor{s, cur})
+		cat.SetAxis(i)
+		d := net.AddSlice(shape, dsl.Dims{int64(i)}, dsl.Dims{1}, dsl.Dims{1}).Output(0)
+		start := net.AddSelect(r.flag(i), redInts(c, 0), redInts(c, 1)).Output(0)
+		size := net.AddSelect(r.flag(i), redInts(c, 1), d).Output(0)
+		sl := net.AddSlice(cat.Output(0), dsl.Dims{0}, dsl.Dims{0}, dsl.Dims{1})
+		sl.SetAxes(dsl.Dims{int64(i)})
+		sl.SetInput(1, start)
+		sl.SetInput(2, size)
+		cur = sl.Output(0)
 	}
-	ones, zeros := make(dsl.Dims, r.rank), make(dsl.Dims, r.rank)
-	for i := range ones {
-		ones[i] = 1
-	}
-	size := net.AddSelect(r.rt, redInts(c, ones...), net.AddShape(x).Output(0)).Output(0)
-	sl := net.AddSlice(cur, zeros, ones, ones)
-	sl.SetInput(2, size)
-	return sl.Output(0)
+	return cur
 }
 
 // finish removes the reduced unit axes of y when keepdims=0.

@@ -138,3 +138,16 @@ func TestReduceErrors(t *testing.T) {
 	_, err = redRun(t, 13, node, []redIn{{name: "x", dt: tensor.Bool, dims: []int64{2}}}, nil)
 	redWantErr(t, err, diag.TypeMismatch, "takes numbers")
 }
+
+func TestReduceRuntimeAxesEmptyDim(t *testing.T) {
+	inf := math.Inf(1)
+	for op, want := range map[string]float64{"ReduceMax": -inf, "ReduceSum": 0, "ReduceProd": 1} {
+		node := redNode(op, []string{"x", "axes"}, []string{"y"}, redAttrI("keepdims", 0))
+		ins := []redIn{{name: "x", dt: tensor.Float32, dims: []int64{2, 0, 3}}, {name: "axes", dt: tensor.Int64, dims: []int64{1}}}
+		out, err := redRun(t, 18, node, ins, map[string]*tensor.Tensor{"x": redF32(t, []int64{2, 0, 3}), "axes": redI64(t, []int64{1}, 1)})
+		if err != nil {
+			t.Fatalf("%s: %v", op, err)
+		}
+		redCheck(t, op, out["y"], tensor.Float32, []int64{2, 3}, []float64{want, want, want, want, want, want})
+	}
+}
