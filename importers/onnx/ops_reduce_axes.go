@@ -137,6 +137,17 @@ func (r *redAxes) reduce(x *dsl.Tensor, op dsl.ReduceOperation) *dsl.Tensor {
 	// flag picks: [0, 1) when set, [1, 1+d) otherwise. Unlike a select,
 	// this also works for an empty axis (d = 0).
 	shape := net.AddShape(x).Output(0)
+	if op == dsl.ReduceAvg {
+		// Averages of averages would truncate integers twice: divide the
+		// sum by the number of reduced elements instead.
+		count := net.AddSelect(r.rt, shape, redInts(c, sigOnes(r.rank)...)).Output(0)
+		count = net.AddReduce(count, dsl.ReduceProd, 1, false).Output(0)
+		if !x.Type().IsFloat() {
+			count = redEW(c, count, redScalar(c, dsl.Int64, 1, 0), dsl.ElementWiseMax) // sum of nothing is 0: 0/1
+		}
+		count = redReshape(c, redCast(c, count, x.Type()), sigOnes(r.rank)...)
+		return redEW(c, r.reduce(x, dsl.ReduceSum), count, dsl.ElementWiseDiv)
+	}
 	cur := x
 	for i := 0; i < r.rank; i++ {
 		s := net.AddReduce(cur, op, 1<<uint(i), true).Output(0)

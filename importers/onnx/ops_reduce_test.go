@@ -151,3 +151,24 @@ func TestReduceRuntimeAxesEmptyDim(t *testing.T) {
 		redCheck(t, op, out["y"], tensor.Float32, []int64{2, 3}, []float64{want, want, want, want, want, want})
 	}
 }
+
+func TestReduceMeanRuntimeAxesInts(t *testing.T) {
+	// The mean of [[1, 1], [0, 2]] is 4/4 = 1; averaging the column means
+	// (0 and 1 after truncation) would give 0.
+	x, _ := tensor.FromInt64s(tensor.Int32, []int64{2, 2}, []int64{1, 1, 0, 2})
+	node := redNode("ReduceMean", []string{"x", "axes"}, []string{"y"}, redAttrI("keepdims", 0))
+	ins := []redIn{{name: "x", dt: tensor.Int32, dims: []int64{2, 2}}, {name: "axes", dt: tensor.Int64, dims: []int64{2}}}
+	out, err := redRun(t, 18, node, ins, map[string]*tensor.Tensor{"x": x, "axes": redI64(t, []int64{2}, 0, 1)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	redCheck(t, "int mean", out["y"], tensor.Int32, []int64{}, []float64{1})
+	f := redF32(t, []int64{2, 3}, 1, 2, 2, 3, 4, 8)
+	ins[0].dims = []int64{2, 3}
+	ins[0].dt = tensor.Float32
+	out, err = redRun(t, 18, node, ins, map[string]*tensor.Tensor{"x": f, "axes": redI64(t, []int64{2}, 1, -2)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	redCheck(t, "float mean", out["y"], tensor.Float32, []int64{}, []float64{20.0 / 6})
+}
