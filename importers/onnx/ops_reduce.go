@@ -69,6 +69,9 @@ func init() {
 // as input 1 (with noop_with_empty_axes) or as the axes attribute.
 func importReduce(kind redKind, axesInput bool) importFunc {
 	return func(c *nodeCtx) ([]*dsl.Tensor, error) {
+		if err := redNeed(c, 0); err != nil {
+			return nil, err
+		}
 		x := c.Input(0)
 		if c.err != nil {
 			return nil, c.err

@@ -21,6 +21,9 @@ func init() {
 }
 
 func importNLLLoss(c *nodeCtx) ([]*dsl.Tensor, error) {
+	if err := redNeed(c, 0, 1); err != nil {
+		return nil, err
+	}
 	loss, err := redNLL(c, c.Input(0))
 	if err != nil {
 		return nil, err
@@ -31,6 +34,9 @@ func importNLLLoss(c *nodeCtx) ([]*dsl.Tensor, error) {
 // importSCELoss is NLL of the log-softmax over the class axis; the
 // log-probabilities are the optional second output.
 func importSCELoss(c *nodeCtx) ([]*dsl.Tensor, error) {
+	if err := redNeed(c, 0, 1); err != nil {
+		return nil, err
+	}
 	x := c.Input(0)
 	if c.err != nil {
 		return nil, c.err

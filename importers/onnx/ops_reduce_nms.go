@@ -27,6 +27,9 @@ func init() {
 const redNMSRestrictions = "at most 5000 (box, class) candidates per batch item (TensorRT's TopK box limit); with several classes at most 3840 selected rows in all (the TopK used to order them by class)"
 
 func importNMS(c *nodeCtx) ([]*dsl.Tensor, error) {
+	if err := redNeed(c, 0, 1); err != nil {
+		return nil, err
+	}
 	net := c.Net()
 	boxes, scores := c.Input(0), c.Input(1)
 	if c.err != nil {

@@ -100,3 +100,13 @@ func redAxis(c *nodeCtx, what string, axis int64, rank int) (int, error) {
 	}
 	return int(axis), nil
 }
+
+// redNeed checks that the node lists the required inputs.
+func redNeed(c *nodeCtx, inputs ...int) error {
+	for _, i := range inputs {
+		if !c.HasInput(i) {
+			return c.Errorf(diag.InvalidNode, "%s needs input %d, which the node does not give", c.node.GetOpType(), i)
+		}
+	}
+	return nil
+}

@@ -19,6 +19,9 @@ func init() {
 }
 
 func importDet(c *nodeCtx) ([]*dsl.Tensor, error) {
+	if err := redNeed(c, 0); err != nil {
+		return nil, err
+	}
 	x := c.Input(0)
 	if c.err != nil {
 		return nil, c.err

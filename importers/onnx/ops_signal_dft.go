@@ -20,6 +20,9 @@ func init() {
 
 func importDFT(axisInput bool) importFunc {
 	return func(c *nodeCtx) ([]*dsl.Tensor, error) {
+		if err := redNeed(c, 0); err != nil {
+			return nil, err
+		}
 		x := c.Input(0)
 		if c.err != nil {
 			return nil, c.err

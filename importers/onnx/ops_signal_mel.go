@@ -23,6 +23,9 @@ func init() {
 }
 
 func importMel(c *nodeCtx) ([]*dsl.Tensor, error) {
+	if err := redNeed(c, 0, 1, 2, 3, 4); err != nil {
+		return nil, err
+	}
 	odt, err := DataTypeFromProto(int32(c.AttrInt("output_datatype", 1)))
 	if err != nil {
 		return nil, c.Errorf(diag.UnsupportedAttr, "attribute output_datatype: %v", err)

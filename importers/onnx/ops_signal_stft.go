@@ -17,6 +17,9 @@ func init() {
 }
 
 func importSTFT(c *nodeCtx) ([]*dsl.Tensor, error) {
+	if err := redNeed(c, 0, 1); err != nil {
+		return nil, err
+	}
 	net := c.Net()
 	x := c.Input(0)
 	if c.err != nil {

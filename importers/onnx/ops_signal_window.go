@@ -27,6 +27,9 @@ func init() {
 
 func importWindow(w sigWindow) importFunc {
 	return func(c *nodeCtx) ([]*dsl.Tensor, error) {
+		if err := redNeed(c, 0); err != nil {
+			return nil, err
+		}
 		periodic := c.AttrInt("periodic", 1) != 0
 		odt, err := DataTypeFromProto(int32(c.AttrInt("output_datatype", 1)))
 		if err != nil {
