@@ -5,17 +5,20 @@ import (
 	"github.com/trtc/trtc/dsl"
 )
 
-// Det of [*, M, M] matrices by the Leibniz formula: a signed sum over the
-// M! permutations of products of M elements. Exact for small integers and
-// as accurate as elimination for M <= 4, the sizes it is meant for (2-D
-// and 3-D geometry); larger M would need a pivoting LU, which TensorRT has
-// no layer for, so it is rejected. M must be known at import time.
+// Det of [*, M, M] matrices, M known at import time: up to 3x3 by the
+// Leibniz formula (a signed sum over the M! permutations of products of M
+// elements: few layers, exact for small integers), larger by an unrolled
+// LU factorization with partial pivoting (sigDetLU), whose layer count
+// grows with M, hence the limit.
 
-const sigDetMaxM = 4
+const (
+	sigDetLeibnizMaxM = 3
+	sigDetMaxM        = 64
+)
 
 func init() {
 	register(OpInfo{Op: "Det", Since: 11, Types: "float32, float16, bfloat16 (double widened)",
-		Restrictions: "matrices up to 4x4 with a size known at import time"}, importDet)
+		Restrictions: "matrices up to 64x64 with a size known at import time"}, importDet)
 }
 
 func importDet(c *nodeCtx) ([]*dsl.Tensor, error) {
@@ -40,13 +43,16 @@ func importDet(c *nodeCtx) ([]*dsl.Tensor, error) {
 	case d[r-2] != m:
 		return nil, c.Errorf(diag.ShapeMismatch, "input %q has dims %v; the last two dims must be equal (square matrices)", x.Name(), d)
 	case m > sigDetMaxM:
-		return nil, c.Errorf(diag.UnsupportedAttr, "input %q holds %dx%d matrices; Det is imported for up to %dx%d (the Leibniz formula; larger sizes need an LU factorization no layer provides)", x.Name(), m, m, sigDetMaxM, sigDetMaxM)
+		return nil, c.Errorf(diag.UnsupportedAttr, "input %q holds %dx%d matrices; Det is imported for up to %dx%d (an unrolled LU factorization: its layers grow with the size)", x.Name(), m, m, sigDetMaxM, sigDetMaxM)
 	}
 	sq := []int64{int64(r - 2), int64(r - 1)}
 	if m == 0 {
 		// The determinant of a 0x0 matrix is 1: a ones tensor of the batch
 		// shape, made by reducing an empty axis with Prod.
 		return []*dsl.Tensor{c.Net().AddReduce(x, dsl.ReduceProd, 3<<uint(r-2), false).Output(0)}, c.err
+	}
+	if m > sigDetLeibnizMaxM {
+		return []*dsl.Tensor{redSqueeze(c, sigDetLU(c, x, m), sq)}, c.err
 	}
 	elem := make([][]*dsl.Tensor, m)
 	for i := range elem {

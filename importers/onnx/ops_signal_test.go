@@ -162,7 +162,7 @@ func sigNaiveDet(a [][]float64) float64 {
 }
 
 func TestDetSizes(t *testing.T) {
-	for _, n := range []int{1, 3, 4} {
+	for _, n := range []int{1, 3, 4, 7} {
 		x := sigVals(2*n*n, 0.9+float64(n))
 		node := redNode("Det", []string{"x"}, []string{"y"})
 		out, err := redRun(t, 11, node, []redIn{{name: "x", dt: tensor.Float32, dims: []int64{2, int64(n), int64(n)}}},
@@ -184,8 +184,8 @@ func TestDetSizes(t *testing.T) {
 		redCheck(t, "det", out["y"], tensor.Float32, []int64{2}, want)
 	}
 	node := redNode("Det", []string{"x"}, []string{"y"})
-	_, err := redRun(t, 11, node, []redIn{{name: "x", dt: tensor.Float32, dims: []int64{5, 5}}}, nil)
-	redWantErr(t, err, diag.UnsupportedAttr, "up to 4x4")
+	_, err := redRun(t, 11, node, []redIn{{name: "x", dt: tensor.Float32, dims: []int64{65, 65}}}, nil)
+	redWantErr(t, err, diag.UnsupportedAttr, "up to 64x64")
 }
 
 // The constant MelWeightMatrix against the ONNX reference output of the
@@ -213,4 +213,17 @@ func TestMelWeightMatrixConstant(t *testing.T) {
 		t.Fatal(err)
 	}
 	redCheck(t, "mel", out["y"], tensor.Float32, want.Shape(), want.Float64s())
+}
+
+func TestDetPivotingAndSingular(t *testing.T) {
+	// A zero first pivot needs a row swap (det -6); duplicated rows give 0.
+	perm := []float32{0, 1, 0, 0, 1, 0, 0, 0, 0, 0, 2, 0, 0, 0, 0, 3}
+	sing := []float32{1, 2, 3, 4, 2, 4, 6, 8, 0, 1, 0, 1, 5, 1, 2, 7}
+	node := redNode("Det", []string{"x"}, []string{"y"})
+	out, err := redRun(t, 11, node, []redIn{{name: "x", dt: tensor.Float32, dims: []int64{2, 4, 4}}},
+		map[string]*tensor.Tensor{"x": redF32(t, []int64{2, 4, 4}, append(perm, sing...)...)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	redCheck(t, "det", out["y"], tensor.Float32, []int64{2}, []float64{-6, 0})
 }
