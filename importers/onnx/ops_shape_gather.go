@@ -21,7 +21,7 @@ func init() {
 	for _, since := range []int64{11, 12, 13} {
 		register(OpInfo{Op: "GatherND", Since: since, Types: all}, importGatherND)
 	}
-	const noReduction = "reduction must be none"
+	const noReduction = "reductions other than none are composed in O(updates x rows) memory"
 	for _, since := range []int64{11, 13, 16, 18} {
 		register(OpInfo{Op: "ScatterElements", Since: since, Types: all, Restrictions: noReduction}, importScatterElements)
 		register(OpInfo{Op: "ScatterND", Since: since, Types: all, Restrictions: noReduction}, importScatterND)
@@ -105,15 +105,9 @@ func importGatherND(c *nodeCtx) ([]*dsl.Tensor, error) {
 	return outputs(l), nil
 }
 
-func (c *nodeCtx) scatterReduction() error {
-	if red := c.AttrString("reduction", "none"); red != "none" {
-		return c.Errorf(diag.UnsupportedAttr, "reduction %q is not supported (trtc's Scatter layer overwrites; only \"none\")", red)
-	}
-	return nil
-}
-
 func importScatterElements(c *nodeCtx) ([]*dsl.Tensor, error) {
-	if err := c.scatterReduction(); err != nil {
+	red, err := c.scatterReductionName()
+	if err != nil {
 		return nil, err
 	}
 	data, idx, upd := c.Input(0), c.Input(1), c.Input(2)
@@ -122,13 +116,17 @@ func importScatterElements(c *nodeCtx) ([]*dsl.Tensor, error) {
 		return nil, err
 	}
 	idx = c.gatherWrap(1, idx, c.gatherDim(data, axis))
+	if red != "none" {
+		return []*dsl.Tensor{c.scatterElementsReduce(red, data, idx, upd, axis)}, nil
+	}
 	l := c.Net().AddScatter(data, idx, upd, dsl.ScatterElement)
 	l.SetAxis(axis)
 	return outputs(l), nil
 }
 
 func importScatterND(c *nodeCtx) ([]*dsl.Tensor, error) {
-	if err := c.scatterReduction(); err != nil {
+	red, err := c.scatterReductionName()
+	if err != nil {
 		return nil, err
 	}
 	data, idx, upd := c.Input(0), c.Input(1), c.Input(2)
@@ -137,6 +135,9 @@ func importScatterND(c *nodeCtx) ([]*dsl.Tensor, error) {
 		return nil, c.Errorf(diag.InvalidNode, "ScatterND indices %v do not fit data of rank %d", idx.Dims(), data.Rank())
 	}
 	idx = c.gatherWrap(1, idx, c.shSlice1(c.shShapeOf(data), 0, idx.Dims()[q-1]))
+	if red != "none" {
+		return []*dsl.Tensor{c.scatterNDReduce(red, data, idx, upd)}, nil
+	}
 	return outputs(c.Net().AddScatter(data, idx, upd, dsl.ScatterND)), nil
 }
 
