@@ -24,7 +24,7 @@ import (
 // (the common case in exported models), with every input constant (the
 // node is folded at import time), and with dynamic dims for the data
 // input (shape-like inputs keep a static length, which trtc needs).
-var shapeOpCases = regexp.MustCompile(`^test_(shape|size|reshape|transpose|concat|unsqueeze|squeeze|flatten|slice|gather|split|expand|tile|range_[a-z0-9_]*delta$|constant_pad|edge_pad|reflect_pad|wrap_pad|constantofshape|tril|triu|scatter|onehot|depthtospace|spacetodepth|compress|nonzero|eyelike|reversesequence|cumsum)`)
+var shapeOpCases = regexp.MustCompile(`^test_(shape|size|reshape|transpose|concat|unsqueeze|squeeze|flatten|slice|gather|split|expand|tile|range_[a-z0-9_]*delta$|constant_pad|edge_pad|reflect_pad|wrap_pad|constantofshape|tril|triu|scatter|onehot|depthtospace|spacetodepth|compress|nonzero|eyelike|reversesequence|cumsum|unique)`)
 
 type shapeVariant struct {
 	name    string
