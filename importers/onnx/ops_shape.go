@@ -11,19 +11,19 @@ import (
 func init() {
 	const all = "all tensor types"
 	for _, since := range []int64{1, 13, 15, 19, 21} {
-		register(OpInfo{Op: "Shape", Since: since, Types: all}, importShape)
+		register(OpInfo{Op: "Shape", Since: since, Types: all}, shReq(1, importShape))
 	}
 	for _, since := range []int64{1, 13, 19, 21} {
-		register(OpInfo{Op: "Size", Since: since, Types: all}, importSize)
+		register(OpInfo{Op: "Size", Since: since, Types: all}, shReq(1, importSize))
 	}
 	for _, since := range []int64{5, 13, 14, 19, 21} {
-		register(OpInfo{Op: "Reshape", Since: since, Types: all, Restrictions: "the shape's length must be known at build time"}, importReshape)
+		register(OpInfo{Op: "Reshape", Since: since, Types: all, Restrictions: "the shape's length must be known at build time"}, shReq(2, importReshape))
 	}
 	for _, since := range []int64{1, 13, 21} {
-		register(OpInfo{Op: "Transpose", Since: since, Types: all}, importTranspose)
+		register(OpInfo{Op: "Transpose", Since: since, Types: all}, shReq(1, importTranspose))
 	}
 	for _, since := range []int64{1, 9, 11, 13, 21} {
-		register(OpInfo{Op: "Flatten", Since: since, Types: all}, importFlatten)
+		register(OpInfo{Op: "Flatten", Since: since, Types: all}, shReq(1, importFlatten))
 	}
 	for _, since := range []int64{4, 11, 13} {
 		register(OpInfo{Op: "Concat", Since: since, Types: all}, importConcat)

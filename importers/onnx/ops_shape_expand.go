@@ -17,17 +17,17 @@ import (
 func init() {
 	const all = "all tensor types"
 	for _, since := range []int64{8, 13} {
-		register(OpInfo{Op: "Expand", Since: since, Types: all}, importExpand)
+		register(OpInfo{Op: "Expand", Since: since, Types: all}, shReq(2, importExpand))
 	}
 	for _, since := range []int64{6, 13} {
-		register(OpInfo{Op: "Tile", Since: since, Types: all}, importTile)
+		register(OpInfo{Op: "Tile", Since: since, Types: all}, shReq(2, importTile))
 	}
 	for _, since := range []int64{9, 20, 21} {
-		register(OpInfo{Op: "ConstantOfShape", Since: since, Types: "all tensor types but strings"}, importConstantOfShape)
+		register(OpInfo{Op: "ConstantOfShape", Since: since, Types: "all tensor types but strings"}, shReq(1, importConstantOfShape))
 	}
-	register(OpInfo{Op: "Range", Since: 11, Types: "float32, int32, int64 (double, int16 widened)"}, importRange)
+	register(OpInfo{Op: "Range", Since: 11, Types: "float32, int32, int64 (double, int16 widened)"}, shReq(3, importRange))
 	for _, since := range []int64{2, 11, 13, 18, 19, 21} {
-		register(OpInfo{Op: "Pad", Since: since, Types: all, Restrictions: "modes constant, reflect, edge, wrap"}, importPad)
+		register(OpInfo{Op: "Pad", Since: since, Types: all, Restrictions: "modes constant, reflect, edge, wrap"}, shReq(1, importPad))
 	}
 }
 

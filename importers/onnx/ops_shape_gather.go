@@ -13,28 +13,28 @@ import (
 func init() {
 	const all = "all tensor types; indices int32, int64"
 	for _, since := range []int64{1, 11, 13} {
-		register(OpInfo{Op: "Gather", Since: since, Types: all}, importGather)
+		register(OpInfo{Op: "Gather", Since: since, Types: all}, shReq(2, importGather))
 	}
 	for _, since := range []int64{11, 13} {
-		register(OpInfo{Op: "GatherElements", Since: since, Types: all}, importGatherElements)
+		register(OpInfo{Op: "GatherElements", Since: since, Types: all}, shReq(2, importGatherElements))
 	}
 	for _, since := range []int64{11, 12, 13} {
-		register(OpInfo{Op: "GatherND", Since: since, Types: all}, importGatherND)
+		register(OpInfo{Op: "GatherND", Since: since, Types: all}, shReq(2, importGatherND))
 	}
 	const noReduction = "reductions other than none are composed in O(updates x rows) memory"
 	for _, since := range []int64{11, 13, 16, 18} {
-		register(OpInfo{Op: "ScatterElements", Since: since, Types: all, Restrictions: noReduction}, importScatterElements)
-		register(OpInfo{Op: "ScatterND", Since: since, Types: all, Restrictions: noReduction}, importScatterND)
+		register(OpInfo{Op: "ScatterElements", Since: since, Types: all, Restrictions: noReduction}, shReq(3, importScatterElements))
+		register(OpInfo{Op: "ScatterND", Since: since, Types: all, Restrictions: noReduction}, shReq(3, importScatterND))
 	}
 	for _, since := range []int64{9, 11} {
-		register(OpInfo{Op: "Scatter", Since: since, Types: all}, importScatterElements)
+		register(OpInfo{Op: "Scatter", Since: since, Types: all}, shReq(3, importScatterElements))
 	}
 	for _, since := range []int64{9, 11} {
-		register(OpInfo{Op: "OneHot", Since: since, Types: "indices and depth: numeric; values: all tensor types"}, importOneHot)
-		register(OpInfo{Op: "Compress", Since: since, Types: all}, importCompress)
+		register(OpInfo{Op: "OneHot", Since: since, Types: "indices and depth: numeric; values: all tensor types"}, shReq(3, importOneHot))
+		register(OpInfo{Op: "Compress", Since: since, Types: all}, shReq(2, importCompress))
 	}
 	for _, since := range []int64{9, 13} {
-		register(OpInfo{Op: "NonZero", Since: since, Types: "all tensor types but int4"}, importNonZero)
+		register(OpInfo{Op: "NonZero", Since: since, Types: "all tensor types but int4"}, shReq(1, importNonZero))
 	}
 }
 
@@ -146,6 +146,10 @@ func importScatterND(c *nodeCtx) ([]*dsl.Tensor, error) {
 func importOneHot(c *nodeCtx) ([]*dsl.Tensor, error) {
 	idx, depth, vals := c.Input(0), c.Input(1), c.Input(2)
 	idx = c.oneHotInt(idx)
+	if v, ok := c.ConstFloats(1); ok && len(v) == 1 {
+		// A known depth keeps the output dim static, whatever its type.
+		depth = c.shScalarI64(int64(v[0]))
+	}
 	depth = c.oneHotInt(depth)
 	if depth.Dims().Volume() != 1 {
 		return nil, c.Errorf(diag.InvalidNode, "depth must hold one value, got dims %v", depth.Dims())

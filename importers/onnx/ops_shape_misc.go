@@ -10,19 +10,19 @@ import (
 
 func init() {
 	const all = "all tensor types"
-	register(OpInfo{Op: "Trilu", Since: 14, Types: all}, importTrilu)
+	register(OpInfo{Op: "Trilu", Since: 14, Types: all}, shReq(1, importTrilu))
 	for _, since := range []int64{9, 22} {
-		register(OpInfo{Op: "EyeLike", Since: since, Types: all}, importEyeLike)
+		register(OpInfo{Op: "EyeLike", Since: since, Types: all}, shReq(1, importEyeLike))
 	}
 	for _, since := range []int64{1, 11, 13} {
-		register(OpInfo{Op: "DepthToSpace", Since: since, Types: all}, importDepthToSpace)
+		register(OpInfo{Op: "DepthToSpace", Since: since, Types: all}, shReq(1, importDepthToSpace))
 	}
 	for _, since := range []int64{1, 13} {
-		register(OpInfo{Op: "SpaceToDepth", Since: since, Types: all}, importSpaceToDepth)
+		register(OpInfo{Op: "SpaceToDepth", Since: since, Types: all}, shReq(1, importSpaceToDepth))
 	}
-	register(OpInfo{Op: "ReverseSequence", Since: 10, Types: all}, importReverseSequence)
+	register(OpInfo{Op: "ReverseSequence", Since: 10, Types: all}, shReq(2, importReverseSequence))
 	for _, since := range []int64{11, 14} {
-		register(OpInfo{Op: "CumSum", Since: since, Types: "float32, float16, bfloat16, int32, int64 (double, uint32/64 widened)"}, importCumSum)
+		register(OpInfo{Op: "CumSum", Since: since, Types: "float32, float16, bfloat16, int32, int64 (double, uint32/64 widened)"}, shReq(2, importCumSum))
 	}
 }
 

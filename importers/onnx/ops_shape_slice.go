@@ -17,10 +17,10 @@ import (
 func init() {
 	const all = "all tensor types"
 	for _, since := range []int64{1, 10, 11, 13} {
-		register(OpInfo{Op: "Slice", Since: since, Types: all}, importSlice)
+		register(OpInfo{Op: "Slice", Since: since, Types: all}, shReq(1, importSlice))
 	}
 	for _, since := range []int64{2, 11, 13, 18} {
-		register(OpInfo{Op: "Split", Since: since, Types: all}, importSplit)
+		register(OpInfo{Op: "Split", Since: since, Types: all}, shReq(1, importSplit))
 	}
 }
 

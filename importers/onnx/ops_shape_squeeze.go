@@ -14,8 +14,8 @@ import (
 func init() {
 	const all = "all tensor types"
 	for _, since := range []int64{1, 11, 13, 21} {
-		register(OpInfo{Op: "Squeeze", Since: since, Types: all, Restrictions: "without axes, every dim must be known at build time"}, importSqueeze)
-		register(OpInfo{Op: "Unsqueeze", Since: since, Types: all}, importUnsqueeze)
+		register(OpInfo{Op: "Squeeze", Since: since, Types: all, Restrictions: "without axes, every dim must be known at build time"}, shReq(1, importSqueeze))
+		register(OpInfo{Op: "Unsqueeze", Since: since, Types: all}, shReq(1, importUnsqueeze))
 	}
 }
 

@@ -17,7 +17,7 @@ import (
 
 func init() {
 	register(OpInfo{Op: "Unique", Since: 11, Types: "float32, float16, bfloat16, int32, int64, int8, uint8",
-		Restrictions: "O(n²) memory in the number of slices; NaNs are all distinct"}, importUnique)
+		Restrictions: "O(n²) memory in the number of slices; NaNs are all distinct"}, shReq(1, importUnique))
 }
 
 // shIotaOf is [0, 1, ..., n-1] for a [1] Int64 tensor n.

@@ -172,3 +172,16 @@ func (c *nodeCtx) shRank1(t *dsl.Tensor, what string) (int, error) {
 	}
 	return int(d[0]), nil
 }
+
+// shReq wraps an importer so a node missing one of its first n inputs is
+// an InvalidNode error rather than a nil tensor.
+func shReq(n int, fn importFunc) importFunc {
+	return func(c *nodeCtx) ([]*dsl.Tensor, error) {
+		for i := 0; i < n; i++ {
+			if !c.HasInput(i) {
+				return nil, c.Errorf(diag.InvalidNode, "%s needs %d inputs; input %d is missing", c.Node().GetOpType(), n, i)
+			}
+		}
+		return fn(c)
+	}
+}
