@@ -109,5 +109,6 @@ func importUnique(c *nodeCtx) ([]*dsl.Tensor, error) {
 	indices := sl.Output(0)
 	y := c.Net().AddGather(src, indices, axis).Output(0)
 	cnt := c.Net().AddGather(counts, indices, 0).Output(0)
-	return []*dsl.Tensor{y, indices, key, cnt}, nil
+	outs := []*dsl.Tensor{y, indices, key, cnt}
+	return outs[:min(len(outs), c.NbOutputs())], nil
 }

@@ -317,6 +317,7 @@ func TestShapeOpsErrors(t *testing.T) {
 			{name: "e", t: shInt64(t, []int64{1}, 1), init: true}, {name: "a", t: shInt64(t, []int64{1}, 0), init: true},
 			{name: "st", t: shInt64(t, []int64{1}, 0), init: true}}, 1, diag.InvalidNode, "steps"},
 		{"gather axis", 13, "Gather", []*onnxpb.AttributeProto{shAttrInt("axis", 2)}, []shIn{{name: "x", t: x}, {name: "i", t: shInt64(t, []int64{1}, 0)}}, 1, diag.InvalidNode, "axis 2"},
+		{"missing input", 13, "Gather", nil, []shIn{{name: "x", t: x}}, 1, diag.InvalidNode, "missing"},
 		{"cumsum axis at run time", 14, "CumSum", nil, []shIn{{name: "x", t: x}, {name: "a", t: shInt64(t, nil, 2)}}, 1, 0, "CumSum axis"},
 	}
 	for _, c := range cases {
@@ -330,6 +331,42 @@ func TestShapeOpsErrors(t *testing.T) {
 		}
 		if !strings.Contains(err.Error(), c.frag) {
 			t.Errorf("%s: want %q in %v", c.name, c.frag, err)
+		}
+	}
+}
+
+// TestShapeOpsOddInputs feeds every shape importer odd inputs (scalars,
+// empty tensors, wrong ranks, as constants and as graph inputs): each
+// must import and run or fail with an error, never an internal one.
+func TestShapeOpsOddInputs(t *testing.T) {
+	ops := []string{"Shape", "Size", "Reshape", "Transpose", "Flatten", "Concat", "Squeeze", "Unsqueeze", "Slice", "Split",
+		"Gather", "GatherElements", "GatherND", "ScatterElements", "Scatter", "ScatterND", "OneHot", "NonZero", "Compress",
+		"Expand", "Tile", "ConstantOfShape", "Range", "Pad", "Trilu", "EyeLike", "DepthToSpace", "SpaceToDepth",
+		"ReverseSequence", "CumSum", "Unique"}
+	vals := []*tensor.Tensor{
+		shF32(t, nil, 2),
+		shF32(t, []int64{0, 3}),
+		shInt64(t, []int64{2}, -1, 5),
+		shInt64(t, nil, 1),
+		shF32(t, []int64{1, 2, 1, 2}, 1, 2, 3, 4),
+		shInt64(t, []int64{3}, 0, 1, -9),
+	}
+	for _, op := range ops {
+		for _, opset := range []int64{9, 13, 18} {
+			for n := 1; n <= 3; n++ {
+				for k := range vals {
+					for _, init := range []bool{false, true} {
+						ins := make([]shIn, n)
+						for i := range ins {
+							ins[i] = shIn{name: string(rune('a' + i)), t: vals[(k+i)%len(vals)], init: init && i > 0}
+						}
+						_, err := shRun(t, opset, op, nil, ins, 1)
+						if diag.CodeOf(err) == diag.Internal {
+							t.Errorf("%s-%d with %d inputs (set %d, init %v): %v", op, opset, n, k, init, err)
+						}
+					}
+				}
+			}
 		}
 	}
 }
