@@ -351,6 +351,11 @@ func TestShapeOpsOddInputs(t *testing.T) {
 		shF32(t, []int64{1, 2, 1, 2}, 1, 2, 3, 4),
 		shInt64(t, []int64{3}, 0, 1, -9),
 	}
+	attrSets := [][]*onnxpb.AttributeProto{nil,
+		{shAttrInt("axis", -1), shAttrInts("perm", 1, 0), shAttrInt("blocksize", 2), shAttrInts("axes", 0), shAttrInt("upper", 0)},
+		{shAttrInt("axis", 7), shAttrInts("starts", 9), shAttrInts("ends", -9), shAttrInts("pads", 1, -3), shAttrStr("mode", "reflect"),
+			shAttrInt("batch_dims", 1), shAttrInt("num_outputs", 1), shAttrInt("dtype", 1)},
+	}
 	for _, op := range ops {
 		for _, opset := range []int64{9, 13, 18} {
 			for n := 1; n <= 3; n++ {
@@ -360,9 +365,11 @@ func TestShapeOpsOddInputs(t *testing.T) {
 						for i := range ins {
 							ins[i] = shIn{name: string(rune('a' + i)), t: vals[(k+i)%len(vals)], init: init && i > 0}
 						}
-						_, err := shRun(t, opset, op, nil, ins, 1)
-						if diag.CodeOf(err) == diag.Internal {
-							t.Errorf("%s-%d with %d inputs (set %d, init %v): %v", op, opset, n, k, init, err)
+						for ai, attrs := range attrSets {
+							_, err := shRun(t, opset, op, attrs, ins, 1)
+							if diag.CodeOf(err) == diag.Internal {
+								t.Errorf("%s-%d with %d inputs (set %d, init %v, attrs %d): %v", op, opset, n, k, init, ai, err)
+							}
 						}
 					}
 				}
