@@ -3,6 +3,7 @@ package onnx
 import (
 	"github.com/trtc/trtc/diag"
 	"github.com/trtc/trtc/dsl"
+	"github.com/trtc/trtc/tensor"
 )
 
 // Gather, GatherElements, GatherND, ScatterElements (and its deprecated
@@ -48,6 +49,19 @@ func (c *nodeCtx) gatherWrap(i int, idx, dim *dsl.Tensor) *dsl.Tensor {
 		}
 		if !neg {
 			return idx
+		}
+		// Constant indices against known dims are wrapped here.
+		if dv, ok := dim.KnownValues(); ok && len(dv) > 0 && (idx.Type() == dsl.Int32 || idx.Type() == dsl.Int64) {
+			w := make([]int64, len(v))
+			for k, x := range v {
+				w[k] = x
+				if d := dv[k%len(dv)]; x < 0 {
+					w[k] = x + d
+				}
+			}
+			if t, err := tensor.FromInt64s(idx.Type(), idx.Dims(), w); err == nil {
+				return c.Constant(t)
+			}
 		}
 	}
 	if idx.Type() != dsl.Int32 && idx.Type() != dsl.Int64 {
