@@ -31,15 +31,11 @@ func init() {
 	}
 }
 
-func (c *nodeCtx) planVec(t *dsl.Tensor) ([]int64, bool) {
-	return t.KnownValues()
-}
-
-// slicePlanned adds a Slice over every axis of x from a plan.
-func (c *nodeCtx) slicePlanned(x, start, size, stride *dsl.Tensor, mode dsl.SampleMode) *dsl.SliceLayer {
-	sv, ok1 := c.planVec(start)
-	zv, ok2 := c.planVec(size)
-	dv, ok3 := c.planVec(stride)
+// shSlicePlanned adds a Slice over every axis of x from a plan.
+func (c *nodeCtx) shSlicePlanned(x, start, size, stride *dsl.Tensor, mode dsl.SampleMode) *dsl.SliceLayer {
+	sv, ok1 := start.KnownValues()
+	zv, ok2 := size.KnownValues()
+	dv, ok3 := stride.KnownValues()
 	l := c.Net().AddSlice(x, dsl.Dims(sv), dsl.Dims(zv), dsl.Dims(dv))
 	if !ok1 {
 		l.SetInput(1, start)
@@ -104,7 +100,7 @@ func importExpand(c *nodeCtx) ([]*dsl.Tensor, error) {
 			stride = c.shI64(dv...)
 		}
 	}
-	return outputs(c.slicePlanned(xr, c.shI64(make([]int64, R)...), out, stride, dsl.SampleStrictBounds)), nil
+	return outputs(c.shSlicePlanned(xr, c.shI64(make([]int64, R)...), out, stride, dsl.SampleStrictBounds)), nil
 }
 
 // importTile reads x with the wrap mode over dims*repeats.
@@ -123,7 +119,7 @@ func importTile(c *nodeCtx) ([]*dsl.Tensor, error) {
 	for i := range ones {
 		ones[i] = 1
 	}
-	return outputs(c.slicePlanned(x, c.shI64(make([]int64, r)...), size, c.shI64(ones...), dsl.SampleWrap)), nil
+	return outputs(c.shSlicePlanned(x, c.shI64(make([]int64, r)...), size, c.shI64(ones...), dsl.SampleWrap)), nil
 }
 
 // importConstantOfShape broadcasts the one-element value to the shape.
@@ -152,7 +148,7 @@ func importConstantOfShape(c *nodeCtx) ([]*dsl.Tensor, error) {
 	if n == 0 {
 		return []*dsl.Tensor{cv}, nil
 	}
-	return outputs(c.slicePlanned(cv, c.shI64(make([]int64, n)...), shape, c.shI64(make([]int64, n)...), dsl.SampleStrictBounds)), nil
+	return outputs(c.shSlicePlanned(cv, c.shI64(make([]int64, n)...), shape, c.shI64(make([]int64, n)...), dsl.SampleStrictBounds)), nil
 }
 
 // importRange is a constant when its inputs are known (folding computes
@@ -194,7 +190,7 @@ func importRange(c *nodeCtx) ([]*dsl.Tensor, error) {
 	return outputs(l), nil
 }
 
-var padModes = map[string]dsl.SampleMode{
+var shPadModes = map[string]dsl.SampleMode{
 	"constant": dsl.SampleFill, "reflect": dsl.SampleReflect, "edge": dsl.SampleClamp, "wrap": dsl.SampleWrap,
 }
 
@@ -204,7 +200,7 @@ func importPad(c *nodeCtx) ([]*dsl.Tensor, error) {
 	x := c.Input(0)
 	r := x.Rank()
 	modeName := c.AttrString("mode", "constant")
-	mode, ok := padModes[modeName]
+	mode, ok := shPadModes[modeName]
 	if !ok || (modeName == "wrap" && c.Opset() < 19) {
 		return nil, c.Errorf(diag.UnsupportedAttr, "mode %q is not supported (constant, reflect, edge; wrap from opset 19)", modeName)
 	}
@@ -238,7 +234,7 @@ func importPad(c *nodeCtx) ([]*dsl.Tensor, error) {
 			if err != nil {
 				return nil, err
 			}
-			axes = c.shI64(intsToDims(norm)...)
+			axes = c.shI64(shIntsToDims(norm)...)
 		} else {
 			axes = c.shNormAxesRT(axes, r)
 		}
@@ -261,7 +257,7 @@ func importPad(c *nodeCtx) ([]*dsl.Tensor, error) {
 	if k == 0 {
 		return outputs(c.Net().AddIdentity(x)), nil
 	}
-	l = c.slicePlanned(x, start, size, c.shI64(ones...), mode)
+	l = c.shSlicePlanned(x, start, size, c.shI64(ones...), mode)
 	if axes != nil {
 		if v, ok := axes.KnownValues(); ok {
 			l.SetAxes(dsl.Dims(v))
@@ -270,16 +266,16 @@ func importPad(c *nodeCtx) ([]*dsl.Tensor, error) {
 		}
 	}
 	if mode == dsl.SampleFill {
-		if fill := c.padValue(x); fill != nil {
+		if fill := c.shPadValue(x); fill != nil {
 			l.SetInput(4, fill)
 		}
 	}
 	return outputs(l), nil
 }
 
-// padValue is the constant-mode fill value as a scalar of x's type, or nil
+// shPadValue is the constant-mode fill value as a scalar of x's type, or nil
 // for 0.
-func (c *nodeCtx) padValue(x *dsl.Tensor) *dsl.Tensor {
+func (c *nodeCtx) shPadValue(x *dsl.Tensor) *dsl.Tensor {
 	if c.Opset() < 11 {
 		v := c.AttrFloat("value", 0)
 		if v == 0 {

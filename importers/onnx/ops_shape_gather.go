@@ -39,9 +39,9 @@ func init() {
 	}
 }
 
-// gatherWrap returns indices with negative values wrapped by dim (a
+// shGatherWrap returns indices with negative values wrapped by dim (a
 // tensor that broadcasts against the indices), keeping their type.
-func (c *nodeCtx) gatherWrap(i int, idx, dim *dsl.Tensor) *dsl.Tensor {
+func (c *nodeCtx) shGatherWrap(i int, idx, dim *dsl.Tensor) *dsl.Tensor {
 	if v, ok := c.ConstInts(i); ok {
 		neg := false
 		for _, x := range v {
@@ -74,8 +74,8 @@ func (c *nodeCtx) gatherWrap(i int, idx, dim *dsl.Tensor) *dsl.Tensor {
 	return c.shSelect(c.shEW(idx, zero, dsl.ElementWiseLess), c.shEW(idx, dim, dsl.ElementWiseSum), idx)
 }
 
-// gatherDim is the run-time length of axis a of x as a rank-0 tensor.
-func (c *nodeCtx) gatherDim(x *dsl.Tensor, a int) *dsl.Tensor {
+// shGatherDim is the run-time length of axis a of x as a rank-0 tensor.
+func (c *nodeCtx) shGatherDim(x *dsl.Tensor, a int) *dsl.Tensor {
 	return c.shReshape(c.shSlice1(c.shShapeOf(x), int64(a), 1), dsl.Dims{})
 }
 
@@ -85,7 +85,7 @@ func importGather(c *nodeCtx) ([]*dsl.Tensor, error) {
 	if err != nil {
 		return nil, err
 	}
-	idx = c.gatherWrap(1, idx, c.gatherDim(data, axis))
+	idx = c.shGatherWrap(1, idx, c.shGatherDim(data, axis))
 	return outputs(c.Net().AddGather(data, idx, axis)), nil
 }
 
@@ -95,7 +95,7 @@ func importGatherElements(c *nodeCtx) ([]*dsl.Tensor, error) {
 	if err != nil {
 		return nil, err
 	}
-	idx = c.gatherWrap(1, idx, c.gatherDim(data, axis))
+	idx = c.shGatherWrap(1, idx, c.shGatherDim(data, axis))
 	l := c.Net().AddGatherV2(data, idx, dsl.GatherElement)
 	l.SetGatherAxis(axis)
 	return outputs(l), nil
@@ -113,14 +113,14 @@ func importGatherND(c *nodeCtx) ([]*dsl.Tensor, error) {
 		return nil, c.Errorf(diag.InvalidNode, "batch_dims %d with index tuples of length %d do not fit data of rank %d", b, k, data.Rank())
 	}
 	dims := c.shSlice1(c.shShapeOf(data), b, k)
-	idx = c.gatherWrap(1, idx, dims)
+	idx = c.shGatherWrap(1, idx, dims)
 	l := c.Net().AddGatherV2(data, idx, dsl.GatherND)
 	l.SetNbElementWiseDims(int(b))
 	return outputs(l), nil
 }
 
 func importScatterElements(c *nodeCtx) ([]*dsl.Tensor, error) {
-	red, err := c.scatterReductionName()
+	red, err := c.shScatterReductionName()
 	if err != nil {
 		return nil, err
 	}
@@ -129,9 +129,9 @@ func importScatterElements(c *nodeCtx) ([]*dsl.Tensor, error) {
 	if err != nil {
 		return nil, err
 	}
-	idx = c.gatherWrap(1, idx, c.gatherDim(data, axis))
+	idx = c.shGatherWrap(1, idx, c.shGatherDim(data, axis))
 	if red != "none" {
-		return []*dsl.Tensor{c.scatterElementsReduce(red, data, idx, upd, axis)}, nil
+		return []*dsl.Tensor{c.shScatterElementsReduce(red, data, idx, upd, axis)}, nil
 	}
 	l := c.Net().AddScatter(data, idx, upd, dsl.ScatterElement)
 	l.SetAxis(axis)
@@ -139,7 +139,7 @@ func importScatterElements(c *nodeCtx) ([]*dsl.Tensor, error) {
 }
 
 func importScatterND(c *nodeCtx) ([]*dsl.Tensor, error) {
-	red, err := c.scatterReductionName()
+	red, err := c.shScatterReductionName()
 	if err != nil {
 		return nil, err
 	}
@@ -148,9 +148,9 @@ func importScatterND(c *nodeCtx) ([]*dsl.Tensor, error) {
 	if q < 1 || idx.Dims()[q-1] < 0 || idx.Dims()[q-1] > int64(data.Rank()) {
 		return nil, c.Errorf(diag.InvalidNode, "ScatterND indices %v do not fit data of rank %d", idx.Dims(), data.Rank())
 	}
-	idx = c.gatherWrap(1, idx, c.shSlice1(c.shShapeOf(data), 0, idx.Dims()[q-1]))
+	idx = c.shGatherWrap(1, idx, c.shSlice1(c.shShapeOf(data), 0, idx.Dims()[q-1]))
 	if red != "none" {
-		return []*dsl.Tensor{c.scatterNDReduce(red, data, idx, upd)}, nil
+		return []*dsl.Tensor{c.shScatterNDReduce(red, data, idx, upd)}, nil
 	}
 	return outputs(c.Net().AddScatter(data, idx, upd, dsl.ScatterND)), nil
 }
@@ -159,12 +159,12 @@ func importScatterND(c *nodeCtx) ([]*dsl.Tensor, error) {
 // numeric type; fractions truncate) and wraps negative indices by depth.
 func importOneHot(c *nodeCtx) ([]*dsl.Tensor, error) {
 	idx, depth, vals := c.Input(0), c.Input(1), c.Input(2)
-	idx = c.oneHotInt(idx)
+	idx = c.shOneHotInt(idx)
 	if v, ok := c.ConstFloats(1); ok && len(v) == 1 {
 		// A known depth keeps the output dim static, whatever its type.
 		depth = c.shScalarI64(int64(v[0]))
 	}
-	depth = c.oneHotInt(depth)
+	depth = c.shOneHotInt(depth)
 	if depth.Dims().Volume() != 1 {
 		return nil, c.Errorf(diag.InvalidNode, "depth must hold one value, got dims %v", depth.Dims())
 	}
@@ -182,11 +182,11 @@ func importOneHot(c *nodeCtx) ([]*dsl.Tensor, error) {
 	if axis < 0 {
 		axis += int64(r)
 	}
-	idx = c.gatherWrap(0, idx, depth)
+	idx = c.shGatherWrap(0, idx, depth)
 	return outputs(c.Net().AddOneHot(idx, vals, depth, int(axis))), nil
 }
 
-func (c *nodeCtx) oneHotInt(t *dsl.Tensor) *dsl.Tensor {
+func (c *nodeCtx) shOneHotInt(t *dsl.Tensor) *dsl.Tensor {
 	if t.Type() == dsl.Int64 || t.Type() == dsl.Int32 {
 		return t
 	}

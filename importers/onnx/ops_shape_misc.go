@@ -26,10 +26,10 @@ func init() {
 	}
 }
 
-// triluDiff is an [n, m] Int64 tensor holding col - row for the two
+// shTriluDiff is an [n, m] Int64 tensor holding col - row for the two
 // innermost dims of x: a constant when they are static (and x is used
 // elsewhere: fromShape false), else a Fill sized by x's run-time shape.
-func (c *nodeCtx) triluDiff(x *dsl.Tensor, fromShape bool) *dsl.Tensor {
+func (c *nodeCtx) shTriluDiff(x *dsl.Tensor, fromShape bool) *dsl.Tensor {
 	r := x.Rank()
 	d := x.Dims()
 	n, m := d[r-2], d[r-1]
@@ -64,7 +64,7 @@ func importTrilu(c *nodeCtx) ([]*dsl.Tensor, error) {
 			k = c.shReshape(k, dsl.Dims{})
 		}
 	}
-	diff := c.triluDiff(x, false)
+	diff := c.shTriluDiff(x, false)
 	var drop *dsl.Tensor
 	if c.AttrInt("upper", 1) != 0 {
 		drop = c.shEW(diff, k, dsl.ElementWiseLess)
@@ -87,12 +87,12 @@ func importEyeLike(c *nodeCtx) ([]*dsl.Tensor, error) {
 			return nil, c.Errorf(diag.CodeOf(err), "dtype: %v", err)
 		}
 	}
-	eq := c.shEW(c.triluDiff(x, true), c.shScalarI64(c.AttrInt("k", 0)), dsl.ElementWiseEqual)
+	eq := c.shEW(c.shTriluDiff(x, true), c.shScalarI64(c.AttrInt("k", 0)), dsl.ElementWiseEqual)
 	return []*dsl.Tensor{c.shSelect(eq, c.shScalarOf(dt, 1), c.shScalarOf(dt, 0))}, nil
 }
 
-// spaceDims returns the [1] Int64 tensors b, C, H, W of a 4-D x.
-func (c *nodeCtx) spaceDims(x *dsl.Tensor) (b, ch, h, w *dsl.Tensor, err error) {
+// shSpaceDims returns the [1] Int64 tensors b, C, H, W of a 4-D x.
+func (c *nodeCtx) shSpaceDims(x *dsl.Tensor) (b, ch, h, w *dsl.Tensor, err error) {
 	if x.Rank() != 4 {
 		return nil, nil, nil, nil, c.Errorf(diag.InvalidNode, "%s needs a 4-D input, got dims %v", c.Node().GetOpType(), x.Dims())
 	}
@@ -100,8 +100,8 @@ func (c *nodeCtx) spaceDims(x *dsl.Tensor) (b, ch, h, w *dsl.Tensor, err error) 
 	return c.shSlice1(s, 0, 1), c.shSlice1(s, 1, 1), c.shSlice1(s, 2, 1), c.shSlice1(s, 3, 1), nil
 }
 
-// spaceShuffle reshapes x to shape1, permutes, and reshapes to shape2.
-func (c *nodeCtx) spaceShuffle(x, shape1 *dsl.Tensor, perm dsl.Permutation, shape2 *dsl.Tensor) *dsl.Tensor {
+// shSpaceShuffle reshapes x to shape1, permutes, and reshapes to shape2.
+func (c *nodeCtx) shSpaceShuffle(x, shape1 *dsl.Tensor, perm dsl.Permutation, shape2 *dsl.Tensor) *dsl.Tensor {
 	l := c.Net().AddShuffle(x)
 	l.SetZeroIsPlaceholder(false)
 	if v, ok := shape1.KnownValues(); ok {
@@ -119,7 +119,7 @@ func importDepthToSpace(c *nodeCtx) ([]*dsl.Tensor, error) {
 	if bs <= 0 {
 		return nil, c.Errorf(diag.InvalidNode, "blocksize must be positive, got %d", bs)
 	}
-	b, ch, h, w, err := c.spaceDims(x)
+	b, ch, h, w, err := c.shSpaceDims(x)
 	if err != nil {
 		return nil, err
 	}
@@ -131,9 +131,9 @@ func importDepthToSpace(c *nodeCtx) ([]*dsl.Tensor, error) {
 	out := c.shConcat(b, cOut, c.shEW(h, B, dsl.ElementWiseProd), c.shEW(w, B, dsl.ElementWiseProd))
 	switch mode := c.AttrString("mode", "DCR"); mode {
 	case "DCR":
-		return []*dsl.Tensor{c.spaceShuffle(x, c.shConcat(b, B, B, cOut, h, w), dsl.Permutation{0, 3, 4, 1, 5, 2}, out)}, nil
+		return []*dsl.Tensor{c.shSpaceShuffle(x, c.shConcat(b, B, B, cOut, h, w), dsl.Permutation{0, 3, 4, 1, 5, 2}, out)}, nil
 	case "CRD":
-		return []*dsl.Tensor{c.spaceShuffle(x, c.shConcat(b, cOut, B, B, h, w), dsl.Permutation{0, 1, 4, 2, 5, 3}, out)}, nil
+		return []*dsl.Tensor{c.shSpaceShuffle(x, c.shConcat(b, cOut, B, B, h, w), dsl.Permutation{0, 1, 4, 2, 5, 3}, out)}, nil
 	default:
 		return nil, c.Errorf(diag.UnsupportedAttr, "mode %q is not DCR or CRD", mode)
 	}
@@ -145,7 +145,7 @@ func importSpaceToDepth(c *nodeCtx) ([]*dsl.Tensor, error) {
 	if bs <= 0 {
 		return nil, c.Errorf(diag.InvalidNode, "blocksize must be positive, got %d", bs)
 	}
-	b, ch, h, w, err := c.spaceDims(x)
+	b, ch, h, w, err := c.shSpaceDims(x)
 	if err != nil {
 		return nil, err
 	}
@@ -157,7 +157,7 @@ func importSpaceToDepth(c *nodeCtx) ([]*dsl.Tensor, error) {
 	h2, w2 := c.shEW(h, B, dsl.ElementWiseFloorDiv), c.shEW(w, B, dsl.ElementWiseFloorDiv)
 	shape1 := c.shConcat(b, ch, h2, B, w2, B)
 	out := c.shConcat(b, c.shEW(ch, c.shI64(bs*bs), dsl.ElementWiseProd), h2, w2)
-	return []*dsl.Tensor{c.spaceShuffle(x, shape1, dsl.Permutation{0, 3, 5, 1, 2, 4}, out)}, nil
+	return []*dsl.Tensor{c.shSpaceShuffle(x, shape1, dsl.Permutation{0, 3, 5, 1, 2, 4}, out)}, nil
 }
 
 func importReverseSequence(c *nodeCtx) ([]*dsl.Tensor, error) {

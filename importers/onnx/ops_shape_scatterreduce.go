@@ -16,20 +16,20 @@ import (
 // with the data. This takes O(N·L·T) memory, fine for the index-add and
 // histogram patterns these nodes come from, not for huge tensors.
 
-type scatterReduceOp struct {
+type shScatterReduceOp struct {
 	ew  dsl.ElementWiseOperation
 	red dsl.ReduceOperation
 }
 
-var scatterReduceOps = map[string]scatterReduceOp{
+var shScatterReduceOps = map[string]shScatterReduceOp{
 	"add": {dsl.ElementWiseSum, dsl.ReduceSum},
 	"mul": {dsl.ElementWiseProd, dsl.ReduceProd},
 	"max": {dsl.ElementWiseMax, dsl.ReduceMax},
 	"min": {dsl.ElementWiseMin, dsl.ReduceMin},
 }
 
-// scatterNeutral is the value an empty reduction gives for op on dt.
-func (c *nodeCtx) scatterNeutral(name string, dt dsl.DataType) *dsl.Tensor {
+// shScatterNeutral is the value an empty reduction gives for op on dt.
+func (c *nodeCtx) shScatterNeutral(name string, dt dsl.DataType) *dsl.Tensor {
 	v := 0.0
 	switch name {
 	case "mul":
@@ -52,8 +52,8 @@ func (c *nodeCtx) scatterNeutral(name string, dt dsl.DataType) *dsl.Tensor {
 	return c.shScalarOf(dt, v)
 }
 
-// scatterStrides is the [r] Int64 row-major strides of a shape vector.
-func (c *nodeCtx) scatterStrides(shape *dsl.Tensor, r int) *dsl.Tensor {
+// shScatterStrides is the [r] Int64 row-major strides of a shape vector.
+func (c *nodeCtx) shScatterStrides(shape *dsl.Tensor, r int) *dsl.Tensor {
 	parts := make([]*dsl.Tensor, r)
 	for d := 0; d < r; d++ {
 		if d == r-1 {
@@ -65,10 +65,10 @@ func (c *nodeCtx) scatterStrides(shape *dsl.Tensor, r int) *dsl.Tensor {
 	return c.shConcat(parts...)
 }
 
-// scatterReduce combines data viewed as [L, T] with updates [N, 1, T]
+// shScatterReduce combines data viewed as [L, T] with updates [N, 1, T]
 // written at rows lin [N, 1, 1] under the named reduction.
-func (c *nodeCtx) scatterReduce(name string, data, lin, upd, L, T *dsl.Tensor) *dsl.Tensor {
-	op := scatterReduceOps[name]
+func (c *nodeCtx) shScatterReduce(name string, data, lin, upd, L, T *dsl.Tensor) *dsl.Tensor {
+	op := shScatterReduceOps[name]
 	var iota *dsl.Tensor
 	if v, ok := L.KnownValues(); ok {
 		iota = c.shIota(v[0])
@@ -80,28 +80,28 @@ func (c *nodeCtx) scatterReduce(name string, data, lin, upd, L, T *dsl.Tensor) *
 		iota = f.Output(0)
 	}
 	iota = c.shReshape(iota, dsl.Dims{1, -1, 1})
-	hit := c.shEW(lin, iota, dsl.ElementWiseEqual)                      // [N, L, 1]
-	spread := c.shSelect(hit, upd, c.scatterNeutral(name, data.Type())) // [N, L, T]
-	red := c.Net().AddReduce(spread, op.red, 1, false).Output(0)        // [L, T]
-	flat := c.shReshapeTo(data, c.shConcat(L, T))                       // [L, T]
+	hit := c.shEW(lin, iota, dsl.ElementWiseEqual)                        // [N, L, 1]
+	spread := c.shSelect(hit, upd, c.shScatterNeutral(name, data.Type())) // [N, L, T]
+	red := c.Net().AddReduce(spread, op.red, 1, false).Output(0)          // [L, T]
+	flat := c.shReshapeTo(data, c.shConcat(L, T))                         // [L, T]
 	return c.shReshapeTo(c.shEW(flat, red, op.ew), c.shShapeOf(data))
 }
 
-func (c *nodeCtx) scatterReductionName() (string, error) {
+func (c *nodeCtx) shScatterReductionName() (string, error) {
 	name := c.AttrString("reduction", "none")
-	if _, ok := scatterReduceOps[name]; !ok && name != "none" {
+	if _, ok := shScatterReduceOps[name]; !ok && name != "none" {
 		return "", c.Errorf(diag.UnsupportedAttr, "reduction %q is not one of none, add, mul, max, min", name)
 	}
 	return name, nil
 }
 
-// scatterElementsReduce: the linear position of update p is
+// shScatterElementsReduce: the linear position of update p is
 // sum over d != axis of p[d]*stride[d] plus idx[p]*stride[axis]; the
 // first part is a Fill linspace over the indices' shape.
-func (c *nodeCtx) scatterElementsReduce(name string, data, idx, upd *dsl.Tensor, axis int) *dsl.Tensor {
+func (c *nodeCtx) shScatterElementsReduce(name string, data, idx, upd *dsl.Tensor, axis int) *dsl.Tensor {
 	r := data.Rank()
 	shape := c.shShapeOf(data)
-	strides := c.scatterStrides(shape, r)
+	strides := c.shScatterStrides(shape, r)
 	mask := make([]int64, r)
 	for d := range mask {
 		if d != axis {
@@ -116,22 +116,22 @@ func (c *nodeCtx) scatterElementsReduce(name string, data, idx, upd *dsl.Tensor,
 	lin := c.shEW(f.Output(0), c.shEW(c.shToI64(idx), sa, dsl.ElementWiseProd), dsl.ElementWiseSum)
 	lin = c.shReshape(lin, dsl.Dims{-1, 1, 1})
 	u := c.shReshape(upd, dsl.Dims{-1, 1, 1})
-	return c.scatterReduce(name, data, lin, u, c.shProd(shape), c.shI64(1))
+	return c.shScatterReduce(name, data, lin, u, c.shProd(shape), c.shI64(1))
 }
 
-// scatterNDReduce: index tuples of length k address rows of data viewed
+// shScatterNDReduce: index tuples of length k address rows of data viewed
 // as [prod(dims[:k]), prod(dims[k:])].
-func (c *nodeCtx) scatterNDReduce(name string, data, idx, upd *dsl.Tensor) *dsl.Tensor {
+func (c *nodeCtx) shScatterNDReduce(name string, data, idx, upd *dsl.Tensor) *dsl.Tensor {
 	q := idx.Rank()
 	k := idx.Dims()[q-1]
 	shape := c.shShapeOf(data)
 	lead := c.shSlice1(shape, 0, k)
-	strides := c.scatterStrides(lead, int(k))
+	strides := c.shScatterStrides(lead, int(k))
 	lin := c.shEW(c.shToI64(idx), strides, dsl.ElementWiseProd)
 	lin = c.Net().AddReduce(lin, dsl.ReduceSum, 1<<uint(q-1), false).Output(0)
 	lin = c.shReshape(lin, dsl.Dims{-1, 1, 1})
 	L := c.shProd(lead)
 	T := c.shProd(c.shSlice1(shape, k, int64(data.Rank())-k))
 	u := c.shReshapeTo(upd, c.shConcat(c.shI64(-1, 1), T))
-	return c.scatterReduce(name, data, lin, u, L, T)
+	return c.shScatterReduce(name, data, lin, u, L, T)
 }

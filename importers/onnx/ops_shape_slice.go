@@ -24,9 +24,9 @@ func init() {
 	}
 }
 
-// sliceInput returns a Slice parameter as constants or as a run-time Int64
+// shSliceInput returns a Slice parameter as constants or as a run-time Int64
 // tensor (both nil when absent).
-func (c *nodeCtx) sliceInput(i int) ([]int64, *dsl.Tensor, bool) {
+func (c *nodeCtx) shSliceInput(i int) ([]int64, *dsl.Tensor, bool) {
 	if !c.HasInput(i) {
 		return nil, nil, false
 	}
@@ -36,8 +36,8 @@ func (c *nodeCtx) sliceInput(i int) ([]int64, *dsl.Tensor, bool) {
 	return nil, c.shToI64(c.Input(i)), true
 }
 
-// sliceClamp computes ONNX's (start, size) for one axis of length d.
-func sliceClamp(s, e, t, d int64) (int64, int64) {
+// shSliceClamp computes ONNX's (start, size) for one axis of length d.
+func shSliceClamp(s, e, t, d int64) (int64, int64) {
 	if s < 0 {
 		s += d
 	}
@@ -76,14 +76,14 @@ func importSlice(c *nodeCtx) ([]*dsl.Tensor, error) {
 		}
 	} else {
 		var ok bool
-		if starts, rtStarts, ok = c.sliceInput(1); !ok {
+		if starts, rtStarts, ok = c.shSliceInput(1); !ok {
 			return nil, c.Errorf(diag.InvalidNode, "Slice needs the starts input")
 		}
-		if ends, rtEnds, ok = c.sliceInput(2); !ok {
+		if ends, rtEnds, ok = c.shSliceInput(2); !ok {
 			return nil, c.Errorf(diag.InvalidNode, "Slice needs the ends input")
 		}
-		axes, rtAxes, hasAxes = c.sliceInput(3)
-		steps, rtSteps, hasSteps = c.sliceInput(4)
+		axes, rtAxes, hasAxes = c.shSliceInput(3)
+		steps, rtSteps, hasSteps = c.shSliceInput(4)
 	}
 	// k: the number of sliced axes.
 	k := -1
@@ -146,17 +146,17 @@ func importSlice(c *nodeCtx) ([]*dsl.Tensor, error) {
 		if static {
 			st, sz, sd := make(dsl.Dims, k), make(dsl.Dims, k), make(dsl.Dims, k)
 			for i, a := range normAxes {
-				st[i], sz[i] = sliceClamp(starts[i], ends[i], steps[i], d[a])
+				st[i], sz[i] = shSliceClamp(starts[i], ends[i], steps[i], d[a])
 				sd[i] = steps[i]
 			}
-			return []*dsl.Tensor{c.sliceAxes(x, normAxes, st, sz, sd)}, nil
+			return []*dsl.Tensor{c.shSliceAxes(x, normAxes, st, sz, sd)}, nil
 		}
 	}
-	return []*dsl.Tensor{c.sliceRuntime(x, starts, ends, axes, steps, normAxes, rtStarts, rtEnds, rtAxes, rtSteps)}, nil
+	return []*dsl.Tensor{c.shSliceRuntime(x, starts, ends, axes, steps, normAxes, rtStarts, rtEnds, rtAxes, rtSteps)}, nil
 }
 
-// sliceAxes slices the listed axes with static parameters.
-func (c *nodeCtx) sliceAxes(x *dsl.Tensor, axes []int, st, sz, sd dsl.Dims) *dsl.Tensor {
+// shSliceAxes slices the listed axes with static parameters.
+func (c *nodeCtx) shSliceAxes(x *dsl.Tensor, axes []int, st, sz, sd dsl.Dims) *dsl.Tensor {
 	r := x.Rank()
 	fs, fz, fd := make(dsl.Dims, r), x.Dims().Clone(), make(dsl.Dims, r)
 	for i := range fd {
@@ -172,7 +172,7 @@ func (c *nodeCtx) sliceAxes(x *dsl.Tensor, axes []int, st, sz, sd dsl.Dims) *dsl
 	l := c.Net().AddSlice(x, fs, fz, fd)
 	if dyn {
 		// Unsliced axes keep their run-time length.
-		l.SetAxes(intsToDims(axes))
+		l.SetAxes(shIntsToDims(axes))
 		l.SetStart(st)
 		l.SetSize(sz)
 		l.SetStride(sd)
@@ -180,7 +180,7 @@ func (c *nodeCtx) sliceAxes(x *dsl.Tensor, axes []int, st, sz, sd dsl.Dims) *dsl
 	return l.Output(0)
 }
 
-func intsToDims(v []int) dsl.Dims {
+func shIntsToDims(v []int) dsl.Dims {
 	d := make(dsl.Dims, len(v))
 	for i, a := range v {
 		d[i] = int64(a)
@@ -188,8 +188,8 @@ func intsToDims(v []int) dsl.Dims {
 	return d
 }
 
-// sliceRuntime computes ONNX's clamped window in the network.
-func (c *nodeCtx) sliceRuntime(x *dsl.Tensor, starts, ends, axes, steps []int64, normAxes []int,
+// shSliceRuntime computes ONNX's clamped window in the network.
+func (c *nodeCtx) shSliceRuntime(x *dsl.Tensor, starts, ends, axes, steps []int64, normAxes []int,
 	rtStarts, rtEnds, rtAxes, rtSteps *dsl.Tensor) *dsl.Tensor {
 	vec := func(v []int64, rt *dsl.Tensor) *dsl.Tensor {
 		if rt != nil {
@@ -201,7 +201,7 @@ func (c *nodeCtx) sliceRuntime(x *dsl.Tensor, starts, ends, axes, steps []int64,
 	if rtAxes != nil {
 		an = c.shNormAxesRT(rtAxes, x.Rank())
 	} else {
-		an = c.shI64(intsToDims(normAxes)...)
+		an = c.shI64(shIntsToDims(normAxes)...)
 	}
 	d := c.Net().AddGather(c.shShapeOf(x), an, 0).Output(0)
 	s, e, t := vec(starts, rtStarts), vec(ends, rtEnds), vec(steps, rtSteps)
@@ -280,7 +280,7 @@ func importSplit(c *nodeCtx) ([]*dsl.Tensor, error) {
 			if s < 0 {
 				return nil, c.Errorf(diag.InvalidNode, "split %v has a negative size", split)
 			}
-			outs[i] = c.splitPart(x, axis, c.shI64(start), c.shI64(s))
+			outs[i] = c.shSplitPart(x, axis, c.shI64(start), c.shI64(s))
 			start += s
 		}
 		return outs, nil
@@ -294,24 +294,24 @@ func importSplit(c *nodeCtx) ([]*dsl.Tensor, error) {
 			start := c.shEW(chunk, c.shI64(int64(i)), dsl.ElementWiseProd)
 			size := c.shEW(c.shEW(dim, start, dsl.ElementWiseSub), chunk, dsl.ElementWiseMin)
 			size = c.shEW(size, c.shI64(0), dsl.ElementWiseMax)
-			outs[i] = c.splitPart(x, axis, c.shEW(start, dim, dsl.ElementWiseMin), size)
+			outs[i] = c.shSplitPart(x, axis, c.shEW(start, dim, dsl.ElementWiseMin), size)
 		}
 		return outs, nil
 	}
 	starts := c.Net().AddCumulative(rtSplit, c.shScalarI64(0), dsl.CumulativeSum, true, false).Output(0)
 	for i := 0; i < n; i++ {
-		outs[i] = c.splitPart(x, axis, c.shSlice1(starts, int64(i), 1), c.shSlice1(rtSplit, int64(i), 1))
+		outs[i] = c.shSplitPart(x, axis, c.shSlice1(starts, int64(i), 1), c.shSlice1(rtSplit, int64(i), 1))
 	}
 	return outs, nil
 }
 
-// splitPart slices [start, start+size) of one axis; start and size are
+// shSplitPart slices [start, start+size) of one axis; start and size are
 // [1] Int64 tensors.
-func (c *nodeCtx) splitPart(x *dsl.Tensor, axis int, start, size *dsl.Tensor) *dsl.Tensor {
+func (c *nodeCtx) shSplitPart(x *dsl.Tensor, axis int, start, size *dsl.Tensor) *dsl.Tensor {
 	sv, ok1 := start.KnownValues()
 	zv, ok2 := size.KnownValues()
 	if ok1 && ok2 {
-		return c.sliceAxes(x, []int{axis}, dsl.Dims(sv), dsl.Dims(zv), dsl.Dims{1})
+		return c.shSliceAxes(x, []int{axis}, dsl.Dims(sv), dsl.Dims(zv), dsl.Dims{1})
 	}
 	l := c.Net().AddSlice(x, nil, nil, dsl.Dims{1})
 	l.SetAxes(dsl.Dims{int64(axis)})

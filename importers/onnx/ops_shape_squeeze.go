@@ -19,9 +19,9 @@ func init() {
 	}
 }
 
-// squeezeAxesOf returns the axes as constants (known=true), as a run-time
+// shSqueezeAxesOf returns the axes as constants (known=true), as a run-time
 // tensor, or neither (given=false) when the node has none.
-func (c *nodeCtx) squeezeAxesOf() (vals []int64, rt *dsl.Tensor, known, given bool) {
+func (c *nodeCtx) shSqueezeAxesOf() (vals []int64, rt *dsl.Tensor, known, given bool) {
 	if c.Opset() < 13 {
 		if !c.HasAttr("axes") {
 			return nil, nil, false, false
@@ -40,7 +40,7 @@ func (c *nodeCtx) squeezeAxesOf() (vals []int64, rt *dsl.Tensor, known, given bo
 func importSqueeze(c *nodeCtx) ([]*dsl.Tensor, error) {
 	x := c.Input(0)
 	r := x.Rank()
-	vals, rt, known, given := c.squeezeAxesOf()
+	vals, rt, known, given := c.shSqueezeAxesOf()
 	switch {
 	case !given:
 		d := x.Dims()
@@ -52,7 +52,7 @@ func importSqueeze(c *nodeCtx) ([]*dsl.Tensor, error) {
 			}
 		}
 	case !known:
-		return c.squeezeRuntime(x, rt)
+		return c.shSqueezeRuntime(x, rt)
 	}
 	axes, err := c.shNormAxes(vals, r, "axes")
 	if err != nil {
@@ -70,12 +70,12 @@ func importSqueeze(c *nodeCtx) ([]*dsl.Tensor, error) {
 
 func importUnsqueeze(c *nodeCtx) ([]*dsl.Tensor, error) {
 	x := c.Input(0)
-	vals, rt, known, given := c.squeezeAxesOf()
+	vals, rt, known, given := c.shSqueezeAxesOf()
 	if !given {
 		return nil, c.Errorf(diag.InvalidNode, "Unsqueeze needs axes")
 	}
 	if !known {
-		return c.unsqueezeRuntime(x, rt)
+		return c.shUnsqueezeRuntime(x, rt)
 	}
 	axes, err := c.shNormAxes(vals, x.Rank()+len(vals), "axes")
 	if err != nil {
@@ -88,23 +88,23 @@ func importUnsqueeze(c *nodeCtx) ([]*dsl.Tensor, error) {
 	return outputs(c.Net().AddUnsqueeze(x, c.shI64(norm...))), nil
 }
 
-// squeezeMatch is [n, k] Bool: entry (j, i) says axes[i] == j.
-func (c *nodeCtx) squeezeMatch(axes *dsl.Tensor, n int) *dsl.Tensor {
+// shSqueezeMatch is [n, k] Bool: entry (j, i) says axes[i] == j.
+func (c *nodeCtx) shSqueezeMatch(axes *dsl.Tensor, n int) *dsl.Tensor {
 	k := axes.Dims()[0]
 	col := c.shReshape(c.shIota(int64(n)), dsl.Dims{int64(n), 1})
 	row := c.shReshape(axes, dsl.Dims{1, k})
 	return c.shEW(col, row, dsl.ElementWiseEqual)
 }
 
-// squeezeAny reduces a [n, k] Bool along axis 1 to an [n] Int64 0/1.
-func (c *nodeCtx) squeezeAny(m *dsl.Tensor) *dsl.Tensor {
+// shSqueezeAny reduces a [n, k] Bool along axis 1 to an [n] Int64 0/1.
+func (c *nodeCtx) shSqueezeAny(m *dsl.Tensor) *dsl.Tensor {
 	i := c.Net().AddCast(m, dsl.Int64).Output(0)
 	return c.Net().AddReduce(i, dsl.ReduceMax, 2, false).Output(0)
 }
 
-// squeezeRuntime removes the dims named by run-time axes: out[j] is the
+// shSqueezeRuntime removes the dims named by run-time axes: out[j] is the
 // shape entry of the j-th kept axis.
-func (c *nodeCtx) squeezeRuntime(x, axes *dsl.Tensor) ([]*dsl.Tensor, error) {
+func (c *nodeCtx) shSqueezeRuntime(x, axes *dsl.Tensor) ([]*dsl.Tensor, error) {
 	r := x.Rank()
 	k, err := c.shRank1(axes, "the axes input")
 	if err != nil {
@@ -117,7 +117,7 @@ func (c *nodeCtx) squeezeRuntime(x, axes *dsl.Tensor) ([]*dsl.Tensor, error) {
 		return outputs(c.Net().AddIdentity(x)), nil
 	}
 	an := c.shNormAxesRT(axes, r)
-	keep := c.shEW(c.shI64(1), c.squeezeAny(c.squeezeMatch(an, r)), dsl.ElementWiseSub) // [r]
+	keep := c.shEW(c.shI64(1), c.shSqueezeAny(c.shSqueezeMatch(an, r)), dsl.ElementWiseSub) // [r]
 	pos := c.Net().AddCumulative(keep, c.shScalarI64(0), dsl.CumulativeSum, true, false).Output(0)
 	// sel[i, j] = keep[i] && pos[i] == j, for j < r-k.
 	n := int64(r - k)
@@ -130,8 +130,8 @@ func (c *nodeCtx) squeezeRuntime(x, axes *dsl.Tensor) ([]*dsl.Tensor, error) {
 	return []*dsl.Tensor{c.shReshapeTo(x, shape)}, nil
 }
 
-// unsqueezeRuntime inserts 1s at run-time axes of the output.
-func (c *nodeCtx) unsqueezeRuntime(x, axes *dsl.Tensor) ([]*dsl.Tensor, error) {
+// shUnsqueezeRuntime inserts 1s at run-time axes of the output.
+func (c *nodeCtx) shUnsqueezeRuntime(x, axes *dsl.Tensor) ([]*dsl.Tensor, error) {
 	r := x.Rank()
 	k, err := c.shRank1(axes, "the axes input")
 	if err != nil {
@@ -146,7 +146,7 @@ func (c *nodeCtx) unsqueezeRuntime(x, axes *dsl.Tensor) ([]*dsl.Tensor, error) {
 		return []*dsl.Tensor{c.shReshape(x, d)}, nil
 	}
 	an := c.shNormAxesRT(axes, R)
-	ins := c.squeezeAny(c.squeezeMatch(an, R)) // [R] 0/1
+	ins := c.shSqueezeAny(c.shSqueezeMatch(an, R)) // [R] 0/1
 	notIns := c.shEW(c.shI64(1), ins, dsl.ElementWiseSub)
 	pos := c.Net().AddCumulative(notIns, c.shScalarI64(0), dsl.CumulativeSum, true, false).Output(0)
 	pos = c.shEW(pos, c.shScalarI64(int64(r-1)), dsl.ElementWiseMin)

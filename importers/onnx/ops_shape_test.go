@@ -18,21 +18,21 @@ import (
 	"github.com/trtc/trtc/tensor"
 )
 
-// shapeOpCases are the backend test cases of the shape-manipulation
+// shShapeOpCases are the backend test cases of the shape-manipulation
 // importers. Their data inputs are graph inputs with static dims; the
 // variants below also run them with the shape-like inputs as constants
 // (the common case in exported models), with every input constant (the
 // node is folded at import time), and with dynamic dims for the data
 // input (shape-like inputs keep a static length, which trtc needs).
-var shapeOpCases = regexp.MustCompile(`^test_(shape|size|reshape|transpose|concat|unsqueeze|squeeze|flatten|slice|gather|split|expand|tile|range_[a-z0-9_]*delta$|constant_pad|edge_pad|reflect_pad|wrap_pad|constantofshape|tril|triu|scatter|onehot|depthtospace|spacetodepth|compress|nonzero|eyelike|reversesequence|cumsum|unique)`)
+var shShapeOpCases = regexp.MustCompile(`^test_(shape|size|reshape|transpose|concat|unsqueeze|squeeze|flatten|slice|gather|split|expand|tile|range_[a-z0-9_]*delta$|constant_pad|edge_pad|reflect_pad|wrap_pad|constantofshape|tril|triu|scatter|onehot|depthtospace|spacetodepth|compress|nonzero|eyelike|reversesequence|cumsum|unique)`)
 
-type shapeVariant struct {
+type shShapeVariant struct {
 	name    string
 	constAt func(i int) bool // which inputs become initializers
 	dynamic bool             // input 0 (the data) gets dynamic dims
 }
 
-var shapeVariants = []shapeVariant{
+var shShapeVariants = []shShapeVariant{
 	{name: "params-constant", constAt: func(i int) bool { return i > 0 }},
 	{name: "folded", constAt: func(int) bool { return true }},
 	{name: "dynamic", constAt: func(int) bool { return false }, dynamic: true},
@@ -50,14 +50,14 @@ func TestShapeOpsVariants(t *testing.T) {
 	}
 	n := 0
 	for _, e := range entries {
-		if !shapeOpCases.MatchString(e.Name()) {
+		if !shShapeOpCases.MatchString(e.Name()) {
 			continue
 		}
-		for _, v := range shapeVariants {
+		for _, v := range shShapeVariants {
 			if v.dynamic && strings.HasPrefix(e.Name(), "test_constantofshape") {
 				continue // input 0 is the shape, whose length trtc needs
 			}
-			if err := runShapeVariant(filepath.Join(root, "node", e.Name()), v); err != nil {
+			if err := shRunShapeVariant(filepath.Join(root, "node", e.Name()), v); err != nil {
 				t.Errorf("%s [%s]: %v", e.Name(), v.name, err)
 			}
 			n++
@@ -68,7 +68,7 @@ func TestShapeOpsVariants(t *testing.T) {
 	}
 }
 
-func runShapeVariant(dir string, v shapeVariant) error {
+func shRunShapeVariant(dir string, v shShapeVariant) error {
 	m, err := onnx.LoadModel(filepath.Join(dir, "model.onnx"))
 	if err != nil {
 		return err

@@ -65,8 +65,8 @@ func importUnique(c *nodeCtx) ([]*dsl.Tensor, error) {
 	A, R := c.shSlice1(vs, 0, 1), c.shSlice1(vs, 1, 1)
 	// Pairwise: xi[i, j, :] = slice i, xj[i, j, :] = slice j.
 	aar := c.shConcat(A, A, R)
-	xi := c.slicePlanned(c.shReshapeTo(view, c.shConcat(A, c.shI64(1), R)), c.shI64(0, 0, 0), aar, c.shI64(1, 0, 1), dsl.SampleStrictBounds).Output(0)
-	xj := c.slicePlanned(c.shReshapeTo(view, c.shConcat(c.shI64(1), A, R)), c.shI64(0, 0, 0), aar, c.shI64(0, 1, 1), dsl.SampleStrictBounds).Output(0)
+	xi := c.shSlicePlanned(c.shReshapeTo(view, c.shConcat(A, c.shI64(1), R)), c.shI64(0, 0, 0), aar, c.shI64(1, 0, 1), dsl.SampleStrictBounds).Output(0)
+	xj := c.shSlicePlanned(c.shReshapeTo(view, c.shConcat(c.shI64(1), A, R)), c.shI64(0, 0, 0), aar, c.shI64(0, 1, 1), dsl.SampleStrictBounds).Output(0)
 	neq := c.shNot(c.shEW(xi, xj, dsl.ElementWiseEqual))
 	rIota := c.shReshapeTo(c.shIotaOf(R), c.shConcat(c.shI64(1, 1), R))
 	Rs := c.shReshape(R, dsl.Dims{})

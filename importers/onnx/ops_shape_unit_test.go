@@ -123,7 +123,7 @@ func shWant(t *testing.T, what string, got *tensor.Tensor, shape []int64, vals [
 	if got == nil {
 		t.Fatalf("%s: no output", what)
 	}
-	if !equalShape(got.Shape(), shape) {
+	if !shEqualShape(got.Shape(), shape) {
 		t.Fatalf("%s: shape %v, want %v", what, got.Shape(), shape)
 	}
 	g := got.Float64s()
@@ -134,7 +134,7 @@ func shWant(t *testing.T, what string, got *tensor.Tensor, shape []int64, vals [
 	}
 }
 
-func equalShape(a, b []int64) bool {
+func shEqualShape(a, b []int64) bool {
 	if len(a) != len(b) {
 		return false
 	}
