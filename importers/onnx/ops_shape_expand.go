@@ -31,7 +31,9 @@ func init() {
 	}
 }
 
-// shSlicePlanned adds a Slice over every axis of x from a plan.
+// shSlicePlanned adds a Slice over every axis of x; start, size and stride
+// are [rank] Int64 vectors, static where their values are known and Slice
+// inputs otherwise.
 func (c *nodeCtx) shSlicePlanned(x, start, size, stride *dsl.Tensor, mode dsl.SampleMode) *dsl.SliceLayer {
 	sv, ok1 := start.KnownValues()
 	zv, ok2 := size.KnownValues()
