@@ -1,0 +1,201 @@
+package cpu
+
+import (
+	"runtime"
+	"sync"
+)
+
+// Blocking of the packed GEMM (the Goto/BLIS scheme). The micro-kernel
+// computes a gemmMR×gemmNR tile of C from a packed A micro-panel (gemmMR rows
+// interleaved, one column after the other) and a packed B micro-panel
+// (gemmNR columns, one row after the other). A kc×gemmNR panel of B (16 KiB)
+// stays in the 48 KiB L1 while the kernel walks an mc×kc block of A
+// (144 KiB) kept in the 2 MiB L2; a kc×nc block of B (3 MiB) lives in L3.
+const (
+	gemmMR = 6
+	gemmNR = 16
+	gemmKC = 256
+	gemmMC = 144  // multiple of gemmMR
+	gemmNC = 3072 // multiple of gemmNR
+
+	// gemmParallelMin is the smallest m*n*k split over goroutines: below it
+	// (about 0.5 MFLOP, a few microseconds) starting them costs more than
+	// it saves.
+	gemmParallelMin = 64 * 64 * 64
+)
+
+// gemmArgs is one sgemm call; beta is applied before the blocked loop, so
+// the blocks only ever overwrite C (first k block when beta == 0) or add to it.
+type gemmArgs struct {
+	transA, transB bool
+	alpha          float32
+	a              []float32
+	lda            int
+	b              []float32
+	ldb            int
+	beta           float32
+	c              []float32
+	ldc            int
+	k              int
+}
+
+// gemmBufs holds one worker's packed A block and B block.
+type gemmBufs struct{ a, b []float32 }
+
+var gemmPool = sync.Pool{New: func() any {
+	return &gemmBufs{a: make([]float32, gemmMC*gemmKC), b: make([]float32, gemmKC*gemmNC)}
+}}
+
+// parallel splits C into one stripe per core, along n when C is wide and
+// along m when it is tall, each a whole number of tiles, and computes the
+// stripes concurrently; small products run on the calling goroutine.
+func (g *gemmArgs) parallel(m, n int) {
+	workers := runtime.GOMAXPROCS(0)
+	if workers <= 1 || m*n*g.k < gemmParallelMin {
+		g.block(0, m, 0, n)
+		return
+	}
+	splitN := n >= m
+	total, unit := m, gemmMR
+	if splitN {
+		total, unit = n, gemmNR
+	}
+	tiles := (total + unit - 1) / unit
+	workers = min(workers, tiles)
+	if workers <= 1 {
+		g.block(0, m, 0, n)
+		return
+	}
+	chunk := (tiles + workers - 1) / workers * unit
+	var wg sync.WaitGroup
+	for lo := 0; lo < total; lo += chunk {
+		hi := min(lo+chunk, total)
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if splitN {
+				g.block(0, m, lo, hi)
+			} else {
+				g.block(lo, hi, 0, n)
+			}
+		}()
+	}
+	wg.Wait()
+}
+
+// block computes rows [i0,i1) × columns [j0,j1) of C.
+func (g *gemmArgs) block(i0, i1, j0, j1 int) {
+	gemmScaleC(g.c, g.ldc, i0, i1, j0, j1, g.beta)
+	bufs := gemmPool.Get().(*gemmBufs)
+	defer gemmPool.Put(bufs)
+	for jc := j0; jc < j1; jc += gemmNC {
+		nc := min(gemmNC, j1-jc)
+		for pc := 0; pc < g.k; pc += gemmKC {
+			kc := min(gemmKC, g.k-pc)
+			overwrite := pc == 0 && g.beta == 0
+			g.packB(bufs.b, pc, kc, jc, nc)
+			for ic := i0; ic < i1; ic += gemmMC {
+				mc := min(gemmMC, i1-ic)
+				g.packA(bufs.a, ic, mc, pc, kc)
+				g.macro(bufs.a, bufs.b, ic, mc, jc, nc, kc, overwrite)
+			}
+		}
+	}
+}
+
+// macro multiplies a packed mc×kc block of A by a packed kc×nc block of B
+// into C at (i0, j0). Tiles cut by the edge of C are computed into a local
+// tile and copied, so the kernel never writes outside C.
+func (g *gemmArgs) macro(ap, bp []float32, i0, mc, j0, nc, kc int, overwrite bool) {
+	ldc := g.ldc
+	for jr := 0; jr < nc; jr += gemmNR {
+		nr := min(gemmNR, nc-jr)
+		bpp := bp[jr*kc : (jr+gemmNR)*kc]
+		for ir := 0; ir < mc; ir += gemmMR {
+			mr := min(gemmMR, mc-ir)
+			app := ap[ir*kc : (ir+gemmMR)*kc]
+			ci := (i0+ir)*ldc + j0 + jr
+			if mr == gemmMR && nr == gemmNR {
+				gemmMicro(kc, app, bpp, g.c[ci:ci+(gemmMR-1)*ldc+gemmNR], ldc, g.alpha, overwrite)
+				continue
+			}
+			var tile [gemmMR * gemmNR]float32
+			gemmMicro(kc, app, bpp, tile[:], gemmNR, g.alpha, true)
+			for i := 0; i < mr; i++ {
+				row := g.c[ci+i*ldc : ci+i*ldc+nr]
+				t := tile[i*gemmNR : i*gemmNR+nr]
+				if overwrite {
+					copy(row, t)
+					continue
+				}
+				for j := range row {
+					row[j] += t[j]
+				}
+			}
+		}
+	}
+}
+
+// packA copies rows [i0,i0+mc) × columns [p0,p0+kc) of op(A) into dst as
+// gemmMR-row micro-panels: panel r holds, for each p, the gemmMR values
+// A(r*gemmMR+i, p) consecutively. Rows past mc are zero.
+func (g *gemmArgs) packA(dst []float32, i0, mc, p0, kc int) {
+	a, lda := g.a, g.lda
+	for ir := 0; ir < mc; ir += gemmMR {
+		mr := min(gemmMR, mc-ir)
+		panel := dst[ir*kc : (ir+gemmMR)*kc]
+		if g.transA {
+			// A(i, p) = a[p*lda+i]: each p's gemmMR values are contiguous.
+			for p := 0; p < kc; p++ {
+				src := a[(p0+p)*lda+i0+ir:]
+				d := panel[p*gemmMR : p*gemmMR+gemmMR]
+				copy(d, src[:mr])
+				clear(d[mr:])
+			}
+			continue
+		}
+		for i := 0; i < mr; i++ {
+			src := a[(i0+ir+i)*lda+p0 : (i0+ir+i)*lda+p0+kc]
+			for p, v := range src {
+				panel[p*gemmMR+i] = v
+			}
+		}
+		for i := mr; i < gemmMR; i++ {
+			for p := 0; p < kc; p++ {
+				panel[p*gemmMR+i] = 0
+			}
+		}
+	}
+}
+
+// packB copies rows [p0,p0+kc) × columns [j0,j0+nc) of op(B) into dst as
+// gemmNR-column micro-panels: panel r holds, for each p, the gemmNR values
+// B(p, r*gemmNR+j) consecutively. Columns past nc are zero.
+func (g *gemmArgs) packB(dst []float32, p0, kc, j0, nc int) {
+	b, ldb := g.b, g.ldb
+	for jr := 0; jr < nc; jr += gemmNR {
+		nr := min(gemmNR, nc-jr)
+		panel := dst[jr*kc : (jr+gemmNR)*kc]
+		if !g.transB {
+			// B(p, j) = b[p*ldb+j]: each p's gemmNR values are contiguous.
+			for p := 0; p < kc; p++ {
+				src := b[(p0+p)*ldb+j0+jr:]
+				d := panel[p*gemmNR : p*gemmNR+gemmNR]
+				copy(d, src[:nr])
+				clear(d[nr:])
+			}
+			continue
+		}
+		for j := 0; j < nr; j++ {
+			src := b[(j0+jr+j)*ldb+p0 : (j0+jr+j)*ldb+p0+kc]
+			for p, v := range src {
+				panel[p*gemmNR+j] = v
+			}
+		}
+		for j := nr; j < gemmNR; j++ {
+			for p := 0; p < kc; p++ {
+				panel[p*gemmNR+j] = 0
+			}
+		}
+	}
+}
