@@ -90,8 +90,11 @@ func (g *gemmArgs) block(i0, i1, j0, j1 int) {
 	defer gemmPool.Put(bufs)
 	for jc := j0; jc < j1; jc += gemmNC {
 		nc := min(gemmNC, j1-jc)
-		for pc := 0; pc < g.k; pc += gemmKC {
-			kc := min(gemmKC, g.k-pc)
+		// Equal k blocks (576 = 3×192, not 256+256+64): a short last block
+		// would pay the C load and store of every tile for little work.
+		kcStep := (g.k + (g.k+gemmKC-1)/gemmKC - 1) / ((g.k + gemmKC - 1) / gemmKC)
+		for pc := 0; pc < g.k; pc += kcStep {
+			kc := min(kcStep, g.k-pc)
 			overwrite := pc == 0 && g.beta == 0
 			g.packB(bufs.b, pc, kc, jc, nc)
 			for ic := i0; ic < i1; ic += gemmMC {
@@ -154,6 +157,21 @@ func (g *gemmArgs) packA(dst []float32, i0, mc, p0, kc int) {
 			}
 			continue
 		}
+		if mr == gemmMR {
+			// Six row streams in, one contiguous stream out.
+			off := (i0+ir)*lda + p0
+			r0 := a[off : off+kc]
+			r1 := a[off+lda : off+lda+len(r0)]
+			r2 := a[off+2*lda : off+2*lda+len(r0)]
+			r3 := a[off+3*lda : off+3*lda+len(r0)]
+			r4 := a[off+4*lda : off+4*lda+len(r0)]
+			r5 := a[off+5*lda : off+5*lda+len(r0)]
+			for p := range r0 {
+				d := panel[p*gemmMR : p*gemmMR+gemmMR]
+				d[0], d[1], d[2], d[3], d[4], d[5] = r0[p], r1[p], r2[p], r3[p], r4[p], r5[p]
+			}
+			continue
+		}
 		for i := 0; i < mr; i++ {
 			src := a[(i0+ir+i)*lda+p0 : (i0+ir+i)*lda+p0+kc]
 			for p, v := range src {
@@ -173,19 +191,28 @@ func (g *gemmArgs) packA(dst []float32, i0, mc, p0, kc int) {
 // B(p, r*gemmNR+j) consecutively. Columns past nc are zero.
 func (g *gemmArgs) packB(dst []float32, p0, kc, j0, nc int) {
 	b, ldb := g.b, g.ldb
+	if !g.transB {
+		// B(p, j) = b[p*ldb+j]: walk each row of B once, left to right, so
+		// the reads stream; full panels copy 16 values as one array.
+		full := nc / gemmNR * gemmNR
+		for p := 0; p < kc; p++ {
+			src := b[(p0+p)*ldb+j0 : (p0+p)*ldb+j0+nc]
+			for jr := 0; jr < full; jr += gemmNR {
+				o := jr*kc + p*gemmNR
+				*(*[gemmNR]float32)(dst[o : o+gemmNR]) = *(*[gemmNR]float32)(src[jr : jr+gemmNR])
+			}
+			if full < nc {
+				o := full*kc + p*gemmNR
+				d := dst[o : o+gemmNR]
+				copy(d, src[full:])
+				clear(d[nc-full:])
+			}
+		}
+		return
+	}
 	for jr := 0; jr < nc; jr += gemmNR {
 		nr := min(gemmNR, nc-jr)
 		panel := dst[jr*kc : (jr+gemmNR)*kc]
-		if !g.transB {
-			// B(p, j) = b[p*ldb+j]: each p's gemmNR values are contiguous.
-			for p := 0; p < kc; p++ {
-				src := b[(p0+p)*ldb+j0+jr:]
-				d := panel[p*gemmNR : p*gemmNR+gemmNR]
-				copy(d, src[:nr])
-				clear(d[nr:])
-			}
-			continue
-		}
 		for j := 0; j < nr; j++ {
 			src := b[(j0+jr+j)*ldb+p0 : (j0+jr+j)*ldb+p0+kc]
 			for p, v := range src {
