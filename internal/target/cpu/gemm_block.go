@@ -99,31 +99,44 @@ func (g *gemmArgs) block(i0, i1, j0, j1 int) {
 			g.packB(bufs.b, pc, kc, jc, nc)
 			for ic := i0; ic < i1; ic += gemmMC {
 				mc := min(gemmMC, i1-ic)
-				g.packA(bufs.a, ic, mc, pc, kc)
-				g.macro(bufs.a, bufs.b, ic, mc, jc, nc, kc, overwrite)
+				// A not transposed is read in place in whole micro-panels
+				// (six rows at stride lda); only the rest is packed.
+				direct := 0
+				if !g.transA {
+					direct = mc / gemmMR * gemmMR
+				}
+				g.packA(bufs.a, ic+direct, mc-direct, pc, kc)
+				g.macro(bufs.a, bufs.b, ic, mc, direct, jc, nc, pc, kc, overwrite)
 			}
 		}
 	}
 }
 
-// macro multiplies a packed mc×kc block of A by a packed kc×nc block of B
+// macro multiplies an mc×kc block of A, whose first direct rows are read in
+// place at (i0, p0) and the rest packed in ap, by a packed kc×nc block of B
 // into C at (i0, j0). Tiles cut by the edge of C are computed into a local
 // tile and copied, so the kernel never writes outside C.
-func (g *gemmArgs) macro(ap, bp []float32, i0, mc, j0, nc, kc int, overwrite bool) {
+func (g *gemmArgs) macro(ap, bp []float32, i0, mc, direct, j0, nc, p0, kc int, overwrite bool) {
 	ldc := g.ldc
 	for jr := 0; jr < nc; jr += gemmNR {
 		nr := min(gemmNR, nc-jr)
 		bpp := bp[jr*kc : (jr+gemmNR)*kc]
 		for ir := 0; ir < mc; ir += gemmMR {
 			mr := min(gemmMR, mc-ir)
-			app := ap[ir*kc : (ir+gemmMR)*kc]
+			var app []float32
+			rsa, csa := 1, gemmMR
+			if ir < direct {
+				app, rsa, csa = g.a[(i0+ir)*g.lda+p0:], g.lda, 1
+			} else {
+				app = ap[(ir-direct)*kc:]
+			}
 			ci := (i0+ir)*ldc + j0 + jr
 			if mr == gemmMR && nr == gemmNR {
-				gemmMicro(kc, app, bpp, g.c[ci:ci+(gemmMR-1)*ldc+gemmNR], ldc, g.alpha, overwrite)
+				gemmMicro(kc, app, rsa, csa, bpp, g.c[ci:ci+(gemmMR-1)*ldc+gemmNR], ldc, g.alpha, overwrite, false)
 				continue
 			}
 			var tile [gemmMR * gemmNR]float32
-			gemmMicro(kc, app, bpp, tile[:], gemmNR, g.alpha, true)
+			gemmMicro(kc, app, rsa, csa, bpp, tile[:], gemmNR, g.alpha, true, nr <= gemmNR/2)
 			for i := 0; i < mr; i++ {
 				row := g.c[ci+i*ldc : ci+i*ldc+nr]
 				t := tile[i*gemmNR : i*gemmNR+nr]

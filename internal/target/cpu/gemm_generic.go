@@ -4,6 +4,6 @@ package cpu
 
 // gemmMicro is the micro-kernel; without an assembly one for this
 // architecture it is the Go kernel.
-func gemmMicro(kc int, a, b, c []float32, ldc int, alpha float32, overwrite bool) {
-	gemmKernelGo(kc, a, b, c, ldc, alpha, overwrite)
+func gemmMicro(kc int, a []float32, rsa, csa int, b, c []float32, ldc int, alpha float32, overwrite, narrow bool) {
+	gemmKernelGo(kc, a, rsa, csa, b, c, ldc, alpha, overwrite, narrow)
 }

@@ -5,20 +5,25 @@ package cpu
 var gemmForceGeneric bool
 
 // gemmKernelGo is the portable micro-kernel: it computes the gemmMR×gemmNR
-// tile alpha*Σp A(:,p)B(p,:) from packed panels a (kc×gemmMR) and b
-// (kc×gemmNR) and stores it into c (row stride ldc), or adds it to c unless
-// overwrite is set. It walks the tile in 2×4 sub-tiles so that the eight
-// accumulators and six operands fit in the registers of any target.
-func gemmKernelGo(kc int, a, b, c []float32, ldc int, alpha float32, overwrite bool) {
-	a = a[:kc*gemmMR]
+// tile alpha*Σp A(:,p)B(p,:) (only its left gemmNR/2 columns when narrow is
+// set) and stores it into c (row stride ldc), or adds it to c unless
+// overwrite is set. A(r, p) is a[r*rsa+p*csa] (a packed panel has rsa 1 and
+// csa gemmMR; a row-major A read in place has rsa lda and csa 1); b is a
+// packed kc×gemmNR panel. It walks the tile in 2×4 sub-tiles so that the
+// eight accumulators and six operands fit in the registers of any target.
+func gemmKernelGo(kc int, a []float32, rsa, csa int, b, c []float32, ldc int, alpha float32, overwrite, narrow bool) {
 	b = b[:kc*gemmNR]
+	cols := gemmNR
+	if narrow {
+		cols = gemmNR / 2
+	}
 	for i := 0; i < gemmMR; i += 2 {
-		for j := 0; j < gemmNR; j += 4 {
+		ar0, ar1 := a[i*rsa:], a[(i+1)*rsa:]
+		for j := 0; j < cols; j += 4 {
 			var c00, c01, c02, c03, c10, c11, c12, c13 float32
 			for p := 0; p < kc; p++ {
-				ap := a[p*gemmMR+i : p*gemmMR+i+2]
 				bp := b[p*gemmNR+j : p*gemmNR+j+4]
-				a0, a1 := ap[0], ap[1]
+				a0, a1 := ar0[p*csa], ar1[p*csa]
 				b0, b1, b2, b3 := bp[0], bp[1], bp[2], bp[3]
 				c00 += a0 * b0
 				c01 += a0 * b1
