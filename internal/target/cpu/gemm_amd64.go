@@ -2,10 +2,18 @@ package cpu
 
 import "golang.org/x/sys/cpu"
 
-// gemmHasAVX2FMA reports whether the assembly micro-kernels can run: they
-// need AVX2 and FMA3 (and the OS saving the YMM registers, which HasAVX2
-// checks).
-var gemmHasAVX2FMA = cpu.X86.HasAVX2 && cpu.X86.HasFMA
+// gemmCPUISA is the best micro-kernel this CPU runs: AVX2 with FMA3, or
+// AVX-512F (HasAVX2 and HasAVX512F include the OS saving the wider
+// registers).
+var gemmCPUISA = func() gemmISA {
+	switch {
+	case cpu.X86.HasAVX512F && cpu.X86.HasAVX2 && cpu.X86.HasFMA:
+		return gemmISAAVX512
+	case cpu.X86.HasAVX2 && cpu.X86.HasFMA:
+		return gemmISAAVX2
+	}
+	return gemmISAGo
+}()
 
 // gemmKernelAVX2 and gemmKernelAVX2N8 are gemmKernelGo in AVX2+FMA assembly
 // (gemm_amd64.s) for 16 and 8 columns: a, b and c point at A(0,0), the
@@ -17,10 +25,16 @@ func gemmKernelAVX2(kc int, a *float32, rsa, csa int, b, c *float32, ldc int, al
 //go:noescape
 func gemmKernelAVX2N8(kc int, a *float32, rsa, csa int, b, c *float32, ldc int, alpha float32, overwrite bool)
 
+// gemmKernelAVX512 is gemmKernelAVX2 with AVX-512F (gemm_amd64_avx512.s).
+//
+//go:noescape
+func gemmKernelAVX512(kc int, a *float32, rsa, csa int, b, c *float32, ldc int, alpha float32, overwrite bool)
+
 // gemmMicro computes one gemmMR×gemmNR tile, or its left 8 columns when
 // narrow is set (see gemmKernelGo).
 func gemmMicro(kc int, a []float32, rsa, csa int, b, c []float32, ldc int, alpha float32, overwrite, narrow bool) {
-	if !gemmHasAVX2FMA || gemmForceGeneric {
+	isa := min(gemmCPUISA, gemmMaxISA)
+	if isa == gemmISAGo {
 		gemmKernelGo(kc, a, rsa, csa, b, c, ldc, alpha, overwrite, narrow)
 		return
 	}
@@ -29,9 +43,14 @@ func gemmMicro(kc int, a []float32, rsa, csa int, b, c []float32, ldc int, alpha
 	_ = b[kc*gemmNR-1]
 	if narrow {
 		_ = c[(gemmMR-1)*ldc+gemmNR/2-1]
+		// Eight columns are one YMM register: AVX2 for both ISAs.
 		gemmKernelAVX2N8(kc, &a[0], rsa, csa, &b[0], &c[0], ldc, alpha, overwrite)
 		return
 	}
 	_ = c[(gemmMR-1)*ldc+gemmNR-1]
+	if isa == gemmISAAVX512 {
+		gemmKernelAVX512(kc, &a[0], rsa, csa, &b[0], &c[0], ldc, alpha, overwrite)
+		return
+	}
 	gemmKernelAVX2(kc, &a[0], rsa, csa, &b[0], &c[0], ldc, alpha, overwrite)
 }

@@ -10,8 +10,9 @@ import (
 
 // BenchmarkSgemm times the convolution GEMMs of ResNet-18 (M output
 // channels, N output pixels, K = C*kh*kw) and an attention-sized product,
-// with sgemm and, for comparison, gonum's blas32.Gemm (the previous
-// implementation), and reports GFLOP/s.
+// with sgemm (trtc: the best micro-kernel of this CPU; trtc-avx2 and trtc-go
+// capped to the AVX2 and Go kernels) and, for comparison, gonum's
+// blas32.Gemm (the previous implementation), and reports GFLOP/s.
 func BenchmarkSgemm(b *testing.B) {
 	for _, s := range []struct{ m, n, k int }{
 		{64, 12544, 147}, // conv1 7×7/2
@@ -30,12 +31,20 @@ func BenchmarkSgemm(b *testing.B) {
 			b.ReportMetric(flops*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
 		}
 		name := fmt.Sprintf("M%d_N%d_K%d", s.m, s.n, s.k)
-		b.Run(name+"/trtc", func(b *testing.B) {
-			for b.Loop() {
-				sgemm(false, false, s.m, s.n, s.k, 1, a, s.k, bm, s.n, 0, c, s.n)
-			}
-			report(b)
-		})
+		for _, isa := range []struct {
+			name string
+			isa  gemmISA
+		}{{"trtc", gemmISAAVX512}, {"trtc-avx2", gemmISAAVX2}, {"trtc-go", gemmISAGo}} {
+			b.Run(name+"/"+isa.name, func(b *testing.B) {
+				old := gemmMaxISA
+				gemmMaxISA = isa.isa
+				defer func() { gemmMaxISA = old }()
+				for b.Loop() {
+					sgemm(false, false, s.m, s.n, s.k, 1, a, s.k, bm, s.n, 0, c, s.n)
+				}
+				report(b)
+			})
+		}
 		b.Run(name+"/gonum", func(b *testing.B) {
 			for b.Loop() {
 				blas32.Gemm(blas.NoTrans, blas.NoTrans, 1,

@@ -1,8 +1,17 @@
 package cpu
 
-// gemmForceGeneric makes gemmMicro use the Go micro-kernel even where the
-// assembly one is available; tests set it to cover both paths on one machine.
-var gemmForceGeneric bool
+// gemmISA names a micro-kernel by the instruction set it needs.
+type gemmISA int
+
+const (
+	gemmISAGo     gemmISA = iota // gemmKernelGo, any CPU
+	gemmISAAVX2                  // AVX2 + FMA3 assembly (amd64)
+	gemmISAAVX512                // AVX-512F assembly (amd64)
+)
+
+// gemmMaxISA caps the micro-kernel gemmMicro picks (the best the CPU has, at
+// most this); tests lower it to cover every kernel on one machine.
+var gemmMaxISA = gemmISAAVX512
 
 // gemmKernelGo is the portable micro-kernel: it computes the gemmMR×gemmNR
 // tile alpha*Σp A(:,p)B(p,:) (only its left gemmNR/2 columns when narrow is

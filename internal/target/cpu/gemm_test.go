@@ -135,14 +135,15 @@ func sgemmCases(rng *rand.Rand) []sgemmCase {
 }
 
 func TestSgemmAgainstNaiveLoop(t *testing.T) {
+	// Each kernel level in turn; a CPU without one runs the next below it.
 	for _, kernel := range []struct {
-		name    string
-		generic bool
-	}{{"native", false}, {"generic", true}} {
+		name string
+		isa  gemmISA
+	}{{"avx512", gemmISAAVX512}, {"avx2", gemmISAAVX2}, {"go", gemmISAGo}} {
 		t.Run(kernel.name, func(t *testing.T) {
-			old := gemmForceGeneric
-			gemmForceGeneric = kernel.generic
-			defer func() { gemmForceGeneric = old }()
+			old := gemmMaxISA
+			gemmMaxISA = kernel.isa
+			defer func() { gemmMaxISA = old }()
 			rng := newRNG(3)
 			for _, tc := range sgemmCases(rng) {
 				checkSgemm(t, rng, tc)
