@@ -25,10 +25,31 @@ func gemmKernelAVX2(kc int, a *float32, rsa, csa int, b, c *float32, ldc int, al
 //go:noescape
 func gemmKernelAVX2N8(kc int, a *float32, rsa, csa int, b, c *float32, ldc int, alpha float32, overwrite bool)
 
-// gemmKernelAVX512 is gemmKernelAVX2 with AVX-512F (gemm_amd64_avx512.s).
+// gemmKernelAVX512 is gemmKernelAVX2 with AVX-512F (gemm_avx512_amd64.s).
 //
 //go:noescape
 func gemmKernelAVX512(kc int, a *float32, rsa, csa int, b, c *float32, ldc int, alpha float32, overwrite bool)
+
+// gemmPackRowAVX2 copies one row of B into panels packed panels (see
+// gemmPackRow), in assembly (gemm_amd64.s).
+//
+//go:noescape
+func gemmPackRowAVX2(dst, src *float32, panels, stride int)
+
+// gemmPackRow copies panels runs of gemmNR values from src into dst,
+// dst[stride:], dst[2*stride:] ...: one row of B into its packed panels.
+func gemmPackRow(dst, src []float32, panels, stride int) {
+	if panels == 0 {
+		return
+	}
+	if min(gemmCPUISA, gemmMaxISA) == gemmISAGo {
+		gemmPackRowGo(dst, src, panels, stride)
+		return
+	}
+	_ = src[panels*gemmNR-1]
+	_ = dst[(panels-1)*stride+gemmNR-1]
+	gemmPackRowAVX2(&dst[0], &src[0], panels, stride)
+}
 
 // gemmMicro computes one gemmMR×gemmNR tile, or its left 8 columns when
 // narrow is set (see gemmKernelGo).

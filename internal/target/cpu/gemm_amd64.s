@@ -244,3 +244,29 @@ store8:
 	GEMMSETROW8(Y10)
 	VZEROUPPER
 	RET
+
+// func gemmPackRowAVX2(dst, src *float32, panels, stride int)
+// Copies panels runs of 16 floats from consecutive src to dst, dst + stride,
+// dst + 2*stride, ... (stride in floats): one row of B into its packed panels.
+TEXT ·gemmPackRowAVX2(SB), NOSPLIT, $0-32
+	MOVQ dst+0(FP), DI
+	MOVQ src+8(FP), SI
+	MOVQ panels+16(FP), CX
+	MOVQ stride+24(FP), R8
+	SHLQ $2, R8
+	TESTQ CX, CX
+	JZ   packdone
+
+packloop:
+	VMOVUPS (SI), Y0
+	VMOVUPS 32(SI), Y1
+	VMOVUPS Y0, (DI)
+	VMOVUPS Y1, 32(DI)
+	ADDQ    $64, SI
+	ADDQ    R8, DI
+	DECQ    CX
+	JNZ     packloop
+
+packdone:
+	VZEROUPPER
+	RET

@@ -210,10 +210,7 @@ func (g *gemmArgs) packB(dst []float32, p0, kc, j0, nc int) {
 		full := nc / gemmNR * gemmNR
 		for p := 0; p < kc; p++ {
 			src := b[(p0+p)*ldb+j0 : (p0+p)*ldb+j0+nc]
-			for jr := 0; jr < full; jr += gemmNR {
-				o := jr*kc + p*gemmNR
-				*(*[gemmNR]float32)(dst[o : o+gemmNR]) = *(*[gemmNR]float32)(src[jr : jr+gemmNR])
-			}
+			gemmPackRow(dst[p*gemmNR:], src, full/gemmNR, gemmNR*kc)
 			if full < nc {
 				o := full*kc + p*gemmNR
 				d := dst[o : o+gemmNR]
@@ -237,5 +234,13 @@ func (g *gemmArgs) packB(dst []float32, p0, kc, j0, nc int) {
 				panel[p*gemmNR+j] = 0
 			}
 		}
+	}
+}
+
+// gemmPackRowGo copies panels runs of gemmNR values from src into dst,
+// dst[stride:], dst[2*stride:] ...: one row of B into its packed panels.
+func gemmPackRowGo(dst, src []float32, panels, stride int) {
+	for i := 0; i < panels; i++ {
+		*(*[gemmNR]float32)(dst[i*stride : i*stride+gemmNR]) = *(*[gemmNR]float32)(src[i*gemmNR : i*gemmNR+gemmNR])
 	}
 }
