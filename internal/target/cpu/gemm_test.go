@@ -109,6 +109,7 @@ func sgemmCases(rng *rand.Rand) []sgemmCase {
 		{m: 5, n: 17, k: 9, alpha: 0, beta: 0},
 		{m: 5, n: 17, k: 9, alpha: 0, beta: -1.5, padC: 2},
 		{m: 7, n: 3100, k: 5, alpha: 1, beta: 0},                     // two n blocks
+		{m: 70, n: 3100, k: 70, alpha: 1, beta: 1, padB: 1, padC: 2}, // split over n, two n blocks
 		{m: 300, n: 40, k: 520, alpha: 1, beta: 1, padA: 1, padC: 3}, // m, k blocks
 		{m: 64, n: 196, k: 576, alpha: 1, beta: 1},                   // ResNet layer3-like
 		{m: 18, n: 49, k: 600, transB: true, alpha: -1, beta: 0},
@@ -149,5 +150,20 @@ func TestSgemmAgainstNaiveLoop(t *testing.T) {
 				checkSgemm(t, rng, tc)
 			}
 		})
+	}
+}
+
+// TestSgemmZeroAlphaSkipsAB checks the BLAS rule that alpha == 0 (or k == 0)
+// only scales C: NaN in A and B must not reach it.
+func TestSgemmZeroAlphaSkipsAB(t *testing.T) {
+	nan := float32(math.NaN())
+	a := []float32{nan, nan, nan, nan, nan, nan}
+	b := []float32{nan, nan, nan, nan, nan, nan}
+	c := []float32{1, 2, 3, 4}
+	sgemm(false, false, 2, 2, 3, 0, a, 3, b, 2, 0.5, c, 2)
+	want := []float64{0.5, 1, 1.5, 2}
+	got := []float64{float64(c[0]), float64(c[1]), float64(c[2]), float64(c[3])}
+	if err := tolerance.For(tensor.Float32).Compare(got, want); err != nil {
+		t.Error(err)
 	}
 }
