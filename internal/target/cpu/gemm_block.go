@@ -6,11 +6,12 @@ import (
 )
 
 // Blocking of the packed GEMM (the Goto/BLIS scheme). The micro-kernel
-// computes a gemmMR×gemmNR tile of C from a packed A micro-panel (gemmMR rows
-// interleaved, one column after the other) and a packed B micro-panel
-// (gemmNR columns, one row after the other). A kc×gemmNR panel of B (16 KiB)
-// stays in the 48 KiB L1 while the kernel walks an mc×kc block of A
-// (144 KiB) kept in the 2 MiB L2; a kc×nc block of B (3 MiB) lives in L3.
+// computes a gemmMR×gemmNR tile of C from an A micro-panel (gemmMR rows:
+// packed, interleaved one column after the other, or read in place when A
+// is row-major and not transposed) and a packed B micro-panel (gemmNR
+// columns, one row after the other). A kc×gemmNR panel of B (16 KiB) stays
+// in the 48 KiB L1 while the kernel walks an mc×kc block of A (144 KiB) kept
+// in the 2 MiB L2; a kc×nc block of B (3 MiB) lives in L3.
 const (
 	gemmMR = 6
 	gemmNR = 16
@@ -88,11 +89,12 @@ func (g *gemmArgs) block(i0, i1, j0, j1 int) {
 	gemmScaleC(g.c, g.ldc, i0, i1, j0, j1, g.beta)
 	bufs := gemmPool.Get().(*gemmBufs)
 	defer gemmPool.Put(bufs)
+	// Equal k blocks (576 = 3×192, not 256+256+64): a short last block
+	// would pay the C load and store of every tile for little work.
+	kBlocks := (g.k + gemmKC - 1) / gemmKC
+	kcStep := (g.k + kBlocks - 1) / kBlocks
 	for jc := j0; jc < j1; jc += gemmNC {
 		nc := min(gemmNC, j1-jc)
-		// Equal k blocks (576 = 3×192, not 256+256+64): a short last block
-		// would pay the C load and store of every tile for little work.
-		kcStep := (g.k + (g.k+gemmKC-1)/gemmKC - 1) / ((g.k + gemmKC - 1) / gemmKC)
 		for pc := 0; pc < g.k; pc += kcStep {
 			kc := min(kcStep, g.k-pc)
 			overwrite := pc == 0 && g.beta == 0
