@@ -86,7 +86,9 @@ func (g *gemmArgs) parallel(m, n int) {
 
 // block computes rows [i0,i1) × columns [j0,j1) of C.
 func (g *gemmArgs) block(i0, i1, j0, j1 int) {
-	gemmScaleC(g.c, g.ldc, i0, i1, j0, j1, g.beta)
+	if g.beta != 0 { // beta == 0: the first k block overwrites C instead
+		gemmScaleC(g.c, g.ldc, i0, i1, j0, j1, g.beta)
+	}
 	bufs := gemmPool.Get().(*gemmBufs)
 	defer gemmPool.Put(bufs)
 	// Equal k blocks (576 = 3×192, not 256+256+64): a short last block
