@@ -40,12 +40,20 @@ type gemmArgs struct {
 	k              int
 }
 
-// gemmBufs holds one worker's packed A block and B block.
+// gemmBufs holds one worker's packed A block and B block. They grow to the
+// largest blocks asked for (at most gemmMC×gemmKC and gemmKC×gemmNC), so
+// small products do not allocate, or clear, megabytes.
 type gemmBufs struct{ a, b []float32 }
 
-var gemmPool = sync.Pool{New: func() any {
-	return &gemmBufs{a: make([]float32, gemmMC*gemmKC), b: make([]float32, gemmKC*gemmNC)}
-}}
+var gemmPool = sync.Pool{New: func() any { return new(gemmBufs) }}
+
+// gemmGrow returns buf, or a new slice when buf holds fewer than n values.
+func gemmGrow(buf []float32, n int) []float32 {
+	if cap(buf) < n {
+		return make([]float32, n)
+	}
+	return buf[:n]
+}
 
 // parallel splits C into one stripe per core, along n when C is wide and
 // along m when it is tall, each a whole number of tiles, and computes the
@@ -95,6 +103,8 @@ func (g *gemmArgs) block(i0, i1, j0, j1 int) {
 	// would pay the C load and store of every tile for little work.
 	kBlocks := (g.k + gemmKC - 1) / gemmKC
 	kcStep := (g.k + kBlocks - 1) / kBlocks
+	bufs.a = gemmGrow(bufs.a, min(gemmMC, (i1-i0+gemmMR-1)/gemmMR*gemmMR)*kcStep)
+	bufs.b = gemmGrow(bufs.b, min(gemmNC, (j1-j0+gemmNR-1)/gemmNR*gemmNR)*kcStep)
 	for jc := j0; jc < j1; jc += gemmNC {
 		nc := min(gemmNC, j1-jc)
 		for pc := 0; pc < g.k; pc += kcStep {
