@@ -132,3 +132,6 @@ func (c *nodeCtx) ctlProtoType(name string) int32 {
 	walk(c.imp.model.Proto.GetGraph())
 	return found
 }
+
+// ctlIsOne reports whether t has exactly one element (static dims).
+func ctlIsOne(t *dsl.Tensor) bool { return t.Dims().Volume() == 1 }
