@@ -129,3 +129,7 @@ func ctlCheck(t *testing.T, what string, got *tensor.Tensor, shape []int64, want
 		t.Fatalf("%s: %v", what, err)
 	}
 }
+
+func ctlAttrFloats(name string, v ...float32) *onnxpb.AttributeProto {
+	return &onnxpb.AttributeProto{Name: proto.String(name), Type: onnxpb.AttributeProto_FLOATS.Enum(), Floats: v}
+}

@@ -79,6 +79,8 @@ func (c *nodeCtx) rnnDirection(s *rnnSetup, d int, reverse bool, w, r *dsl.Tenso
 	}
 	add := func(a, b *dsl.Tensor) *dsl.Tensor { return c.ctlEW(a, b, dsl.ElementWiseSum) }
 	mul := func(a, b *dsl.Tensor) *dsl.Tensor { return c.ctlEW(a, b, dsl.ElementWiseProd) }
+	// clip bounds the gates' pre-activations (as onnxruntime does), not
+	// the cell state LSTM's h activation reads.
 	act := func(t *dsl.Tensor, i int) *dsl.Tensor { return c.rnnApply(t, s.acts[d][i], s.clip) }
 	one := c.ctlF32(1)
 	var hNew, cNew *dsl.Tensor
@@ -125,7 +127,7 @@ func (c *nodeCtx) rnnDirection(s *rnnSetup, d int, reverse bool, w, r *dsl.Tenso
 		ct := act(add(xt[3], hr(3)), 1)
 		cNew = add(mul(ft, cPrev), mul(it, ct))
 		ot := act(peep(add(xt[1], hr(1)), 1, cNew), 0)
-		hNew = mul(ot, act(cNew, 2))
+		hNew = mul(ot, c.rnnApply(cNew, s.acts[d][2], 0))
 	}
 	yVal, hNext, cNext := hNew, hNew, cNew
 	if s.lens != nil {
