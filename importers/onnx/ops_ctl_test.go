@@ -187,3 +187,47 @@ func TestScanReverseInputAndOutputAxes(t *testing.T) {
 	ctlCheck(t, "s_final", out["s_final"], []int64{2}, s, tensor.Float32, 3)
 	ctlCheck(t, "ys", out["ys"], []int64{2, 3}, ys, tensor.Float32, 3)
 }
+
+// An If inside a Loop body whose else branch passes the loop-carried value
+// straight through: s = 2*(flag ? s+1 : s), traced every iteration.
+func TestIfInsideLoopWithPassThroughBranch(t *testing.T) {
+	k := ctlInit(ctlF32T(t, []int64{}, 1), "one")
+	then := &onnxpb.GraphProto{
+		Node:   []*onnxpb.NodeProto{ctlNode("Add", []string{"s", "one"}, []string{"t"})},
+		Output: []*onnxpb.ValueInfoProto{ctlVinfo("t", ctlFloat, 1)},
+	}
+	els := &onnxpb.GraphProto{ // passes the outer value straight through
+		Output: []*onnxpb.ValueInfoProto{ctlVinfo("s", ctlFloat, 1)},
+	}
+	body := &onnxpb.GraphProto{
+		Input: []*onnxpb.ValueInfoProto{ctlVinfo("i", onnxpb.TensorProto_INT64), ctlVinfo("c_in", onnxpb.TensorProto_BOOL), ctlVinfo("s", ctlFloat, 1)},
+		Node: []*onnxpb.NodeProto{
+			ctlNode("If", []string{"flag"}, []string{"s_if"}, ctlAttrGraph("then_branch", then), ctlAttrGraph("else_branch", els)),
+			ctlNode("Mul", []string{"s_if", "two"}, []string{"s_out"}),
+			ctlNode("Identity", []string{"c_in"}, []string{"c_out"}),
+		},
+		Initializer: []*onnxpb.TensorProto{ctlInit(ctlF32T(t, []int64{}, 2), "two")},
+		Output:      []*onnxpb.ValueInfoProto{ctlVinfo("c_out", onnxpb.TensorProto_BOOL), ctlVinfo("s_out", ctlFloat, 1), ctlVinfo("s_if", ctlFloat, 1)},
+	}
+	m, _ := tensor.FromInt64([]int64{}, []int64{3})
+	g := &onnxpb.GraphProto{
+		Node:        []*onnxpb.NodeProto{ctlNode("Loop", []string{"M", "", "s0"}, []string{"s_final", "trace"}, ctlAttrGraph("body", body))},
+		Initializer: []*onnxpb.TensorProto{ctlInit(m, "M"), k},
+		Input:       []*onnxpb.ValueInfoProto{ctlVinfo("flag", onnxpb.TensorProto_BOOL), ctlVinfo("s0", ctlFloat, 1)},
+		Output:      []*onnxpb.ValueInfoProto{ctlVinfo("s_final", ctlFloat), ctlVinfo("trace", ctlFloat)},
+	}
+	for _, flag := range []bool{true, false} {
+		f, _ := tensor.FromBool([]int64{}, []bool{flag})
+		out := ctlRun(t, g, 16, map[string]*tensor.Tensor{"flag": f, "s0": ctlF32T(t, []int64{1}, 1)})
+		s, trace := 1.0, []float64{}
+		for i := 0; i < 3; i++ {
+			if flag {
+				s++
+			}
+			trace = append(trace, s)
+			s *= 2
+		}
+		ctlCheck(t, "s_final", out["s_final"], []int64{1}, []float64{s}, tensor.Float32, 1)
+		ctlCheck(t, "trace", out["trace"], []int64{3, 1}, trace, tensor.Float32, 1)
+	}
+}
