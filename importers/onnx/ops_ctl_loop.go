@@ -18,7 +18,7 @@ import (
 func init() {
 	for _, since := range []int64{1, 11, 13, 16, 19, 21} {
 		register(OpInfo{Op: "Loop", Since: since, Types: "tensor loop-carried values",
-			Restrictions: "no sequence or optional values; scan outputs need the trip count M; loop-carried values keep their rank"}, importLoop)
+			Restrictions: "no sequence or optional values; scan outputs need the trip count M; loop-carried values keep their dims across iterations (static dims may not grow)"}, importLoop)
 	}
 }
 

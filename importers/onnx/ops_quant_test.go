@@ -122,3 +122,49 @@ func TestMatMulIntegerPerRowAndColumnZeroPoints(t *testing.T) {
 	}
 	ctlCheck(t, "y", out["y"], []int64{2, 2}, want, tensor.Int32, 1)
 }
+
+func TestQLinearConvPerChannelBiasPadsStrides(t *testing.T) {
+	const C, M, Hin, K, S, P = 2, 2, 3, 2, 2, 1
+	xs := []int64{10, 200, 3, 77, 128, 255, 0, 91, 40, 5, 6, 7, 250, 13, 100, 60, 33, 1}
+	ws := []int64{-3, 5, 7, -128, 127, 2, -1, 0, 4, -6, 9, 11, -20, 30, 1, -2}
+	bias := []int64{-700, 1500}
+	xScale, xZp := float32(0.5), int64(3)
+	wScale, wZp := []float32{0.1, 0.2}, []int64{0, 2}
+	yScale, yZp := float32(0.3), int64(-5)
+	si, _ := tensor.FromInt32([]int64{M}, []int32{int32(bias[0]), int32(bias[1])})
+	g := ctlOneNode(ctlNode("QLinearConv", []string{"x", "xs", "xz", "w", "ws", "wz", "ys", "yz", "b"}, []string{"y"},
+		ctlAttrInts("pads", P, P, P, P), ctlAttrInts("strides", S, S)),
+		ctlInit(ctlInts(t, tensor.UInt8, []int64{1, C, Hin, Hin}, xs...), "x"), ctlInit(ctlF32T(t, []int64{}, xScale), "xs"),
+		ctlInit(ctlInts(t, tensor.UInt8, []int64{}, xZp), "xz"),
+		ctlInit(ctlInts(t, tensor.Int8, []int64{M, C, K, K}, ws...), "w"), ctlInit(ctlF32T(t, []int64{M}, wScale...), "ws"),
+		ctlInit(ctlInts(t, tensor.Int8, []int64{M}, wZp...), "wz"),
+		ctlInit(ctlF32T(t, []int64{}, yScale), "ys"), ctlInit(ctlInts(t, tensor.Int8, []int64{}, yZp), "yz"), ctlInit(si, "b"))
+	out := ctlRun(t, g, 10, nil)
+	const O = (Hin+2*P-K)/S + 1
+	want := make([]float64, M*O*O)
+	for m := 0; m < M; m++ {
+		for oy := 0; oy < O; oy++ {
+			for ox := 0; ox < O; ox++ {
+				acc := bias[m]
+				for c := 0; c < C; c++ {
+					for ky := 0; ky < K; ky++ {
+						for kx := 0; kx < K; kx++ {
+							iy, ix := oy*S-P+ky, ox*S-P+kx
+							if iy < 0 || iy >= Hin || ix < 0 || ix >= Hin {
+								continue // padding is zero after the zero point is removed
+							}
+							acc += (xs[(c*Hin+iy)*Hin+ix] - xZp) * (ws[((m*C+c)*K+ky)*K+kx] - wZp[m])
+						}
+					}
+				}
+				mult := float64(float32(float32(xScale*wScale[m]) / yScale))
+				v := math.RoundToEven(float64(float32(float64(acc)*mult))) + float64(yZp)
+				want[(m*O+oy)*O+ox] = math.Max(-128, math.Min(127, v))
+			}
+		}
+	}
+	if out["y"].DType() != tensor.Int8 {
+		t.Fatalf("y is %v, want Int8", out["y"].DType())
+	}
+	ctlCheck(t, "y", out["y"], []int64{1, M, O, O}, want, tensor.Int8, 1)
+}
