@@ -15,6 +15,11 @@ import (
 // Concatenate outputs of length M, cut to the iterations actually run
 // when a While limit can stop the loop early.
 
+// ctlMaxScanRows bounds a constant trip count that sizes scan outputs:
+// exporters write "forever" as a huge M with a condition, and the
+// Concatenate outputs would be allocated for all of it.
+const ctlMaxScanRows = 1 << 31
+
 func init() {
 	for _, since := range []int64{1, 11, 13, 16, 19, 21} {
 		register(OpInfo{Op: "Loop", Since: since, Types: "tensor loop-carried values",
@@ -131,6 +136,9 @@ func importLoop(c *nodeCtx) ([]*dsl.Tensor, error) {
 	}
 	if trip == nil && nScan > 0 {
 		return nil, c.Errorf(diag.UnsupportedAttr, "scan outputs of a Loop without a trip count M are not supported (trtc's loop outputs need their length before the loop runs)")
+	}
+	if v, ok := c.ConstInts(0); ok && len(v) == 1 && v[0] > ctlMaxScanRows && nScan > 0 {
+		return nil, c.Errorf(diag.UnsupportedAttr, "scan outputs need room for M = %d iterations (more than %d); trtc's loop outputs are sized by the trip count before the loop runs", v[0], int64(ctlMaxScanRows))
 	}
 	res := make([]*dsl.Tensor, 0, nCarried+nScan)
 	for i, r := range recs {

@@ -231,3 +231,16 @@ func TestIfInsideLoopWithPassThroughBranch(t *testing.T) {
 		ctlCheck(t, "trace", out["trace"], []int64{3, 1}, trace, tensor.Float32, 1)
 	}
 }
+
+func TestLoopHugeTripCountWithScanOutputs(t *testing.T) {
+	g := ctlWhileLoop(t, true)
+	huge, _ := tensor.FromInt64([]int64{}, []int64{1 << 40})
+	for i, init := range g.Initializer {
+		if init.GetName() == "M" {
+			g.Initializer[i] = ctlInit(huge, "M")
+		}
+	}
+	if _, err := ImportBytes(ctlModel(t, g, 16), Options{}); !errors.Is(err, diag.UnsupportedAttr) || !strings.Contains(err.Error(), "M = 1099511627776") {
+		t.Fatalf("got %v, want UnsupportedAttr naming M", err)
+	}
+}
