@@ -131,7 +131,13 @@ func (c *nodeCtx) quantMatMul(a, b *dsl.Tensor) *dsl.Tensor {
 // quantRequantize turns a float accumulator into the output type of zero
 // point input zi: round(acc * multiplier) + zp, saturated.
 func (c *nodeCtx) quantRequantize(acc, multiplier *dsl.Tensor, zi int) (*dsl.Tensor, error) {
-	y := c.Net().AddUnary(c.ctlEW(acc, multiplier, dsl.ElementWiseProd), dsl.UnaryRound).Output(0)
+	y := c.ctlEW(acc, multiplier, dsl.ElementWiseProd)
+	if c.HasInput(zi) && c.Input(zi).Type() == dsl.FP8E4M3 {
+		// float8 outputs are not integers: the Quantize layer rounds to the
+		// float8 grid and saturates (their zero point is 0).
+		return c.quantFromFloat(y, dsl.FP8E4M3), nil
+	}
+	y = c.Net().AddUnary(y, dsl.UnaryRound).Output(0)
 	dt := dsl.UInt8
 	lo, hi := float32(0), float32(255)
 	if c.HasInput(zi) {
@@ -141,8 +147,6 @@ func (c *nodeCtx) quantRequantize(acc, multiplier *dsl.Tensor, zi int) (*dsl.Ten
 		case dsl.UInt8:
 		case dsl.Int8:
 			lo, hi = -128, 127
-		case dsl.FP8E4M3:
-			lo, hi = -448, 448
 		default:
 			return nil, c.Errorf(diag.TypeMismatch, "output zero point %q is %v; uint8, int8 or float8e4m3fn expected", zpT.Name(), dt)
 		}

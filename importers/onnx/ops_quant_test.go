@@ -168,3 +168,23 @@ func TestQLinearConvPerChannelBiasPadsStrides(t *testing.T) {
 	}
 	ctlCheck(t, "y", out["y"], []int64{1, M, O, O}, want, tensor.Int8, 1)
 }
+
+func TestQLinearMatMulFP8(t *testing.T) {
+	fp8 := func(shape []int64, v ...float32) *tensor.Tensor {
+		x, err := tensor.FromFloat32s(tensor.FP8E4M3, shape, v)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return x
+	}
+	one := ctlF32T(t, []int64{}, 1)
+	g := ctlOneNode(ctlNode("QLinearMatMul", []string{"a", "s", "z", "b", "s", "z", "ys", "z"}, []string{"y"}),
+		ctlInit(fp8([]int64{2, 2}, 1, 2, 0.5, -1), "a"), ctlInit(fp8([]int64{2, 2}, 2, 0.5, 1, 4), "b"),
+		ctlInit(one, "s"), ctlInit(fp8([]int64{}, 0), "z"), ctlInit(ctlF32T(t, []int64{}, 0.5), "ys"))
+	out := ctlRun(t, g, 21, nil)
+	if out["y"].DType() != tensor.FP8E4M3 {
+		t.Fatalf("y is %v, want FP8E4M3", out["y"].DType())
+	}
+	// (a·b)/0.5, within float8's precision.
+	ctlCheck(t, "y", out["y"], []int64{2, 2}, []float64{8, 17, 0, -7.5}, tensor.FP8E4M3, 1)
+}
