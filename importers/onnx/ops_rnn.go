@@ -20,10 +20,15 @@ import (
 
 func init() {
 	const types = "float32, float16, bfloat16"
-	for _, since := range []int64{7, 14} {
+	// Opsets before 7 only add output_sequence (Y is produced when the
+	// node names it either way); GRU-3 adds linear_before_reset; 14 adds
+	// layout.
+	for _, since := range []int64{1, 7, 14} {
 		register(OpInfo{Op: "RNN", Since: since, Types: types}, importRNNOp(rnnPlain))
-		register(OpInfo{Op: "GRU", Since: since, Types: types}, importRNNOp(rnnGRU))
 		register(OpInfo{Op: "LSTM", Since: since, Types: types}, importRNNOp(rnnLSTM))
+	}
+	for _, since := range []int64{1, 3, 7, 14} {
+		register(OpInfo{Op: "GRU", Since: since, Types: types}, importRNNOp(rnnGRU))
 	}
 }
 
