@@ -1,0 +1,135 @@
+package onnx
+
+import (
+	"slices"
+	"testing"
+
+	"google.golang.org/protobuf/proto"
+
+	"github.com/trtc/trtc/dsl"
+	"github.com/trtc/trtc/importers/onnx/onnxpb"
+	"github.com/trtc/trtc/internal/target/cpu"
+	"github.com/trtc/trtc/internal/tolerance"
+	"github.com/trtc/trtc/tensor"
+)
+
+// Model-building helpers for the control-flow, quantization and recurrent
+// importer tests (prefixed ctl: other groups add test helpers too).
+
+// ctlTestDomain holds test-only ops the default domain of this branch
+// lacks (a comparison for loop conditions), registered under a domain no
+// real model uses so they never collide with the real importers.
+const ctlTestDomain = "trtc.ctltest"
+
+func init() {
+	register(OpInfo{Domain: ctlTestDomain, Op: "Less", Since: 1}, func(c *nodeCtx) ([]*dsl.Tensor, error) {
+		return []*dsl.Tensor{c.ctlEW(c.Input(0), c.Input(1), dsl.ElementWiseLess)}, nil
+	})
+}
+
+func ctlVinfo(name string, elem onnxpb.TensorProto_DataType, dims ...int64) *onnxpb.ValueInfoProto {
+	shape := &onnxpb.TensorShapeProto{}
+	for _, d := range dims {
+		dim := &onnxpb.TensorShapeProto_Dimension{}
+		if d < 0 {
+			dim.Value = &onnxpb.TensorShapeProto_Dimension_DimParam{DimParam: "N"}
+		} else {
+			dim.Value = &onnxpb.TensorShapeProto_Dimension_DimValue{DimValue: d}
+		}
+		shape.Dim = append(shape.Dim, dim)
+	}
+	return &onnxpb.ValueInfoProto{Name: proto.String(name), Type: &onnxpb.TypeProto{
+		Value: &onnxpb.TypeProto_TensorType{TensorType: &onnxpb.TypeProto_Tensor{ElemType: proto.Int32(int32(elem)), Shape: shape}}}}
+}
+
+func ctlNode(op string, in, out []string, attrs ...*onnxpb.AttributeProto) *onnxpb.NodeProto {
+	return &onnxpb.NodeProto{OpType: proto.String(op), Input: in, Output: out, Attribute: attrs}
+}
+
+func ctlAttrInt(name string, v int64) *onnxpb.AttributeProto {
+	return &onnxpb.AttributeProto{Name: proto.String(name), Type: onnxpb.AttributeProto_INT.Enum(), I: proto.Int64(v)}
+}
+
+func ctlAttrInts(name string, v ...int64) *onnxpb.AttributeProto {
+	return &onnxpb.AttributeProto{Name: proto.String(name), Type: onnxpb.AttributeProto_INTS.Enum(), Ints: v}
+}
+
+func ctlAttrFloat(name string, v float32) *onnxpb.AttributeProto {
+	return &onnxpb.AttributeProto{Name: proto.String(name), Type: onnxpb.AttributeProto_FLOAT.Enum(), F: proto.Float32(v)}
+}
+
+func ctlAttrString(name, v string) *onnxpb.AttributeProto {
+	return &onnxpb.AttributeProto{Name: proto.String(name), Type: onnxpb.AttributeProto_STRING.Enum(), S: []byte(v)}
+}
+
+func ctlAttrStrings(name string, v ...string) *onnxpb.AttributeProto {
+	a := &onnxpb.AttributeProto{Name: proto.String(name), Type: onnxpb.AttributeProto_STRINGS.Enum()}
+	for _, s := range v {
+		a.Strings = append(a.Strings, []byte(s))
+	}
+	return a
+}
+
+func ctlAttrGraph(name string, g *onnxpb.GraphProto) *onnxpb.AttributeProto {
+	return &onnxpb.AttributeProto{Name: proto.String(name), Type: onnxpb.AttributeProto_GRAPH.Enum(), G: g}
+}
+
+// ctlModel serializes a graph with the default domain at opset and the
+// test domain at version 1.
+func ctlModel(t *testing.T, g *onnxpb.GraphProto, opset int64) []byte {
+	t.Helper()
+	m := &onnxpb.ModelProto{IrVersion: proto.Int64(8), Graph: g,
+		OpsetImport: []*onnxpb.OperatorSetIdProto{
+			{Domain: proto.String(""), Version: proto.Int64(opset)},
+			{Domain: proto.String(ctlTestDomain), Version: proto.Int64(1)}}}
+	b, err := proto.Marshal(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// ctlRun imports and runs a model on the CPU engine.
+func ctlRun(t *testing.T, g *onnxpb.GraphProto, opset int64, in map[string]*tensor.Tensor) map[string]*tensor.Tensor {
+	t.Helper()
+	net, err := ImportBytes(ctlModel(t, g, opset), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := cpu.Run(net, in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+func ctlF32T(t *testing.T, shape []int64, v ...float32) *tensor.Tensor {
+	t.Helper()
+	x, err := tensor.FromFloat32(shape, v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return x
+}
+
+// ctlInit is an initializer from a tensor.
+func ctlInit(x *tensor.Tensor, name string) *onnxpb.TensorProto { return TensorToProto(x, name) }
+
+// ctlCheck compares shape and values within the tolerance of dt's
+// results (internal/tolerance), scaled for dot products of length k.
+func ctlCheck(t *testing.T, what string, got *tensor.Tensor, shape []int64, want []float64, dt tensor.DataType, k int) {
+	t.Helper()
+	if got == nil {
+		t.Fatalf("%s: missing output", what)
+	}
+	if !slices.Equal(got.Shape(), shape) {
+		t.Fatalf("%s: shape %v, want %v", what, got.Shape(), shape)
+	}
+	if err := tolerance.For(dt).Scaled(k).Compare(got.Float64s(), want); err != nil {
+		t.Fatalf("%s: %v", what, err)
+	}
+}
+
+func ctlAttrFloats(name string, v ...float32) *onnxpb.AttributeProto {
+	return &onnxpb.AttributeProto{Name: proto.String(name), Type: onnxpb.AttributeProto_FLOATS.Enum(), Floats: v}
+}
