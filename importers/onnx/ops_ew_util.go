@@ -1,0 +1,77 @@
+package onnx
+
+import (
+	"github.com/trtc/trtc/diag"
+	"github.com/trtc/trtc/dsl"
+	"github.com/trtc/trtc/tensor"
+)
+
+// Helpers shared by the elementwise importers (ops_ew_*.go).
+
+// ewScalar adds a constant holding v with type dt and rank r (every dim
+// 1), so it broadcasts against any tensor of rank r in an elementwise
+// layer. Integer types truncate v; Bool is v != 0.
+func (c *nodeCtx) ewScalar(v float64, dt dsl.DataType, r int) *dsl.Tensor {
+	shape := make([]int64, r)
+	for i := range shape {
+		shape[i] = 1
+	}
+	var t *tensor.Tensor
+	var err error
+	switch {
+	case dt == tensor.Bool:
+		t, err = tensor.FromBool(shape, []bool{v != 0})
+	case dt.IsFloat():
+		t, err = tensor.FromFloat64s(dt, shape, []float64{v})
+	default:
+		t, err = tensor.FromInt64s(dt, shape, []int64{int64(v)})
+	}
+	if err != nil {
+		c.fail(c.Errorf(diag.InvalidNode, "constant %g of type %v: %v", v, dt, err))
+		t, _ = tensor.FromFloat32(shape, []float32{float32(v)})
+	}
+	return c.Constant(t)
+}
+
+// ewScalarLike is ewScalar with x's type and rank.
+func (c *nodeCtx) ewScalarLike(v float64, x *dsl.Tensor) *dsl.Tensor {
+	return c.ewScalar(v, x.Type(), x.Rank())
+}
+
+// ewBinary adds an elementwise layer after bringing a and b to one rank
+// (ONNX's multidirectional broadcasting).
+func (c *nodeCtx) ewBinary(a, b *dsl.Tensor, op dsl.ElementWiseOperation) *dsl.Tensor {
+	ab := c.Broadcast(a, b)
+	return c.Net().AddElementWise(ab[0], ab[1], op).Output(0)
+}
+
+// ewUnary adds a unary layer.
+func (c *nodeCtx) ewUnary(x *dsl.Tensor, op dsl.UnaryOperation) *dsl.Tensor {
+	return c.Net().AddUnary(x, op).Output(0)
+}
+
+// ewCastTo casts x to dt, or returns x when it already has that type.
+func (c *nodeCtx) ewCastTo(x *dsl.Tensor, dt dsl.DataType) *dsl.Tensor {
+	if x.Type() == dt {
+		return x
+	}
+	return c.Net().AddCast(x, dt).Output(0)
+}
+
+// ewActivation adds an activation layer with TensorRT's alpha and beta.
+func (c *nodeCtx) ewActivation(x *dsl.Tensor, act dsl.ActivationType, alpha, beta float32) *dsl.Tensor {
+	l := c.Net().AddActivation(x, act)
+	l.SetAlpha(alpha)
+	l.SetBeta(beta)
+	return l.Output(0)
+}
+
+// ewIsFloat reports whether t holds a float type the unary and activation
+// layers take.
+func ewIsFloat(t *dsl.Tensor) bool {
+	dt := t.Type()
+	return dt == tensor.Float32 || dt == tensor.Float16 || dt == tensor.BFloat16
+}
+
+// one wraps a single tensor as an importer's result.
+func ewOne(t *dsl.Tensor) []*dsl.Tensor { return []*dsl.Tensor{t} }
