@@ -3,6 +3,7 @@ package onnx
 import (
 	"github.com/trtc/trtc/diag"
 	"github.com/trtc/trtc/dsl"
+	"github.com/trtc/trtc/tensor"
 )
 
 // Activation ops: TensorRT IActivationLayer with ONNX's default alpha and
@@ -163,6 +164,10 @@ func importPRelu(c *nodeCtx) ([]*dsl.Tensor, error) {
 	if slope.Rank() > x.Rank() {
 		return nil, c.Errorf(diag.ShapeMismatch, "PRelu slope %q has rank %d, more than the input %q (rank %d); it must broadcast to the input", slope.Name(), slope.Rank(), x.Name(), x.Rank())
 	}
+	if c.opset < 7 && slope.Rank() == 1 && x.Rank() > 2 {
+		// Before opset 7 a slope of C values is per channel (axis 1).
+		slope = c.ewChannelSlope(slope, x.Rank())
+	}
 	slope = c.unsqueezeTo(slope, x.Rank())
 	if ewIsFloat(x) {
 		return ewOne(c.Net().AddParametricReLU(x, slope).Output(0)), nil
@@ -171,4 +176,14 @@ func importPRelu(c *nodeCtx) ([]*dsl.Tensor, error) {
 	neg := n.AddElementWise(x, c.ewScalarLike(0, x), dsl.ElementWiseLess).Output(0)
 	scaled := n.AddElementWise(x, slope, dsl.ElementWiseProd).Output(0)
 	return ewOne(n.AddSelect(neg, scaled, x).Output(0)), nil
+}
+
+// ewChannelSlope reshapes a rank-1 slope to [1, C, 1, ...] of rank r.
+func (c *nodeCtx) ewChannelSlope(slope *dsl.Tensor, r int) *dsl.Tensor {
+	axes := []int64{0}
+	for i := 2; i < r; i++ {
+		axes = append(axes, int64(i))
+	}
+	at, _ := tensor.FromInt64([]int64{int64(len(axes))}, axes)
+	return c.Net().AddUnsqueeze(slope, c.Constant(at)).Output(0)
 }

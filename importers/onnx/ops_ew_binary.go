@@ -17,23 +17,23 @@ func init() {
 		ew    dsl.ElementWiseOperation
 		types string
 	}{
-		{"Equal", []int64{7, 11, 13, 19}, dsl.ElementWiseEqual, numeric + ", bool"},
-		{"Greater", []int64{7, 9, 13}, dsl.ElementWiseGreater, numeric},
-		{"Less", []int64{7, 9, 13}, dsl.ElementWiseLess, numeric},
-		{"And", []int64{7}, dsl.ElementWiseAnd, "bool"},
-		{"Or", []int64{7}, dsl.ElementWiseOr, "bool"},
-		{"Xor", []int64{7}, dsl.ElementWiseXor, "bool"},
+		{"Equal", []int64{1, 7, 11, 13, 19}, dsl.ElementWiseEqual, numeric + ", bool"},
+		{"Greater", []int64{1, 7, 9, 13}, dsl.ElementWiseGreater, numeric},
+		{"Less", []int64{1, 7, 9, 13}, dsl.ElementWiseLess, numeric},
+		{"And", []int64{1, 7}, dsl.ElementWiseAnd, "bool"},
+		{"Or", []int64{1, 7}, dsl.ElementWiseOr, "bool"},
+		{"Xor", []int64{1, 7}, dsl.ElementWiseXor, "bool"},
 	}
 	for _, e := range cmp {
 		for _, since := range e.since {
-			register(OpInfo{Op: e.op, Since: since, Types: e.types}, importBinary(e.ew))
+			register(OpInfo{Op: e.op, Since: since, Types: e.types}, importEwBinary(e.ew))
 		}
 	}
 	for _, since := range []int64{12, 16} {
 		register(OpInfo{Op: "GreaterOrEqual", Since: since, Types: numeric}, importOrEqual(dsl.ElementWiseGreater))
 		register(OpInfo{Op: "LessOrEqual", Since: since, Types: numeric}, importOrEqual(dsl.ElementWiseLess))
 	}
-	for _, since := range []int64{7, 12, 13, 15} {
+	for _, since := range []int64{1, 7, 12, 13, 15} {
 		register(OpInfo{Op: "Pow", Since: since, Types: "float32, float16, bfloat16, int32, int64 base; any numeric exponent"}, importPow)
 	}
 	for _, since := range []int64{10, 13} {
@@ -41,6 +41,18 @@ func init() {
 	}
 	for _, since := range []int64{9, 16} {
 		register(OpInfo{Op: "Where", Since: since, Types: "all tensor types"}, importWhere)
+	}
+}
+
+// importEwBinary imports a binary op (with the broadcast and axis
+// attributes of opsets before 7).
+func importEwBinary(op dsl.ElementWiseOperation) importFunc {
+	return func(c *nodeCtx) ([]*dsl.Tensor, error) {
+		ab, err := c.ewBroadcast2(c.Input(0), c.Input(1))
+		if err != nil {
+			return nil, err
+		}
+		return ewOne(c.Net().AddElementWise(ab[0], ab[1], op).Output(0)), nil
 	}
 }
 
@@ -62,7 +74,11 @@ func importOrEqual(strict dsl.ElementWiseOperation) importFunc {
 // base, two float types) the power is taken in Float32 and cast back,
 // truncating toward zero as ONNX's reference does for integer bases.
 func importPow(c *nodeCtx) ([]*dsl.Tensor, error) {
-	x, y := c.Input(0), c.Input(1)
+	xy, err := c.ewBroadcast2(c.Input(0), c.Input(1))
+	if err != nil {
+		return nil, err
+	}
+	x, y := xy[0], xy[1]
 	xt, yt := x.Type(), y.Type()
 	switch {
 	case xt == yt:

@@ -89,3 +89,32 @@ func (c *nodeCtx) ewKeepInput(i int) {
 		c.Net().AddShape(t)
 	}
 }
+
+// ewBroadcast2 brings a binary op's inputs to one rank. Before opset 7,
+// broadcast=1 with an axis attribute aligns b's dims with a's starting at
+// axis (b is unsqueezed around them); without axis, or from opset 7 on,
+// trailing dims align as in numpy.
+func (c *nodeCtx) ewBroadcast2(a, b *dsl.Tensor) ([]*dsl.Tensor, error) {
+	if c.opset >= 7 || c.AttrInt("broadcast", 0) == 0 || !c.HasAttr("axis") {
+		return c.Broadcast(a, b), nil
+	}
+	ra, rb := a.Rank(), b.Rank()
+	axis := c.AttrInt("axis", 0)
+	if axis < 0 {
+		axis += int64(ra)
+	}
+	if axis < 0 || axis+int64(rb) > int64(ra) {
+		return nil, c.Errorf(diag.UnsupportedAttr, "axis %d does not place %q (rank %d) inside %q (rank %d)", c.AttrInt("axis", 0), b.Name(), rb, a.Name(), ra)
+	}
+	var axes []int64
+	for i := int64(0); i < int64(ra); i++ {
+		if i < axis || i >= axis+int64(rb) {
+			axes = append(axes, i)
+		}
+	}
+	if len(axes) == 0 {
+		return []*dsl.Tensor{a, b}, nil
+	}
+	at, _ := tensor.FromInt64([]int64{int64(len(axes))}, axes)
+	return []*dsl.Tensor{a, c.Net().AddUnsqueeze(b, c.Constant(at)).Output(0)}, nil
+}

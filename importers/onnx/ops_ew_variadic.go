@@ -13,15 +13,18 @@ import (
 func init() {
 	const numeric = "float32, float16, bfloat16, int8, uint8, int32, int64 (double, int16, uint16/32/64 widened)"
 	const floats = "float32, float16, bfloat16 (double widened)"
-	for _, since := range []int64{6, 8, 13} {
+	// Opsets 1 and 6 want equal shapes: broadcasting accepts those too.
+	for _, since := range []int64{1, 6, 8, 13} {
 		register(OpInfo{Op: "Sum", Since: since, Types: floats}, importVariadic(dsl.ElementWiseSum, false))
 		register(OpInfo{Op: "Mean", Since: since, Types: floats}, importVariadic(dsl.ElementWiseSum, true))
 	}
-	for _, since := range []int64{6, 8, 12, 13} {
+	for _, since := range []int64{1, 6, 8, 12, 13} {
 		register(OpInfo{Op: "Max", Since: since, Types: numeric}, importVariadic(dsl.ElementWiseMax, false))
 		register(OpInfo{Op: "Min", Since: since, Types: numeric}, importVariadic(dsl.ElementWiseMin, false))
 	}
-	register(OpInfo{Op: "Clip", Since: 6, Types: floats}, importClip6)
+	for _, since := range []int64{1, 6} {
+		register(OpInfo{Op: "Clip", Since: since, Types: floats}, importClip6)
+	}
 	for _, since := range []int64{11, 12, 13} {
 		register(OpInfo{Op: "Clip", Since: since, Types: numeric}, importClip11)
 	}
