@@ -54,17 +54,29 @@ func init() {
 	}
 }
 
-// importUnary imports an ONNX op that is one unary layer. Abs, Neg and
-// Sign on Int8 and UInt8, which the layer does not take, are computed in
-// Int32 and cast back.
+// importUnary imports an ONNX op that is one unary layer. The unary
+// layer takes no Int8 or UInt8: there Neg is 0 - x and Abs max(x, 0 - x)
+// (wrapping like numpy: -(-128) is -128), Abs of UInt8 is an identity, and
+// Sign is computed in Int32.
 func importUnary(op dsl.UnaryOperation) importFunc {
 	return func(c *nodeCtx) ([]*dsl.Tensor, error) {
 		x := c.Input(0)
-		if dt := x.Type(); op.TakesIntegers() && (dt == tensor.Int8 || dt == tensor.UInt8) {
-			y := c.ewUnary(c.ewCastTo(x, tensor.Int32), op)
-			return ewOne(c.ewCastTo(y, dt)), nil
+		dt := x.Type()
+		if !op.TakesIntegers() || (dt != tensor.Int8 && dt != tensor.UInt8) {
+			return ewOne(c.ewUnary(x, op)), nil
 		}
-		return ewOne(c.ewUnary(x, op)), nil
+		n := c.Net()
+		switch {
+		case op == dsl.UnaryAbs && dt == tensor.UInt8:
+			return ewOne(n.AddIdentity(x).Output(0)), nil
+		case op == dsl.UnarySign:
+			return ewOne(c.ewCastTo(c.ewUnary(c.ewCastTo(x, tensor.Int32), op), dt)), nil
+		}
+		neg := n.AddElementWise(c.ewScalarLike(0, x), x, dsl.ElementWiseSub).Output(0)
+		if op == dsl.UnaryNeg {
+			return ewOne(neg), nil
+		}
+		return ewOne(n.AddElementWise(x, neg, dsl.ElementWiseMax).Output(0)), nil
 	}
 }
 
