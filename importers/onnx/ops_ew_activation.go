@@ -12,7 +12,7 @@ import (
 func init() {
 	const floats = "float32, float16, bfloat16 (double widened)"
 	for _, since := range []int64{1, 6, 13, 14} {
-		register(OpInfo{Op: "Relu", Since: since, Types: floats + ", int8, int32, int64 (int16 widened)"}, importRelu)
+		ewRegister(OpInfo{Op: "Relu", Since: since, Types: floats + ", int8, int32, int64 (int16 widened)"}, 1, importRelu)
 	}
 	simple := []struct {
 		op    string
@@ -39,7 +39,7 @@ func init() {
 	for _, s := range simple {
 		for _, since := range s.since {
 			s := s
-			register(OpInfo{Op: s.op, Since: since, Types: floats}, func(c *nodeCtx) ([]*dsl.Tensor, error) {
+			ewRegister(OpInfo{Op: s.op, Since: since, Types: floats}, 1, func(c *nodeCtx) ([]*dsl.Tensor, error) {
 				alpha, beta := s.alphaDef, s.betaDef
 				if s.alpha != "" {
 					alpha = c.AttrFloat(s.alpha, alpha)
@@ -55,13 +55,13 @@ func init() {
 			})
 		}
 	}
-	register(OpInfo{Op: "Celu", Since: 12, Types: "float32 (double widened)"}, importCelu)
-	register(OpInfo{Op: "HardSwish", Since: 14, Types: floats}, importHardSwish)
-	register(OpInfo{Op: "Mish", Since: 18, Types: floats}, importMish)
-	register(OpInfo{Op: "Gelu", Since: 20, Types: floats}, importGelu)
-	register(OpInfo{Op: "Shrink", Since: 9, Types: floats + ", int8, uint8, int32, int64"}, importShrink)
+	ewRegister(OpInfo{Op: "Celu", Since: 12, Types: "float32 (double widened)"}, 1, importCelu)
+	ewRegister(OpInfo{Op: "HardSwish", Since: 14, Types: floats}, 1, importHardSwish)
+	ewRegister(OpInfo{Op: "Mish", Since: 18, Types: floats}, 1, importMish)
+	ewRegister(OpInfo{Op: "Gelu", Since: 20, Types: floats}, 1, importGelu)
+	ewRegister(OpInfo{Op: "Shrink", Since: 9, Types: floats + ", int8, uint8, int32, int64"}, 1, importShrink)
 	for _, since := range []int64{1, 6, 7, 9, 16} {
-		register(OpInfo{Op: "PRelu", Since: since, Types: floats + ", int32, int64"}, importPRelu)
+		ewRegister(OpInfo{Op: "PRelu", Since: since, Types: floats + ", int32, int64"}, 2, importPRelu)
 	}
 }
 

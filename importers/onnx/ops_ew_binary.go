@@ -26,21 +26,21 @@ func init() {
 	}
 	for _, e := range cmp {
 		for _, since := range e.since {
-			register(OpInfo{Op: e.op, Since: since, Types: e.types}, importEwBinary(e.ew))
+			ewRegister(OpInfo{Op: e.op, Since: since, Types: e.types}, 2, importEwBinary(e.ew))
 		}
 	}
 	for _, since := range []int64{12, 16} {
-		register(OpInfo{Op: "GreaterOrEqual", Since: since, Types: numeric}, importOrEqual(dsl.ElementWiseGreater))
-		register(OpInfo{Op: "LessOrEqual", Since: since, Types: numeric}, importOrEqual(dsl.ElementWiseLess))
+		ewRegister(OpInfo{Op: "GreaterOrEqual", Since: since, Types: numeric}, 2, importOrEqual(dsl.ElementWiseGreater))
+		ewRegister(OpInfo{Op: "LessOrEqual", Since: since, Types: numeric}, 2, importOrEqual(dsl.ElementWiseLess))
 	}
 	for _, since := range []int64{1, 7, 12, 13, 15} {
-		register(OpInfo{Op: "Pow", Since: since, Types: "float32, float16, bfloat16, int32, int64 base; any numeric exponent"}, importPow)
+		ewRegister(OpInfo{Op: "Pow", Since: since, Types: "float32, float16, bfloat16, int32, int64 base; any numeric exponent"}, 2, importPow)
 	}
 	for _, since := range []int64{10, 13} {
-		register(OpInfo{Op: "Mod", Since: since, Types: numeric}, importMod)
+		ewRegister(OpInfo{Op: "Mod", Since: since, Types: numeric}, 2, importMod)
 	}
 	for _, since := range []int64{9, 16} {
-		register(OpInfo{Op: "Where", Since: since, Types: "all tensor types"}, importWhere)
+		ewRegister(OpInfo{Op: "Where", Since: since, Types: "all tensor types"}, 3, importWhere)
 	}
 }
 

@@ -9,8 +9,8 @@ import (
 // BitShift, composed from integer arithmetic: TensorRT has no shift layer.
 
 func init() {
-	register(OpInfo{Op: "BitShift", Since: 11, Types: "uint8; uint16, uint32, uint64 (widened to int32/int64)",
-		Restrictions: "LEFT wraps at the stored type's width (uint8; int32 for uint16, int64 for uint32/uint64), not the ONNX type's; shifts by the width or more are undefined"}, importBitShift)
+	ewRegister(OpInfo{Op: "BitShift", Since: 11, Types: "uint8; uint16, uint32, uint64 (widened to int32/int64)",
+		Restrictions: "LEFT wraps at the stored type's width (uint8; int32 for uint16, int64 for uint32/uint64), not the ONNX type's; shifts by the width or more are undefined"}, 2, importBitShift)
 }
 
 // importBitShift: LEFT is x * 2^y, RIGHT is floor(x / 2^y). The unsigned

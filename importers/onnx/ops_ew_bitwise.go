@@ -19,11 +19,11 @@ import (
 func init() {
 	const types = "int8, uint8, int32, int64 (int16, uint16/32/64 widened)"
 	for _, op := range []string{"BitwiseAnd", "BitwiseOr", "BitwiseXor"} {
-		register(OpInfo{Op: op, Since: 18, Types: types,
-			Restrictions: "composed of about 10 layers over a w-times larger intermediate (w = 32 or 64 bits)"}, importBitwise(op))
+		ewRegister(OpInfo{Op: op, Since: 18, Types: types,
+			Restrictions: "composed of about 10 layers over a w-times larger intermediate (w = 32 or 64 bits)"}, 2, importBitwise(op))
 	}
-	register(OpInfo{Op: "BitwiseNot", Since: 18, Types: types,
-		Restrictions: "uint16, uint32 and uint64 are widened to signed types, so their complement is the signed one (-1 - x)"}, importBitwiseNot)
+	ewRegister(OpInfo{Op: "BitwiseNot", Since: 18, Types: types,
+		Restrictions: "uint16, uint32 and uint64 are widened to signed types, so their complement is the signed one (-1 - x)"}, 1, importBitwiseNot)
 }
 
 func importBitwiseNot(c *nodeCtx) ([]*dsl.Tensor, error) {

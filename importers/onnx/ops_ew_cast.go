@@ -1,8 +1,11 @@
 package onnx
 
 import (
+	"strings"
+
 	"github.com/trtc/trtc/diag"
 	"github.com/trtc/trtc/dsl"
+	"github.com/trtc/trtc/importers/onnx/onnxpb"
 	"github.com/trtc/trtc/tensor"
 )
 
@@ -11,15 +14,16 @@ import (
 func init() {
 	const castTypes = "float32, float16, bfloat16, int8, uint8, int32, int64, bool (double, int16, uint16/32/64 widened)"
 	const noFP8 = "no string, float8 or int4 targets (use QuantizeLinear)"
+	ewRegister(OpInfo{Op: "Cast", Since: 1, Types: castTypes, Restrictions: noFP8}, 1, importCast1)
 	for _, since := range []int64{6, 9, 13, 19, 21} {
-		register(OpInfo{Op: "Cast", Since: since, Types: castTypes, Restrictions: noFP8 + "; saturate is ignored (it only concerns float8)"}, importCast)
+		ewRegister(OpInfo{Op: "Cast", Since: since, Types: castTypes, Restrictions: noFP8 + "; saturate is ignored (it only concerns float8)"}, 1, importCast)
 	}
 	for _, since := range []int64{15, 19, 21} {
-		register(OpInfo{Op: "CastLike", Since: since, Types: castTypes, Restrictions: noFP8}, importCastLike)
+		ewRegister(OpInfo{Op: "CastLike", Since: since, Types: castTypes, Restrictions: noFP8}, 2, importCastLike)
 	}
 	for _, since := range []int64{1, 6, 7, 10, 12, 13} {
-		register(OpInfo{Op: "Dropout", Since: since, Types: "all float types",
-			Restrictions: "inference only: an identity (training_mode must be false or the ratio 0; is_test of opsets 1 and 6 is ignored)"}, importDropout)
+		ewRegister(OpInfo{Op: "Dropout", Since: since, Types: "all float types",
+			Restrictions: "inference only: an identity (training_mode must be false or the ratio 0; is_test of opsets 1 and 6 is ignored)"}, 1, importDropout)
 	}
 }
 
@@ -33,6 +37,20 @@ func importCast(c *nodeCtx) ([]*dsl.Tensor, error) {
 		return nil, c.Errorf(diag.CodeOf(err), "Cast to: %v", err)
 	}
 	return c.ewCast(c.Input(0), dt, protoTypeName(int32(to)))
+}
+
+// importCast1: before opset 6, "to" names the type ("FLOAT", "INT32").
+func importCast1(c *nodeCtx) ([]*dsl.Tensor, error) {
+	name := c.AttrString("to", "")
+	code, ok := onnxpb.TensorProto_DataType_value[strings.ToUpper(name)]
+	if !ok {
+		return nil, c.Errorf(diag.InvalidNode, "Cast \"to\" is %q; want an ONNX type name such as FLOAT or INT32", name)
+	}
+	dt, err := DataTypeFromProto(code)
+	if err != nil {
+		return nil, c.Errorf(diag.CodeOf(err), "Cast to: %v", err)
+	}
+	return c.ewCast(c.Input(0), dt, name)
 }
 
 // importCastLike casts input 0 to input 1's type (input 1's values are not

@@ -243,9 +243,14 @@ func TestEwErrors(t *testing.T) {
 	ewWantErr(t, diag.UnsupportedAttr, "STRING", 13, "Cast", 1, []*onnxpb.AttributeProto{ewAttrInt("to", 8)}, ewIn(x))
 	ewWantErr(t, diag.UnsupportedAttr, "quantized", 19, "Cast", 1, []*onnxpb.AttributeProto{ewAttrInt("to", 22)}, ewIn(x))
 	ewWantErr(t, diag.InvalidNode, "\"to\"", 13, "Cast", 1, nil, ewIn(x))
+	ewWantErr(t, diag.InvalidNode, "ONNX type name", 1, "Cast", 1, []*onnxpb.AttributeProto{ewAttrString("to", "REAL")}, ewIn(x))
+	// Opset 1 names the type.
+	ewCheck(t, ewMust(t, 1, "Cast", 1, []*onnxpb.AttributeProto{ewAttrString("to", "INT32")}, ewIn(x))[0], tensor.Int32, []int64{2}, []float64{1, 2})
 	ewWantErr(t, diag.UnsupportedAttr, "direction", 11, "BitShift", 1, []*onnxpb.AttributeProto{ewAttrString("direction", "UP")},
 		ewIn(ewInts(t, tensor.UInt8, []int64{1}, []int64{1})), ewIn(ewInts(t, tensor.UInt8, []int64{1}, []int64{1})))
 	ewWantErr(t, diag.UnsupportedAttr, "alpha", 12, "Celu", 1, []*onnxpb.AttributeProto{ewAttrFloat("alpha", 0)}, ewIn(x))
 	ewWantErr(t, diag.TypeMismatch, "float input", 13, "Sigmoid", 1, nil, ewIn(ewInts(t, tensor.Int32, []int64{1}, []int64{1})))
+	ewWantErr(t, diag.InvalidNode, "input 1 is missing", 15, "Pow", 1, nil, ewIn(x), ewArg{})
+	ewWantErr(t, diag.InvalidNode, "input 1 is empty", 13, "Sum", 1, nil, ewIn(x), ewArg{}, ewIn(x))
 	ewWantErr(t, diag.ShapeMismatch, "slope", 16, "PRelu", 1, nil, ewIn(x), ewIn(ewFloats(t, tensor.Float32, []int64{1, 2}, []float64{1, 2})))
 }

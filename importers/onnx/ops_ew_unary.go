@@ -46,11 +46,11 @@ func init() {
 	}
 	for _, u := range unary {
 		for _, since := range u.since {
-			register(OpInfo{Op: u.op, Since: since, Types: u.types}, importUnary(u.u))
+			ewRegister(OpInfo{Op: u.op, Since: since, Types: u.types}, 1, importUnary(u.u))
 		}
 	}
 	for _, since := range []int64{10, 20} {
-		register(OpInfo{Op: "IsInf", Since: since, Types: floats}, importIsInf)
+		ewRegister(OpInfo{Op: "IsInf", Since: since, Types: floats}, 1, importIsInf)
 	}
 }
 

@@ -118,3 +118,16 @@ func (c *nodeCtx) ewBroadcast2(a, b *dsl.Tensor) ([]*dsl.Tensor, error) {
 	at, _ := tensor.FromInt64([]int64{int64(len(axes))}, axes)
 	return []*dsl.Tensor{a, c.Net().AddUnsqueeze(b, c.Constant(at)).Output(0)}, nil
 }
+
+// ewRegister registers an importer whose first nIn inputs are required:
+// a node that omits one gets an error instead of a nil tensor.
+func ewRegister(info OpInfo, nIn int, fn importFunc) {
+	register(info, func(c *nodeCtx) ([]*dsl.Tensor, error) {
+		for i := 0; i < nIn; i++ {
+			if !c.HasInput(i) {
+				return nil, c.Errorf(diag.InvalidNode, "%s needs %d input(s); input %d is missing", c.node.GetOpType(), nIn, i)
+			}
+		}
+		return fn(c)
+	})
+}

@@ -23,10 +23,10 @@ func init() {
 		register(OpInfo{Op: "Min", Since: since, Types: numeric}, importVariadic(dsl.ElementWiseMin, false))
 	}
 	for _, since := range []int64{1, 6} {
-		register(OpInfo{Op: "Clip", Since: since, Types: floats}, importClip6)
+		ewRegister(OpInfo{Op: "Clip", Since: since, Types: floats}, 1, importClip6)
 	}
 	for _, since := range []int64{11, 12, 13} {
-		register(OpInfo{Op: "Clip", Since: since, Types: numeric}, importClip11)
+		ewRegister(OpInfo{Op: "Clip", Since: since, Types: numeric}, 1, importClip11)
 	}
 }
 
