@@ -30,8 +30,8 @@ func init() {
 		}
 	}
 	for _, since := range []int64{12, 16} {
-		ewRegister(OpInfo{Op: "GreaterOrEqual", Since: since, Types: numeric}, 2, importOrEqual(dsl.ElementWiseGreater))
-		ewRegister(OpInfo{Op: "LessOrEqual", Since: since, Types: numeric}, 2, importOrEqual(dsl.ElementWiseLess))
+		ewRegister(OpInfo{Op: "GreaterOrEqual", Since: since, Types: numeric}, 2, importEwOrEqual(dsl.ElementWiseGreater))
+		ewRegister(OpInfo{Op: "LessOrEqual", Since: since, Types: numeric}, 2, importEwOrEqual(dsl.ElementWiseLess))
 	}
 	for _, since := range []int64{1, 7, 12, 13, 15} {
 		ewRegister(OpInfo{Op: "Pow", Since: since, Types: "float32, float16, bfloat16, int32, int64 base; any numeric exponent"}, 2, importPow)
@@ -56,9 +56,9 @@ func importEwBinary(op dsl.ElementWiseOperation) importFunc {
 	}
 }
 
-// importOrEqual: a >= b is (a > b) or (a == b), false where either is NaN
+// importEwOrEqual: a >= b is (a > b) or (a == b), false where either is NaN
 // (not(a < b) would be true there).
-func importOrEqual(strict dsl.ElementWiseOperation) importFunc {
+func importEwOrEqual(strict dsl.ElementWiseOperation) importFunc {
 	return func(c *nodeCtx) ([]*dsl.Tensor, error) {
 		ab := c.Broadcast(c.Input(0), c.Input(1))
 		n := c.Net()

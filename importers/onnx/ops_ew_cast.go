@@ -85,7 +85,7 @@ func importDropout(c *nodeCtx) ([]*dsl.Tensor, error) {
 		if !ok {
 			return nil, c.Errorf(diag.UnsupportedAttr, "Dropout training_mode %q is computed at run time; trtc imports Dropout for inference only and needs it to be a constant false", c.node.GetInput()[2])
 		}
-		if len(mode) == 1 && mode[0] != 0 && !c.dropoutRatioZero() {
+		if len(mode) == 1 && mode[0] != 0 && !c.ewDropoutRatioZero() {
 			return nil, c.Errorf(diag.UnsupportedAttr, "Dropout training_mode is true; trtc imports Dropout for inference only (training mode drops random elements)")
 		}
 	}
@@ -105,9 +105,9 @@ func importDropout(c *nodeCtx) ([]*dsl.Tensor, error) {
 	return []*dsl.Tensor{y, mask}, nil
 }
 
-// dropoutRatioZero reports whether Dropout's ratio input is a known 0
+// ewDropoutRatioZero reports whether Dropout's ratio input is a known 0
 // (then training mode keeps every element too).
-func (c *nodeCtx) dropoutRatioZero() bool {
+func (c *nodeCtx) ewDropoutRatioZero() bool {
 	r, ok := c.ConstFloats(1)
 	return ok && len(r) == 1 && r[0] == 0
 }

@@ -22,12 +22,14 @@ import (
 // ewArg is one node input: a graph input fed at run time, an initializer
 // (konst), or an omitted optional input (nil t).
 type ewArg struct {
-	t     *tensor.Tensor
-	konst bool
+	t       *tensor.Tensor
+	konst   bool
+	dynamic bool // every dim declared unknown (dim_param), known only at run time
 }
 
 func ewIn(t *tensor.Tensor) ewArg    { return ewArg{t: t} }
 func ewConst(t *tensor.Tensor) ewArg { return ewArg{t: t, konst: true} }
+func ewDyn(t *tensor.Tensor) ewArg   { return ewArg{t: t, dynamic: true} }
 
 func ewAttrInt(name string, v int64) *onnxpb.AttributeProto {
 	return &onnxpb.AttributeProto{Name: proto.String(name), Type: onnxpb.AttributeProto_INT.Enum(), I: proto.Int64(v)}
@@ -58,8 +60,12 @@ func ewRun(t *testing.T, opset int64, op string, nOut int, attrs []*onnxpb.Attri
 		default:
 			code, _ := DataTypeToProto(a.t.DType())
 			shape := &onnxpb.TensorShapeProto{}
-			for _, d := range a.t.Shape() {
-				shape.Dim = append(shape.Dim, &onnxpb.TensorShapeProto_Dimension{Value: &onnxpb.TensorShapeProto_Dimension_DimValue{DimValue: d}})
+			for i, d := range a.t.Shape() {
+				dim := &onnxpb.TensorShapeProto_Dimension{Value: &onnxpb.TensorShapeProto_Dimension_DimValue{DimValue: d}}
+				if a.dynamic {
+					dim = &onnxpb.TensorShapeProto_Dimension{Value: &onnxpb.TensorShapeProto_Dimension_DimParam{DimParam: name + string(rune('0'+i))}}
+				}
+				shape.Dim = append(shape.Dim, dim)
 			}
 			g.Input = append(g.Input, &onnxpb.ValueInfoProto{Name: proto.String(name), Type: &onnxpb.TypeProto{
 				Value: &onnxpb.TypeProto_TensorType{TensorType: &onnxpb.TypeProto_Tensor{ElemType: proto.Int32(code), Shape: shape}}}})

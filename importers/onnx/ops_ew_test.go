@@ -254,3 +254,19 @@ func TestEwErrors(t *testing.T) {
 	ewWantErr(t, diag.InvalidNode, "input 1 is empty", 13, "Sum", 1, nil, ewIn(x), ewArg{}, ewIn(x))
 	ewWantErr(t, diag.ShapeMismatch, "slope", 16, "PRelu", 1, nil, ewIn(x), ewIn(ewFloats(t, tensor.Float32, []int64{1, 2}, []float64{1, 2})))
 }
+
+// Dims known only at run time flow through the compositions.
+func TestEwDynamicDims(t *testing.T) {
+	x := ewFloats(t, tensor.Float32, []int64{2, 3}, []float64{-1, 2, -3, 4, -5, 6})
+	got := ewMust(t, 13, "Dropout", 2, nil, ewDyn(x))
+	ewCheck(t, got[1], tensor.Bool, []int64{2, 3}, []float64{1, 1, 1, 1, 1, 1})
+	ewCheck(t, ewMust(t, 9, "Shrink", 1, []*onnxpb.AttributeProto{ewAttrFloat("lambd", 2.5)}, ewDyn(x))[0],
+		tensor.Float32, []int64{2, 3}, []float64{0, 0, -3, 4, -5, 6})
+	a := ewInts(t, tensor.Int32, []int64{2, 3}, []int64{-7, 12, 5, -1, 100, 3})
+	b := ewInts(t, tensor.Int32, []int64{3}, []int64{6, -3, 9})
+	want := make([]float64, 6)
+	for i, v := range []int64{-7, 12, 5, -1, 100, 3} {
+		want[i] = float64(v ^ []int64{6, -3, 9}[i%3])
+	}
+	ewCheck(t, ewMust(t, 18, "BitwiseXor", 1, nil, ewDyn(a), ewDyn(b))[0], tensor.Int32, []int64{2, 3}, want)
+}

@@ -46,7 +46,7 @@ func init() {
 	}
 	for _, u := range unary {
 		for _, since := range u.since {
-			ewRegister(OpInfo{Op: u.op, Since: since, Types: u.types}, 1, importUnary(u.u))
+			ewRegister(OpInfo{Op: u.op, Since: since, Types: u.types}, 1, importEwUnary(u.u))
 		}
 	}
 	for _, since := range []int64{10, 20} {
@@ -54,11 +54,11 @@ func init() {
 	}
 }
 
-// importUnary imports an ONNX op that is one unary layer. The unary
+// importEwUnary imports an ONNX op that is one unary layer. The unary
 // layer takes no Int8 or UInt8: there Neg is 0 - x and Abs max(x, 0 - x)
 // (wrapping like numpy: -(-128) is -128), Abs of UInt8 is an identity, and
 // Sign is computed in Int32.
-func importUnary(op dsl.UnaryOperation) importFunc {
+func importEwUnary(op dsl.UnaryOperation) importFunc {
 	return func(c *nodeCtx) ([]*dsl.Tensor, error) {
 		x := c.Input(0)
 		dt := x.Type()

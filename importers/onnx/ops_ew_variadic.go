@@ -15,12 +15,12 @@ func init() {
 	const floats = "float32, float16, bfloat16 (double widened)"
 	// Opsets 1 and 6 want equal shapes: broadcasting accepts those too.
 	for _, since := range []int64{1, 6, 8, 13} {
-		register(OpInfo{Op: "Sum", Since: since, Types: floats}, importVariadic(dsl.ElementWiseSum, false))
-		register(OpInfo{Op: "Mean", Since: since, Types: floats}, importVariadic(dsl.ElementWiseSum, true))
+		register(OpInfo{Op: "Sum", Since: since, Types: floats}, importEwVariadic(dsl.ElementWiseSum, false))
+		register(OpInfo{Op: "Mean", Since: since, Types: floats}, importEwVariadic(dsl.ElementWiseSum, true))
 	}
 	for _, since := range []int64{1, 6, 8, 12, 13} {
-		register(OpInfo{Op: "Max", Since: since, Types: numeric}, importVariadic(dsl.ElementWiseMax, false))
-		register(OpInfo{Op: "Min", Since: since, Types: numeric}, importVariadic(dsl.ElementWiseMin, false))
+		register(OpInfo{Op: "Max", Since: since, Types: numeric}, importEwVariadic(dsl.ElementWiseMax, false))
+		register(OpInfo{Op: "Min", Since: since, Types: numeric}, importEwVariadic(dsl.ElementWiseMin, false))
 	}
 	for _, since := range []int64{1, 6} {
 		ewRegister(OpInfo{Op: "Clip", Since: since, Types: floats}, 1, importClip6)
@@ -30,9 +30,9 @@ func init() {
 	}
 }
 
-// importVariadic folds the inputs left to right with op; mean divides the
+// importEwVariadic folds the inputs left to right with op; mean divides the
 // sum by the number of inputs. One input is an identity.
-func importVariadic(op dsl.ElementWiseOperation, mean bool) importFunc {
+func importEwVariadic(op dsl.ElementWiseOperation, mean bool) importFunc {
 	return func(c *nodeCtx) ([]*dsl.Tensor, error) {
 		if c.NbInputs() == 0 {
 			return nil, c.Errorf(diag.InvalidNode, "%s needs at least one input", c.node.GetOpType())
