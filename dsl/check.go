@@ -58,7 +58,10 @@ func (n *Network) graphProblems() diag.List {
 	}
 	for _, t := range n.inputs {
 		if !used[t.id] && !t.isOutput {
-			graphErr(diag.SeverityError, "network input %q is not used by any layer", t.name)
+			// A warning, as in TensorRT ("Unused Input"): ONNX graphs list
+			// inputs some ops ignore (CastLike's target), and an engine keeps
+			// the binding so callers need not change.
+			graphErr(diag.SeverityWarning, "network input %q is not used by any layer", t.name)
 		}
 	}
 	for _, l := range n.layers {

@@ -13,7 +13,7 @@ func init() {
 		"Add": dsl.ElementWiseSum, "Sub": dsl.ElementWiseSub, "Mul": dsl.ElementWiseProd, "Div": dsl.ElementWiseDiv,
 	}
 	for op, ew := range binary {
-		for _, since := range []int64{7, 13, 14} {
+		for _, since := range []int64{1, 6, 7, 13, 14} {
 			register(OpInfo{Op: op, Since: since, Types: floatsInts}, importBinary(ew))
 		}
 	}
@@ -25,10 +25,14 @@ func init() {
 	}
 }
 
-// importBinary imports an ONNX binary op with multidirectional broadcasting.
+// importBinary imports an ONNX binary op: multidirectional broadcasting
+// from opset 7, the broadcast/axis attributes before.
 func importBinary(op dsl.ElementWiseOperation) importFunc {
 	return func(c *nodeCtx) ([]*dsl.Tensor, error) {
-		ab := c.Broadcast(c.Input(0), c.Input(1))
+		ab, err := c.ewBroadcast2(c.Input(0), c.Input(1))
+		if err != nil {
+			return nil, err
+		}
 		return outputs(c.Net().AddElementWise(ab[0], ab[1], op)), nil
 	}
 }

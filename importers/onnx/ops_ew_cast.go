@@ -61,7 +61,6 @@ func importCastLike(c *nodeCtx) ([]*dsl.Tensor, error) {
 		dt = k.DType()
 	} else {
 		dt = c.Input(1).Type()
-		c.ewKeepInput(1)
 	}
 	return c.ewCast(c.Input(0), dt, dt.String())
 }
@@ -89,7 +88,6 @@ func importDropout(c *nodeCtx) ([]*dsl.Tensor, error) {
 			return nil, c.Errorf(diag.UnsupportedAttr, "Dropout training_mode is true; trtc imports Dropout for inference only (training mode drops random elements)")
 		}
 	}
-	c.ewKeepInput(1)
 	x := c.Input(0)
 	n := c.Net()
 	y := n.AddIdentity(x).Output(0)

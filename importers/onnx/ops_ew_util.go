@@ -76,20 +76,6 @@ func ewIsFloat(t *dsl.Tensor) bool {
 // one wraps a single tensor as an importer's result.
 func ewOne(t *dsl.Tensor) []*dsl.Tensor { return []*dsl.Tensor{t} }
 
-// ewKeepInput makes a layer read input i when it is a network input whose
-// values the op ignores (CastLike's target, Dropout's ratio): the DSL
-// rejects networks with an input no layer reads, and the ONNX graph lists
-// it as an input all the same. A Shape layer is the cheapest reader; its
-// output is unused and a compiler drops it.
-func (c *nodeCtx) ewKeepInput(i int) {
-	if _, known := c.Const(i); known || !c.HasInput(i) || c.folding != nil {
-		return
-	}
-	if t := c.Input(i); t.IsNetworkInput() {
-		c.Net().AddShape(t)
-	}
-}
-
 // ewBroadcast2 brings a binary op's inputs to one rank. Before opset 7,
 // broadcast=1 with an axis attribute aligns b's dims with a's starting at
 // axis (b is unsqueezed around them); without axis, or from opset 7 on,

@@ -101,6 +101,9 @@ func Run(c Case, run Runner) Result {
 			if err != nil {
 				return fail("%s: output %d: %v", filepath.Base(set), i, err)
 			}
+			if g := got[out.Name()]; g != nil {
+				want = reinterpretHalfBits(want, g.DType())
+			}
 			if err := Compare(got[out.Name()], want); err != nil {
 				return fail("%s: output %d (%q): %v", filepath.Base(set), i, out.Name(), err)
 			}
