@@ -225,7 +225,9 @@ func importConvTranspose(c *nodeCtx) ([]*dsl.Tensor, error) {
 	}
 	out := l.Output(0)
 	if needPad {
-		out = c.Net().AddPaddingNd(out, make(dsl.Dims, len(extra)), dsl.Dims(extra)).Output(0)
+		if out, err = c.nnPadFill(out, make([]int64, len(extra)), extra, 0); err != nil {
+			return nil, err
+		}
 		if bt != nil {
 			b := c.nnReshape(bt, -1)
 			axes := make([]int64, len(extra))

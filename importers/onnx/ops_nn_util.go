@@ -140,3 +140,35 @@ func (c *nodeCtx) nnCheckFloat(t *dsl.Tensor) error {
 	}
 	return nil
 }
+
+// nnPadFill pads the trailing len(pre) dims of t with value v (pre before,
+// post after) through a fill-mode Slice; those dims must be static.
+func (c *nodeCtx) nnPadFill(t *dsl.Tensor, pre, post []int64, v float64) (*dsl.Tensor, error) {
+	d := t.Dims()
+	n := len(pre)
+	first := len(d) - n
+	start, size, stride, axes := make(dsl.Dims, n), make(dsl.Dims, n), make(dsl.Dims, n), make(dsl.Dims, n)
+	for i := range n {
+		if d[first+i] < 0 {
+			return nil, c.Errorf(diag.UnsupportedAttr, "%s needs static spatial dims here; the input has %v", c.node.GetOpType(), d)
+		}
+		start[i], size[i], stride[i], axes[i] = -pre[i], d[first+i]+pre[i]+post[i], 1, int64(first+i)
+	}
+	l := c.Net().AddSlice(t, start, size, stride)
+	l.SetAxes(axes)
+	l.SetMode(dsl.SampleFill)
+	if v != 0 {
+		l.SetInput(4, c.nnScalar(t.Type(), v))
+	}
+	return l.Output(0), nil
+}
+
+// nnScalar adds a rank-0 constant of type dt.
+func (c *nodeCtx) nnScalar(dt dsl.DataType, v float64) *dsl.Tensor {
+	h, err := tensor.FromFloat64s(dt, nil, []float64{v})
+	if err != nil {
+		c.fail(c.Errorf(diag.TypeMismatch, "constant %g of type %v: %v", v, dt, err))
+		h, _ = tensor.FromFloat32(nil, []float32{float32(v)})
+	}
+	return c.Constant(h)
+}
