@@ -1,0 +1,347 @@
+package onnx
+
+import (
+	"math"
+
+	"github.com/trtc/trtc/diag"
+	"github.com/trtc/trtc/dsl"
+	"github.com/trtc/trtc/tensor"
+)
+
+func init() {
+	const types = "float32, float16, bfloat16"
+	for _, since := range []int64{1, 6, 7, 9, 14, 15} {
+		register(OpInfo{Op: "BatchNormalization", Since: since, Types: types,
+			Restrictions: "the saved mean/variance outputs of opset < 14 training are not supported; spatial=0 is not supported"}, importBatchNorm)
+	}
+	for _, since := range []int64{1, 6} {
+		register(OpInfo{Op: "InstanceNormalization", Since: since, Types: types}, importInstanceNorm)
+	}
+	register(OpInfo{Op: "LayerNormalization", Since: 17, Types: types}, importLayerNorm)
+	for _, since := range []int64{18, 21} {
+		register(OpInfo{Op: "GroupNormalization", Since: since, Types: types,
+			Restrictions: "input rank >= 3"}, importGroupNorm)
+	}
+	for _, since := range []int64{1, 13} {
+		register(OpInfo{Op: "LRN", Since: since, Types: types,
+			Restrictions: "odd size in [1, 15], beta in [0.01, 1e5], bias in [1e-5, 1e10] (TensorRT's LRN limits)"}, importLRN)
+	}
+	for _, since := range []int64{9, 13} {
+		register(OpInfo{Op: "MeanVarianceNormalization", Since: since, Types: types}, importMVN)
+	}
+	for _, since := range []int64{1, 22} {
+		register(OpInfo{Op: "LpNormalization", Since: since, Types: types, Restrictions: "p is 1 or 2"}, importLpNorm)
+	}
+}
+
+// nnPerChannel reshapes a 1-D per-channel tensor to [1, C, 1, ...] for an
+// input of rank r.
+func (c *nodeCtx) nnPerChannel(t *dsl.Tensor, r int) *dsl.Tensor {
+	if t.Rank() != 1 {
+		t = c.nnReshape(t, -1)
+	}
+	axes := []int64{0}
+	for a := 2; a < r; a++ {
+		axes = append(axes, int64(a))
+	}
+	return c.nnUnsqueeze(t, axes...)
+}
+
+// importBatchNorm folds known statistics into a Scale layer
+// (y = x*a + b per channel); otherwise it composes elementwise layers.
+func importBatchNorm(c *nodeCtx) ([]*dsl.Tensor, error) {
+	x := c.Input(0)
+	if err := c.nnCheckFloat(x); err != nil {
+		return nil, err
+	}
+	if c.AttrInt("training_mode", 0) != 0 {
+		return c.nnBatchNormTraining(x)
+	}
+	if c.AttrInt("spatial", 1) == 0 {
+		return nil, c.Errorf(diag.UnsupportedAttr, "attribute spatial=0 (per-element statistics) is not supported")
+	}
+	for i := 3; i < c.NbOutputs(); i++ {
+		if c.HasOutput(i) {
+			return nil, c.Errorf(diag.UnsupportedAttr, "output %d (saved mean/variance of training) is not supported", i)
+		}
+	}
+	eps := float64(c.AttrFloat("epsilon", 1e-5))
+	r := x.Rank()
+	if r < 2 {
+		return nil, c.Errorf(diag.ShapeMismatch, "BatchNormalization input has dims %v; want (N, C, ...)", x.Dims())
+	}
+	var params [4][]float64
+	known := true
+	for i := range params {
+		v, ok := c.ConstFloats(i + 1)
+		params[i], known = v, known && ok
+	}
+	outs := []*dsl.Tensor{nil}
+	// In inference the running statistics pass through unchanged.
+	if c.HasOutput(1) {
+		outs = append(outs, c.Input(3))
+	}
+	if c.HasOutput(2) {
+		for len(outs) < 2 {
+			outs = append(outs, nil)
+		}
+		outs = append(outs, c.Input(4))
+	}
+	if known {
+		n := len(params[0])
+		for _, p := range params[1:] {
+			if len(p) != n {
+				return nil, c.Errorf(diag.ShapeMismatch, "scale, B, mean and var must have one value per channel; they have %d, %d, %d and %d", len(params[0]), len(params[1]), len(params[2]), len(params[3]))
+			}
+		}
+		if ch := x.Dims()[1]; ch >= 0 && ch != int64(n) {
+			return nil, c.Errorf(diag.ShapeMismatch, "the input has %d channels but the statistics have %d values", ch, n)
+		}
+		a, b := make([]float32, n), make([]float32, n)
+		for i := range n {
+			s := params[0][i] / math.Sqrt(params[3][i]+eps)
+			a[i], b[i] = float32(s), float32(params[1][i]-params[2][i]*s)
+		}
+		y := x
+		if r < 4 {
+			axes := []int64{}
+			for ax := r; ax < 4; ax++ {
+				axes = append(axes, int64(ax))
+			}
+			y = c.nnUnsqueeze(y, axes...)
+		}
+		y = c.Net().AddScaleNd(y, dsl.ScaleChannel, dsl.Float32Weights(b...), dsl.Float32Weights(a...), dsl.Weights{}, 1).Output(0)
+		if r < 4 {
+			axes := []int64{}
+			for ax := r; ax < 4; ax++ {
+				axes = append(axes, int64(ax))
+			}
+			y = c.nnSqueeze(y, axes...)
+		}
+		outs[0] = y
+		return outs, nil
+	}
+	p := make([]*dsl.Tensor, 4)
+	for i := range p {
+		p[i] = c.nnPerChannel(c.Input(i+1), r)
+	}
+	den := c.nnUnary(c.nnEW(p[3], c.nnScalarLike(p[3], eps), dsl.ElementWiseSum), dsl.UnarySqrt)
+	y := c.nnEW(x, p[2], dsl.ElementWiseSub)
+	y = c.nnEW(y, den, dsl.ElementWiseDiv)
+	y = c.nnEW(y, p[0], dsl.ElementWiseProd)
+	outs[0] = c.nnEW(y, p[1], dsl.ElementWiseSum)
+	return outs, nil
+}
+
+// importInstanceNorm normalizes each (n, c) plane over the spatial dims.
+func importInstanceNorm(c *nodeCtx) ([]*dsl.Tensor, error) {
+	x := c.Input(0)
+	if err := c.nnCheckFloat(x); err != nil {
+		return nil, err
+	}
+	r := x.Rank()
+	if r < 3 {
+		return nil, c.Errorf(diag.ShapeMismatch, "InstanceNormalization input has dims %v; want (N, C, spatial...)", x.Dims())
+	}
+	var mask uint32
+	for a := 2; a < r; a++ {
+		mask |= 1 << uint(a)
+	}
+	l := c.Net().AddNormalizationV2(x, c.nnPerChannel(c.Input(1), r), c.nnPerChannel(c.Input(2), r), mask)
+	l.SetEpsilon(c.AttrFloat("epsilon", 1e-5))
+	return outputs(l), nil
+}
+
+// importLayerNorm normalizes over the dims from axis on. With the Mean and
+// InvStdDev outputs requested it composes reductions (they are the
+// normalization statistics, with the reduced dims kept as 1).
+func importLayerNorm(c *nodeCtx) ([]*dsl.Tensor, error) {
+	x := c.Input(0)
+	if err := c.nnCheckFloat(x); err != nil {
+		return nil, err
+	}
+	r := x.Rank()
+	axis, err := c.nnAxis("axis", c.AttrInt("axis", -1), r)
+	if err != nil {
+		return nil, err
+	}
+	eps := c.AttrFloat("epsilon", 1e-5)
+	var mask uint32
+	for a := axis; a < r; a++ {
+		mask |= 1 << uint(a)
+	}
+	scale := c.unsqueezeTo(c.Input(1), r)
+	var bias *dsl.Tensor
+	if c.HasInput(2) {
+		bias = c.unsqueezeTo(c.Input(2), r)
+	}
+	if !c.HasOutput(1) && !c.HasOutput(2) && scale.Dims().IsStatic() {
+		if bias == nil {
+			z := tensor.New(x.Type(), scale.Dims()...)
+			bias = c.Constant(z)
+		}
+		if bias.Rank() == r && bias.Dims().Equal(scale.Dims()) {
+			l := c.Net().AddNormalizationV2(x, scale, bias, mask)
+			l.SetEpsilon(eps)
+			return outputs(l), nil
+		}
+	}
+	mean := c.Net().AddReduce(x, dsl.ReduceAvg, mask, true).Output(0)
+	d := c.nnEW(x, mean, dsl.ElementWiseSub)
+	v := c.Net().AddReduce(c.nnEW(d, d, dsl.ElementWiseProd), dsl.ReduceAvg, mask, true).Output(0)
+	inv := c.nnUnary(c.nnUnary(c.nnEW(v, c.nnScalarLike(v, float64(eps)), dsl.ElementWiseSum), dsl.UnarySqrt), dsl.UnaryRecip)
+	y := c.nnEW(c.nnEW(d, inv, dsl.ElementWiseProd), scale, dsl.ElementWiseProd)
+	if bias != nil {
+		y = c.nnEW(y, bias, dsl.ElementWiseSum)
+	}
+	out := []*dsl.Tensor{y}
+	if c.HasOutput(1) || c.HasOutput(2) {
+		out = append(out, mean)
+	}
+	if c.HasOutput(2) {
+		out = append(out, inv)
+	}
+	return out, nil
+}
+
+// importGroupNorm: opset 18 scales per group, opset 21 per channel.
+func importGroupNorm(c *nodeCtx) ([]*dsl.Tensor, error) {
+	x := c.Input(0)
+	if err := c.nnCheckFloat(x); err != nil {
+		return nil, err
+	}
+	r := x.Rank()
+	if r < 3 {
+		return nil, c.Errorf(diag.ShapeMismatch, "GroupNormalization input has dims %v; want (N, C, spatial...)", x.Dims())
+	}
+	g := c.AttrInt("num_groups", 0)
+	if c.err != nil {
+		return nil, c.err
+	}
+	if g < 1 {
+		return nil, c.Errorf(diag.UnsupportedAttr, "attribute num_groups=%d must be >= 1", g)
+	}
+	var mask uint32
+	for a := 2; a < r; a++ {
+		mask |= 1 << uint(a)
+	}
+	scale, bias := c.nnPerChannel(c.Input(1), r), c.nnPerChannel(c.Input(2), r)
+	var l *dsl.NormalizationLayer
+	if c.opset < 21 {
+		if g == 1 {
+			// One group: statistics over C and the spatial dims, one scale.
+			l = c.Net().AddNormalizationV2(x, scale, bias, mask|2)
+		} else {
+			l = c.Net().AddNormalization(x, scale, bias, mask)
+			l.SetNbGroups(g)
+		}
+	} else {
+		if g == 1 {
+			l = c.Net().AddNormalizationV2(x, scale, bias, mask|2)
+		} else {
+			l = c.Net().AddNormalizationV2(x, scale, bias, mask)
+			l.SetNbGroups(g)
+		}
+	}
+	l.SetEpsilon(c.AttrFloat("epsilon", 1e-5))
+	return outputs(l), nil
+}
+
+func importLRN(c *nodeCtx) ([]*dsl.Tensor, error) {
+	x := c.Input(0)
+	if err := c.nnCheckFloat(x); err != nil {
+		return nil, err
+	}
+	size := c.AttrInt("size", 0)
+	if c.err != nil {
+		return nil, c.err
+	}
+	if size%2 == 0 {
+		return nil, c.Errorf(diag.UnsupportedAttr, "attribute size=%d: only odd sizes are supported (TensorRT's LRN window is centered)", size)
+	}
+	return outputs(c.Net().AddLRN(x, size, c.AttrFloat("alpha", 1e-4), c.AttrFloat("beta", 0.75), c.AttrFloat("bias", 1))), nil
+}
+
+// importMVN is (x - mean) / sqrt(var + 1e-9) over axes (default N, H, W).
+func importMVN(c *nodeCtx) ([]*dsl.Tensor, error) {
+	x := c.Input(0)
+	if err := c.nnCheckFloat(x); err != nil {
+		return nil, err
+	}
+	r := x.Rank()
+	var mask uint32
+	for _, a := range c.AttrInts("axes", []int64{0, 2, 3}) {
+		ax, err := c.nnAxis("axes", a, r)
+		if err != nil {
+			return nil, err
+		}
+		mask |= 1 << uint(ax)
+	}
+	mean := c.Net().AddReduce(x, dsl.ReduceAvg, mask, true).Output(0)
+	d := c.nnEW(x, mean, dsl.ElementWiseSub)
+	v := c.Net().AddReduce(c.nnEW(d, d, dsl.ElementWiseProd), dsl.ReduceAvg, mask, true).Output(0)
+	den := c.nnUnary(c.nnEW(v, c.nnScalarLike(v, 1e-9), dsl.ElementWiseSum), dsl.UnarySqrt)
+	return []*dsl.Tensor{c.nnEW(d, den, dsl.ElementWiseDiv)}, nil
+}
+
+// importLpNorm divides by the L1 or L2 norm along axis.
+func importLpNorm(c *nodeCtx) ([]*dsl.Tensor, error) {
+	x := c.Input(0)
+	if err := c.nnCheckFloat(x); err != nil {
+		return nil, err
+	}
+	axis, err := c.nnAxis("axis", c.AttrInt("axis", -1), x.Rank())
+	if err != nil {
+		return nil, err
+	}
+	var n *dsl.Tensor
+	switch p := c.AttrInt("p", 2); p {
+	case 1:
+		n = c.Net().AddReduce(c.nnUnary(x, dsl.UnaryAbs), dsl.ReduceSum, 1<<uint(axis), true).Output(0)
+	case 2:
+		n = c.Net().AddReduce(c.nnEW(x, x, dsl.ElementWiseProd), dsl.ReduceSum, 1<<uint(axis), true).Output(0)
+		n = c.nnUnary(n, dsl.UnarySqrt)
+	default:
+		return nil, c.Errorf(diag.UnsupportedAttr, "attribute p=%d: want 1 or 2", p)
+	}
+	return []*dsl.Tensor{c.nnEW(x, n, dsl.ElementWiseDiv)}, nil
+}
+
+// nnBatchNormTraining normalizes with the batch statistics (over every
+// axis but the channel axis, biased variance) and returns the updated
+// running mean and variance: running*momentum + batch*(1-momentum).
+func (c *nodeCtx) nnBatchNormTraining(x *dsl.Tensor) ([]*dsl.Tensor, error) {
+	r := x.Rank()
+	if r < 2 {
+		return nil, c.Errorf(diag.ShapeMismatch, "BatchNormalization input has dims %v; want (N, C, ...)", x.Dims())
+	}
+	eps := float64(c.AttrFloat("epsilon", 1e-5))
+	mom := float64(c.AttrFloat("momentum", 0.9))
+	var mask uint32
+	for a := 0; a < r; a++ {
+		if a != 1 {
+			mask |= 1 << uint(a)
+		}
+	}
+	mean := c.Net().AddReduce(x, dsl.ReduceAvg, mask, true).Output(0)
+	d := c.nnEW(x, mean, dsl.ElementWiseSub)
+	v := c.Net().AddReduce(c.nnEW(d, d, dsl.ElementWiseProd), dsl.ReduceAvg, mask, true).Output(0)
+	den := c.nnUnary(c.nnEW(v, c.nnScalarLike(v, eps), dsl.ElementWiseSum), dsl.UnarySqrt)
+	y := c.nnEW(d, den, dsl.ElementWiseDiv)
+	y = c.nnEW(y, c.nnPerChannel(c.Input(1), r), dsl.ElementWiseProd)
+	y = c.nnEW(y, c.nnPerChannel(c.Input(2), r), dsl.ElementWiseSum)
+	outs := []*dsl.Tensor{y}
+	running := func(in int, batch *dsl.Tensor) *dsl.Tensor {
+		b := c.nnReshape(batch, -1)
+		old := c.Input(in)
+		a := c.nnEW(old, c.nnScalarLike(old, mom), dsl.ElementWiseProd)
+		return c.nnEW(a, c.nnEW(b, c.nnScalarLike(b, 1-mom), dsl.ElementWiseProd), dsl.ElementWiseSum)
+	}
+	if c.HasOutput(1) || c.HasOutput(2) {
+		outs = append(outs, running(3, mean))
+	}
+	if c.HasOutput(2) {
+		outs = append(outs, running(4, v))
+	}
+	return outs, nil
+}
