@@ -74,7 +74,7 @@ func (c *nodeCtx) nnAxis(name string, axis int64, r int) (int, error) {
 // nnReshape reshapes t to dims (0 copies the input dim, -1 is inferred).
 func (c *nodeCtx) nnReshape(t *dsl.Tensor, dims ...int64) *dsl.Tensor {
 	s := c.Net().AddShuffle(t)
-	s.SetReshapeDimensions(dsl.Dims(dims))
+	s.SetReshapeDimensions(append(dsl.Dims{}, dims...)) // no dims: a scalar
 	return s.Output(0)
 }
 
