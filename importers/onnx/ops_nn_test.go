@@ -1,0 +1,275 @@
+package onnx_test
+
+import (
+	"math"
+	"math/rand/v2"
+	"testing"
+
+	"github.com/trtc/trtc/diag"
+	"github.com/trtc/trtc/tensor"
+)
+
+// Behaviour the ONNX backend test data does not cover. Expected values
+// come from naive loops written here.
+
+func TestNNGroupNormalizationOpsets(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	const N, C, H, W, G = 2, 4, 2, 3, 2
+	x, xv := nnRand(t, rng, N, C, H, W)
+	for _, opset := range []int64{18, 21} {
+		np := int64(G)
+		if opset == 21 {
+			np = C
+		}
+		s, sv := nnRand(t, rng, np)
+		b, bv := nnRand(t, rng, np)
+		eps := 1e-3
+		want := make([]float64, len(xv))
+		per := C / G * H * W
+		for n := range N {
+			for g := range G {
+				base := (n*C + g*C/G) * H * W
+				mean, v := 0.0, 0.0
+				for i := range per {
+					mean += xv[base+i]
+				}
+				mean /= float64(per)
+				for i := range per {
+					v += (xv[base+i] - mean) * (xv[base+i] - mean)
+				}
+				v /= float64(per)
+				for i := range per {
+					p := g
+					if opset == 21 {
+						p = g*C/G + i/(H*W)
+					}
+					want[base+i] = (xv[base+i]-mean)/math.Sqrt(v+eps)*sv[p] + bv[p]
+				}
+			}
+		}
+		nnNode{op: "GroupNormalization", opset: opset, outs: []string{"y"},
+			attrs:  []*onnxpbAttr{nnAttrInt("num_groups", G), nnAttrFloat("epsilon", float32(eps))},
+			inputs: []nnVal{{"x", x}, {"s", s}, {"b", b}}}.check(t, "y", []int64{N, C, H, W}, want)
+	}
+}
+
+func TestNNLpPoolAndGlobalLpPool(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	x, xv := nnRand(t, rng, 1, 2, 3, 4)
+	// kernel 2x2, stride 1, pads top 1, right 1: out 3x4.
+	want := []float64{}
+	for c := range 2 {
+		for i := range 3 {
+			for j := range 4 {
+				s := 0.0
+				for kh := range 2 {
+					for kw := range 2 {
+						h, w := i+kh-1, j+kw
+						if h >= 0 && h < 3 && w < 4 {
+							s += xv[(c*3+h)*4+w] * xv[(c*3+h)*4+w]
+						}
+					}
+				}
+				want = append(want, math.Sqrt(s))
+			}
+		}
+	}
+	nnNode{op: "LpPool", opset: 18, outs: []string{"y"}, inputs: []nnVal{{"x", x}},
+		attrs: []*onnxpbAttr{nnAttrInts("kernel_shape", 2, 2), nnAttrInts("pads", 1, 0, 0, 1), nnAttrInt("p", 2)}}.
+		check(t, "y", []int64{1, 2, 3, 4}, want)
+	g := make([]float64, 2)
+	for c := range 2 {
+		for i := range 12 {
+			g[c] += math.Pow(math.Abs(xv[c*12+i]), 3)
+		}
+		g[c] = math.Pow(g[c], 1.0/3)
+	}
+	nnNode{op: "GlobalLpPool", opset: 2, outs: []string{"y"}, inputs: []nnVal{{"x", x}},
+		attrs: []*onnxpbAttr{nnAttrInt("p", 3)}}.check(t, "y", []int64{1, 2, 1, 1}, g)
+}
+
+func TestNNConvTransposeOutputPaddingWithBias(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 6))
+	const C, M, I, K, S = 2, 3, 3, 3, 2
+	x, xv := nnRand(t, rng, 1, C, I, I)
+	w, wv := nnRand(t, rng, C, M, K, K)
+	b, bv := nnRand(t, rng, M)
+	const full = (I-1)*S + K + 1 // with output_padding 1
+	acc := make([]float64, M*full*full)
+	for ci := range C {
+		for h := range I {
+			for ww := range I {
+				for m := range M {
+					for kh := range K {
+						for kw := range K {
+							acc[(m*full+h*S+kh)*full+ww*S+kw] += xv[(ci*I+h)*I+ww] * wv[((ci*M+m)*K+kh)*K+kw]
+						}
+					}
+				}
+			}
+		}
+	}
+	const out = full - 1 // pads begin 1, end 0
+	want := make([]float64, 0, M*out*out)
+	for m := range M {
+		for i := range out {
+			for j := range out {
+				want = append(want, acc[(m*full+i+1)*full+j+1]+bv[m])
+			}
+		}
+	}
+	nnNode{op: "ConvTranspose", opset: 11, outs: []string{"y"},
+		inputs: []nnVal{{"x", x}, {"w", w}, {"b", b}}, inits: map[string]*tensor.Tensor{"w": w, "b": b},
+		attrs: []*onnxpbAttr{nnAttrInts("strides", S, S), nnAttrInts("pads", 1, 1, 0, 0), nnAttrInts("output_padding", 1, 1)}}.
+		check(t, "y", []int64{1, M, out, out}, want)
+}
+
+func TestNNConv1DRuntimeWeights(t *testing.T) {
+	rng := rand.New(rand.NewPCG(7, 8))
+	const N, C, L, M, K = 2, 3, 7, 4, 3
+	x, xv := nnRand(t, rng, N, C, L)
+	w, wv := nnRand(t, rng, M, C, K)
+	b, bv := nnRand(t, rng, M)
+	// stride 2, dilation 2, pads 1/2: out = (7+3-5)/2+1 = 3.
+	const out = 3
+	want := []float64{}
+	for n := range N {
+		for m := range M {
+			for o := range out {
+				s := bv[m]
+				for c := range C {
+					for k := range K {
+						p := o*2 + k*2 - 1
+						if p >= 0 && p < L {
+							s += xv[(n*C+c)*L+p] * wv[(m*C+c)*K+k]
+						}
+					}
+				}
+				want = append(want, s)
+			}
+		}
+	}
+	nnNode{op: "Conv", opset: 11, outs: []string{"y"}, inputs: []nnVal{{"x", x}, {"w", w}, {"b", b}},
+		attrs: []*onnxpbAttr{nnAttrInts("strides", 2), nnAttrInts("dilations", 2), nnAttrInts("pads", 1, 2)}}.
+		check(t, "y", []int64{N, M, out}, want)
+}
+
+func TestNNBatchNormRuntimeStats(t *testing.T) {
+	rng := rand.New(rand.NewPCG(9, 10))
+	const N, C, L = 2, 3, 4
+	x, xv := nnRand(t, rng, N, C, L)
+	s, sv := nnRand(t, rng, C)
+	b, bv := nnRand(t, rng, C)
+	m, mv := nnRand(t, rng, C)
+	vv := []float64{0.5, 1.25, 2}
+	v, _ := tensor.FromFloat64s(tensor.Float32, []int64{C}, vv)
+	want := make([]float64, len(xv))
+	for i := range xv {
+		c := i / L % C
+		want[i] = (xv[i]-mv[c])/math.Sqrt(vv[c]+1e-5)*sv[c] + bv[c]
+	}
+	nnNode{op: "BatchNormalization", opset: 15, outs: []string{"y"},
+		inputs: []nnVal{{"x", x}, {"s", s}, {"b", b}, {"m", m}, {"v", v}}}.check(t, "y", []int64{N, C, L}, want)
+}
+
+func TestNNAveragePoolCeilCountIncludePad(t *testing.T) {
+	rng := rand.New(rand.NewPCG(11, 12))
+	x, xv := nnRand(t, rng, 1, 1, 6, 6)
+	// kernel 3, stride 2, pads 1: ceil gives 4 windows per dim; the last
+	// overhangs the end padding, which does not count.
+	want := []float64{}
+	for i := range 4 {
+		for j := range 4 {
+			hs, ws := i*2-1, j*2-1
+			s := 0.0
+			for h := hs; h < hs+3; h++ {
+				for w := ws; w < ws+3; w++ {
+					if h >= 0 && h < 6 && w >= 0 && w < 6 {
+						s += xv[h*6+w]
+					}
+				}
+			}
+			cnt := float64((min(hs+3, 7) - hs) * (min(ws+3, 7) - ws))
+			want = append(want, s/cnt)
+		}
+	}
+	nnNode{op: "AveragePool", opset: 11, outs: []string{"y"}, inputs: []nnVal{{"x", x}},
+		attrs: []*onnxpbAttr{nnAttrInts("kernel_shape", 3, 3), nnAttrInts("strides", 2, 2), nnAttrInts("pads", 1, 1, 1, 1),
+			nnAttrInt("ceil_mode", 1), nnAttrInt("count_include_pad", 1)}}.check(t, "y", []int64{1, 1, 4, 4}, want)
+}
+
+func TestNNAveragePoolDilations(t *testing.T) {
+	rng := rand.New(rand.NewPCG(13, 14))
+	x, xv := nnRand(t, rng, 1, 2, 5, 5)
+	want := []float64{}
+	for c := range 2 {
+		for i := range 3 {
+			for j := range 3 {
+				s := 0.0
+				for kh := range 2 {
+					for kw := range 2 {
+						s += xv[(c*5+i+2*kh)*5+j+2*kw]
+					}
+				}
+				want = append(want, s/4)
+			}
+		}
+	}
+	nnNode{op: "AveragePool", opset: 19, outs: []string{"y"}, inputs: []nnVal{{"x", x}},
+		attrs: []*onnxpbAttr{nnAttrInts("kernel_shape", 2, 2), nnAttrInts("dilations", 2, 2)}}.check(t, "y", []int64{1, 2, 3, 3}, want)
+}
+
+func TestNNSoftmaxOpset11DynamicDims(t *testing.T) {
+	rng := rand.New(rand.NewPCG(15, 16))
+	x, xv := nnRand(t, rng, 2, 3, 4)
+	want := make([]float64, len(xv))
+	for n := range 2 {
+		s := 0.0
+		for i := range 12 {
+			s += math.Exp(xv[n*12+i])
+		}
+		for i := range 12 {
+			want[n*12+i] = math.Exp(xv[n*12+i]) / s
+		}
+	}
+	nnNode{op: "Softmax", opset: 11, outs: []string{"y"}, inputs: []nnVal{{"x", x}},
+		dims: map[string][]int64{"x": {-1, -1, -1}}}.check(t, "y", []int64{2, 3, 4}, want)
+}
+
+func TestNNMatMulVectorTimesBatch(t *testing.T) {
+	rng := rand.New(rand.NewPCG(17, 18))
+	a, av := nnRand(t, rng, 3)
+	b, bv := nnRand(t, rng, 2, 3, 4)
+	want := []float64{}
+	for n := range 2 {
+		for j := range 4 {
+			s := 0.0
+			for k := range 3 {
+				s += av[k] * bv[(n*3+k)*4+j]
+			}
+			want = append(want, s)
+		}
+	}
+	nnNode{op: "MatMul", opset: 13, outs: []string{"y"}, inputs: []nnVal{{"a", a}, {"b", b}}}.check(t, "y", []int64{2, 4}, want)
+}
+
+func TestNNErrors(t *testing.T) {
+	rng := rand.New(rand.NewPCG(19, 20))
+	x6, _ := nnRand(t, rng, 1, 1, 2, 2, 2, 2)
+	w6, _ := nnRand(t, rng, 1, 1, 1, 1, 1, 1)
+	nnNode{op: "Conv", opset: 11, outs: []string{"y"}, inputs: []nnVal{{"x", x6}, {"w", w6}}, inits: map[string]*tensor.Tensor{"w": w6}}.
+		wantErr(t, diag.UnsupportedAttr, "spatial dims are supported")
+	x4, _ := nnRand(t, rng, 1, 4, 2, 2)
+	nnNode{op: "LRN", opset: 13, outs: []string{"y"}, inputs: []nnVal{{"x", x4}}, attrs: []*onnxpbAttr{nnAttrInt("size", 4)}}.
+		wantErr(t, diag.UnsupportedAttr, "only odd sizes")
+	nnNode{op: "MaxPool", opset: 12, outs: []string{"y"}, inputs: []nnVal{{"x", x4}}, attrs: []*onnxpbAttr{nnAttrInts("kernel_shape", 2)}}.
+		wantErr(t, diag.UnsupportedAttr, "kernel_shape=[2] has 1 values")
+	nnNode{op: "Resize", opset: 18, outs: []string{"y"}, inputs: []nnVal{{"x", x4}}, attrs: []*onnxpbAttr{nnAttrInt("antialias", 1)}}.
+		wantErr(t, diag.UnsupportedAttr, "antialias")
+	rois, _ := tensor.FromFloat32([]int64{1, 4}, []float32{0, 0, 1, 1})
+	bi, _ := tensor.FromInt64([]int64{1}, []int64{0})
+	nnNode{op: "RoiAlign", opset: 16, outs: []string{"y"}, inputs: []nnVal{{"x", x4}, {"r", rois}, {"i", bi}},
+		attrs: []*onnxpbAttr{nnAttrString("mode", "max"), nnAttrInt("sampling_ratio", 1)}}.wantErr(t, diag.UnsupportedAttr, "only avg")
+	nnNode{op: "Softmax", opset: 13, outs: []string{"y"}, inputs: []nnVal{{"x", x4}}, attrs: []*onnxpbAttr{nnAttrInt("axis", 4)}}.
+		wantErr(t, diag.UnsupportedAttr, "axis=4 is out of range")
+}
