@@ -15,7 +15,7 @@ func init() {
 	}
 	for _, since := range []int64{12} {
 		register(OpInfo{Op: "Einsum", Since: since, Types: types,
-			Restrictions: "the equations the Einsum layer takes (no ellipsis unless the layer supports it)"}, importEinsum)
+			Restrictions: "float inputs; at most 26 distinct subscripts"}, importEinsum)
 	}
 }
 
@@ -89,6 +89,10 @@ func importEinsum(c *nodeCtx) ([]*dsl.Tensor, error) {
 	if c.err != nil {
 		return nil, c.err
 	}
+	eq, err := c.nnEinsumLower(eq)
+	if err != nil {
+		return nil, err
+	}
 	ins := make([]*dsl.Tensor, c.NbInputs())
 	for i := range ins {
 		ins[i] = c.Input(i)
@@ -96,5 +100,43 @@ func importEinsum(c *nodeCtx) ([]*dsl.Tensor, error) {
 			return nil, err
 		}
 	}
-	return outputs(c.Net().AddEinsum(ins, eq)), nil
+	y := c.Net().AddEinsum(ins, eq).Output(0)
+	// The layer's output is Float32 (TensorRT's definition); ONNX keeps
+	// the input type.
+	if dt := ins[0].Type(); y.Type() != dt {
+		y = c.Net().AddCast(y, dt).Output(0)
+	}
+	return []*dsl.Tensor{y}, nil
+}
+
+// nnEinsumLower drops spaces and renames upper-case subscripts (ONNX
+// allows them; the layer takes lower-case letters only) to unused
+// lower-case ones.
+func (c *nodeCtx) nnEinsumLower(eq string) (string, error) {
+	used := map[rune]bool{}
+	for _, r := range eq {
+		used[r] = true
+	}
+	rename := map[rune]rune{}
+	next := 'a'
+	out := make([]rune, 0, len(eq))
+	for _, r := range eq {
+		switch {
+		case r == ' ':
+			continue
+		case r >= 'A' && r <= 'Z':
+			if _, ok := rename[r]; !ok {
+				for next <= 'z' && used[next] {
+					next++
+				}
+				if next > 'z' {
+					return "", c.Errorf(diag.UnsupportedAttr, "equation %q uses more than 26 distinct subscripts", eq)
+				}
+				rename[r], used[next] = next, true
+			}
+			r = rename[r]
+		}
+		out = append(out, r)
+	}
+	return string(out), nil
 }

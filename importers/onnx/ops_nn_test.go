@@ -273,3 +273,47 @@ func TestNNErrors(t *testing.T) {
 	nnNode{op: "Softmax", opset: 13, outs: []string{"y"}, inputs: []nnVal{{"x", x4}}, attrs: []*onnxpbAttr{nnAttrInt("axis", 4)}}.
 		wantErr(t, diag.UnsupportedAttr, "axis=4 is out of range")
 }
+
+func TestNNMaxPoolIndicesColumnMajor(t *testing.T) {
+	rng := rand.New(rand.NewPCG(21, 22))
+	const C, H, W = 2, 3, 4
+	x, xv := nnRand(t, rng, 1, C, H, W)
+	var vals, idx []float64
+	for c := range C {
+		for j := range 2 { // output width 2, height 1
+			best, bh, bw := math.Inf(-1), 0, 0
+			for kh := range 2 {
+				for kw := range 2 {
+					h, w := kh, j*2+kw
+					if v := xv[(c*H+h)*W+w]; v > best {
+						best, bh, bw = v, h, w
+					}
+				}
+			}
+			vals = append(vals, best)
+			idx = append(idx, float64(c*H*W+bw*H+bh))
+		}
+	}
+	n := nnNode{op: "MaxPool", opset: 12, outs: []string{"y", "i"}, inputs: []nnVal{{"x", x}},
+		attrs: []*onnxpbAttr{nnAttrInts("kernel_shape", 2, 2), nnAttrInts("strides", 2, 2), nnAttrInt("storage_order", 1)}}
+	n.check(t, "y", []int64{1, C, 1, 2}, vals)
+	n.check(t, "i", []int64{1, C, 1, 2}, idx)
+}
+
+func TestNNEinsumUpperCase(t *testing.T) {
+	rng := rand.New(rand.NewPCG(23, 24))
+	a, av := nnRand(t, rng, 2, 3)
+	b, bv := nnRand(t, rng, 3, 4)
+	want := []float64{}
+	for i := range 2 {
+		for k := range 4 {
+			s := 0.0
+			for j := range 3 {
+				s += av[i*3+j] * bv[j*4+k]
+			}
+			want = append(want, s)
+		}
+	}
+	nnNode{op: "Einsum", opset: 12, outs: []string{"y"}, inputs: []nnVal{{"a", a}, {"b", b}},
+		attrs: []*onnxpbAttr{nnAttrString("equation", "Aj, jB -> AB")}}.check(t, "y", []int64{2, 4}, want)
+}
