@@ -27,6 +27,9 @@ type nnConvSetup struct {
 
 func (c *nodeCtx) nnConvCommon() (nnConvSetup, error) {
 	var s nnConvSetup
+	if err := c.nnRequire(2); err != nil {
+		return s, err
+	}
 	s.x = c.Input(0)
 	if err := c.nnCheckFloat(s.x); err != nil {
 		return s, err

@@ -23,6 +23,9 @@ func init() {
 // Vector operation drops its unit dim from the result), and the operand
 // with fewer batch dims gets leading unit dims so both have as many.
 func importMatMul(c *nodeCtx) ([]*dsl.Tensor, error) {
+	if err := c.nnRequire(2); err != nil {
+		return nil, err
+	}
 	a, b := c.Input(0), c.Input(1)
 	if err := c.nnCheckFloat(a); err != nil {
 		return nil, err
@@ -48,6 +51,9 @@ func importMatMul(c *nodeCtx) ([]*dsl.Tensor, error) {
 
 // importGemm is alpha*op(A)*op(B) + beta*C with C broadcast to the result.
 func importGemm(c *nodeCtx) ([]*dsl.Tensor, error) {
+	if err := c.nnRequire(2); err != nil {
+		return nil, err
+	}
 	a, b := c.Input(0), c.Input(1)
 	if err := c.nnCheckFloat(a); err != nil {
 		return nil, err
@@ -85,6 +91,9 @@ func importGemm(c *nodeCtx) ([]*dsl.Tensor, error) {
 }
 
 func importEinsum(c *nodeCtx) ([]*dsl.Tensor, error) {
+	if err := c.nnRequire(1); err != nil {
+		return nil, err
+	}
 	eq := c.AttrString("equation", "")
 	if c.err != nil {
 		return nil, c.err

@@ -50,6 +50,9 @@ func (c *nodeCtx) nnPerChannel(t *dsl.Tensor, r int) *dsl.Tensor {
 // importBatchNorm folds known statistics into a Scale layer
 // (y = x*a + b per channel); otherwise it composes elementwise layers.
 func importBatchNorm(c *nodeCtx) ([]*dsl.Tensor, error) {
+	if err := c.nnRequire(5); err != nil {
+		return nil, err
+	}
 	x := c.Input(0)
 	if err := c.nnCheckFloat(x); err != nil {
 		return nil, err
@@ -135,6 +138,9 @@ func importBatchNorm(c *nodeCtx) ([]*dsl.Tensor, error) {
 
 // importInstanceNorm normalizes each (n, c) plane over the spatial dims.
 func importInstanceNorm(c *nodeCtx) ([]*dsl.Tensor, error) {
+	if err := c.nnRequire(3); err != nil {
+		return nil, err
+	}
 	x := c.Input(0)
 	if err := c.nnCheckFloat(x); err != nil {
 		return nil, err
@@ -156,6 +162,9 @@ func importInstanceNorm(c *nodeCtx) ([]*dsl.Tensor, error) {
 // InvStdDev outputs requested it composes reductions (they are the
 // normalization statistics, with the reduced dims kept as 1).
 func importLayerNorm(c *nodeCtx) ([]*dsl.Tensor, error) {
+	if err := c.nnRequire(2); err != nil {
+		return nil, err
+	}
 	x := c.Input(0)
 	if err := c.nnCheckFloat(x); err != nil {
 		return nil, err
@@ -206,6 +215,9 @@ func importLayerNorm(c *nodeCtx) ([]*dsl.Tensor, error) {
 
 // importGroupNorm: opset 18 scales per group, opset 21 per channel.
 func importGroupNorm(c *nodeCtx) ([]*dsl.Tensor, error) {
+	if err := c.nnRequire(3); err != nil {
+		return nil, err
+	}
 	x := c.Input(0)
 	if err := c.nnCheckFloat(x); err != nil {
 		return nil, err
@@ -248,6 +260,9 @@ func importGroupNorm(c *nodeCtx) ([]*dsl.Tensor, error) {
 }
 
 func importLRN(c *nodeCtx) ([]*dsl.Tensor, error) {
+	if err := c.nnRequire(1); err != nil {
+		return nil, err
+	}
 	x := c.Input(0)
 	if err := c.nnCheckFloat(x); err != nil {
 		return nil, err
@@ -264,6 +279,9 @@ func importLRN(c *nodeCtx) ([]*dsl.Tensor, error) {
 
 // importMVN is (x - mean) / sqrt(var + 1e-9) over axes (default N, H, W).
 func importMVN(c *nodeCtx) ([]*dsl.Tensor, error) {
+	if err := c.nnRequire(1); err != nil {
+		return nil, err
+	}
 	x := c.Input(0)
 	if err := c.nnCheckFloat(x); err != nil {
 		return nil, err
@@ -286,6 +304,9 @@ func importMVN(c *nodeCtx) ([]*dsl.Tensor, error) {
 
 // importLpNorm divides by the L1 or L2 norm along axis.
 func importLpNorm(c *nodeCtx) ([]*dsl.Tensor, error) {
+	if err := c.nnRequire(1); err != nil {
+		return nil, err
+	}
 	x := c.Input(0)
 	if err := c.nnCheckFloat(x); err != nil {
 		return nil, err

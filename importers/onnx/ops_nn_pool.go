@@ -48,6 +48,9 @@ type nnPoolOpts struct {
 
 func importPool(kind nnPoolKind) importFunc {
 	return func(c *nodeCtx) ([]*dsl.Tensor, error) {
+		if err := c.nnRequire(1); err != nil {
+			return nil, err
+		}
 		x := c.Input(0)
 		r := x.Rank()
 		if r < 3 {
@@ -392,6 +395,9 @@ func nnPoolCounts(in dsl.Dims, out []int64, o *nnPoolOpts) []float64 {
 // importGlobalPool reduces every spatial dim, keeping them as unit dims.
 func importGlobalPool(op dsl.ReduceOperation) importFunc {
 	return func(c *nodeCtx) ([]*dsl.Tensor, error) {
+		if err := c.nnRequire(1); err != nil {
+			return nil, err
+		}
 		x := c.Input(0)
 		if err := c.nnCheckFloat(x); err != nil {
 			return nil, err
@@ -409,6 +415,9 @@ func importGlobalPool(op dsl.ReduceOperation) importFunc {
 
 // importGlobalLpPool is (sum |x|^p)^(1/p) over the spatial dims.
 func importGlobalLpPool(c *nodeCtx) ([]*dsl.Tensor, error) {
+	if err := c.nnRequire(1); err != nil {
+		return nil, err
+	}
 	x := c.Input(0)
 	if err := c.nnCheckFloat(x); err != nil {
 		return nil, err

@@ -19,6 +19,9 @@ func init() {
 // clamping, as RoiAlign clamps coordinates in [-1, size]), zero the
 // samples outside that range, and average each bin with a pooling layer.
 func importRoiAlign(c *nodeCtx) ([]*dsl.Tensor, error) {
+	if err := c.nnRequire(3); err != nil {
+		return nil, err
+	}
 	x, rois, bidx := c.Input(0), c.Input(1), c.Input(2)
 	if err := c.nnCheckFloat(x); err != nil {
 		return nil, err

@@ -29,6 +29,9 @@ const (
 // (default -1).
 func importSoftmaxFamily(kind nnSoftmaxKind) importFunc {
 	return func(c *nodeCtx) ([]*dsl.Tensor, error) {
+		if err := c.nnRequire(1); err != nil {
+			return nil, err
+		}
 		x := c.Input(0)
 		if err := c.nnCheckFloat(x); err != nil {
 			return nil, err

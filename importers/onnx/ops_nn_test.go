@@ -317,3 +317,15 @@ func TestNNEinsumUpperCase(t *testing.T) {
 	nnNode{op: "Einsum", opset: 12, outs: []string{"y"}, inputs: []nnVal{{"a", a}, {"b", b}},
 		attrs: []*onnxpbAttr{nnAttrString("equation", "Aj, jB -> AB")}}.check(t, "y", []int64{2, 4}, want)
 }
+
+func TestNNMissingInputs(t *testing.T) {
+	rng := rand.New(rand.NewPCG(25, 26))
+	x, _ := nnRand(t, rng, 1, 2, 3, 3)
+	for _, c := range []struct {
+		op    string
+		opset int64
+	}{{"Conv", 11}, {"ConvTranspose", 11}, {"MatMul", 13}, {"Gemm", 13}, {"BatchNormalization", 15}, {"InstanceNormalization", 6},
+		{"LayerNormalization", 17}, {"GroupNormalization", 21}, {"GridSample", 16}, {"MaxUnpool", 11}, {"RoiAlign", 16}, {"TopK", 11}} {
+		nnNode{op: c.op, opset: c.opset, outs: []string{"y"}, inputs: []nnVal{{"x", x}}}.wantErr(t, diag.InvalidNode, "needs input")
+	}
+}

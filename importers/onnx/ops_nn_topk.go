@@ -22,6 +22,9 @@ func init() {
 // importTopK: k is an attribute before opset 10 and an input after; a k
 // known at import time is static, otherwise it feeds the layer's k input.
 func importTopK(c *nodeCtx) ([]*dsl.Tensor, error) {
+	if err := c.nnRequire(1); err != nil {
+		return nil, err
+	}
 	x := c.Input(0)
 	r := x.Rank()
 	axis, err := c.nnAxis("axis", c.AttrInt("axis", -1), r)
@@ -33,6 +36,9 @@ func importTopK(c *nodeCtx) ([]*dsl.Tensor, error) {
 		op = dsl.TopKMin
 	}
 	var l *dsl.TopKLayer
+	if c.opset >= 10 && !c.HasInput(1) {
+		return nil, c.Errorf(diag.InvalidNode, "TopK needs input 1 (K) from opset 10")
+	}
 	if c.opset < 10 {
 		l = c.Net().AddTopK(x, op, int(c.AttrInt("k", 0)), 1<<uint(axis))
 	} else if k, ok := c.ConstInts(1); ok {
@@ -59,6 +65,9 @@ func importTopK(c *nodeCtx) ([]*dsl.Tensor, error) {
 // axis is reversed first and the index mirrored back.
 func importArgMinMax(isMax bool) importFunc {
 	return func(c *nodeCtx) ([]*dsl.Tensor, error) {
+		if err := c.nnRequire(1); err != nil {
+			return nil, err
+		}
 		x := c.Input(0)
 		r := x.Rank()
 		if r == 0 {
