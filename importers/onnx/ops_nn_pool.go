@@ -67,12 +67,15 @@ func importPool(kind nnPoolKind) importFunc {
 		o.ceil = c.AttrInt("ceil_mode", 0) != 0
 		o.countIncludePad = c.AttrInt("count_include_pad", 0) != 0
 		o.storageOrder = c.AttrInt("storage_order", 0)
-		o.p = float64(c.AttrInt("p", 2))
+		if kind == nnPoolLp {
+			if c.opset < 2 {
+				o.p = float64(c.AttrFloat("p", 2)) // a float before opset 2
+			} else {
+				o.p = float64(c.AttrInt("p", 2))
+			}
+		}
 		if c.err != nil {
 			return nil, c.err
-		}
-		if kind == nnPoolLp && c.opset < 2 {
-			o.p = float64(c.AttrFloat("p", 2))
 		}
 		orig := x.Type()
 		if kind == nnPoolMax && (orig == dsl.Int8 || orig == dsl.UInt8) {
