@@ -9,8 +9,9 @@ import (
 
 func init() {
 	const types = "float32, float16, bfloat16"
-	const restr = "coordinate_transformation_mode tf_crop_and_resize and half_pixel_symmetric, antialias, and tf_half_pixel_for_nn with nearest_mode round_prefer_ceil or ceil are not supported; " +
-		"scales known only at run time give in/out coordinate ratios (exact only where in*scale is an integer); linear resizes the last 3 dims, cubic the last 2"
+	const restr = "half_pixel_symmetric, antialias, and tf_half_pixel_for_nn with nearest_mode round_prefer_ceil or ceil are not supported; " +
+		"tf_crop_and_resize and run-time scales in linear/cubic mode run as a 4-D GridSample (static N, H, W; cubic only with A=-0.75 and no exclude_outside); " +
+		"other run-time scales use in/out coordinate ratios (exact where in*scale is an integer); linear resizes the last 3 dims, cubic the last 2"
 	for _, since := range []int64{10, 11, 13, 18, 19} {
 		register(OpInfo{Op: "Resize", Since: since, Types: types, Restrictions: restr}, importResize)
 	}
@@ -44,6 +45,12 @@ func importResize(c *nodeCtx) ([]*dsl.Tensor, error) {
 	}
 	if c.err != nil {
 		return nil, c.err
+	}
+	if transform == "tf_crop_and_resize" {
+		return c.nnResizeTFCrop(x, mode)
+	}
+	if y, ok, err := c.nnResizeRuntimeScales(x, mode, transform, !(upsample && c.opset < 9), legacy); ok || err != nil {
+		return []*dsl.Tensor{y}, err
 	}
 	l := c.Net().AddResize(x)
 	switch mode {
@@ -207,7 +214,8 @@ func importResize(c *nodeCtx) ([]*dsl.Tensor, error) {
 		return nil, c.Errorf(diag.UnsupportedAttr, "scales known only at run time cannot be combined with axes")
 	}
 	// Scales known only at run time: compute floor(shape * scales) as the
-	// output shape (the layer then uses in/out as the coordinate ratio).
+	// output shape (the layer then uses in/out as the coordinate ratio,
+	// exact where in*scale is an integer).
 	shape := c.Net().AddCast(c.Net().AddShape(x).Output(0), dsl.Float32).Output(0)
 	sc := c.Input(scalesIn)
 	if sc.Type() != dsl.Float32 {
@@ -256,4 +264,82 @@ func (c *nodeCtx) nnResizeKeepAspect(in dsl.Dims, sizes []float64, axes []int64,
 		out[ax] = math.Round(float64(in[ax]) * scale)
 	}
 	return out, nil
+}
+
+// nnGridResizable reports whether a resize can run as a GridSample: linear,
+// or cubic with the grid sample's coefficient -0.75 and no exclusion.
+func (c *nodeCtx) nnGridResizable(mode, transform string) (nnResizeGrid, bool) {
+	g := nnResizeGrid{transform: transform}
+	switch mode {
+	case "linear", "bilinear":
+		g.mode = dsl.InterpolationLinear
+	case "cubic", "bicubic":
+		if c.AttrFloat("cubic_coeff_a", -0.75) != -0.75 || c.AttrInt("exclude_outside", 0) != 0 {
+			return g, false
+		}
+		g.mode = dsl.InterpolationCubic
+	default:
+		return g, false
+	}
+	switch transform {
+	case "half_pixel", "asymmetric", "align_corners", "tf_crop_and_resize":
+		return g, true
+	}
+	return g, false
+}
+
+// nnResizeTFCrop resizes the roi box [start, end] (fractions of each dim)
+// of a 4-D input to the requested size; samples outside the input take
+// extrapolation_value.
+func (c *nodeCtx) nnResizeTFCrop(x *dsl.Tensor, mode string) ([]*dsl.Tensor, error) {
+	g, ok := c.nnGridResizable(mode, "tf_crop_and_resize")
+	if !ok {
+		return nil, c.Errorf(diag.UnsupportedAttr, "coordinate_transformation_mode=tf_crop_and_resize is supported for linear, and cubic with cubic_coeff_a=-0.75 and exclude_outside=0; mode is %q", mode)
+	}
+	if !c.HasInput(1) {
+		return nil, c.Errorf(diag.InvalidNode, "tf_crop_and_resize needs the roi input")
+	}
+	if c.AttrInts("axes", nil) != nil {
+		return nil, c.Errorf(diag.UnsupportedAttr, "tf_crop_and_resize with axes is not supported")
+	}
+	g.roi = c.Input(1)
+	g.extrap = float64(c.AttrFloat("extrapolation_value", 0))
+	switch {
+	case c.HasInput(3):
+		g.sizes = c.Input(3)
+	case c.HasInput(2):
+		g.scales = c.Input(2)
+	default:
+		return nil, c.Errorf(diag.InvalidNode, "Resize needs scales or sizes")
+	}
+	y, err := c.nnResizeByGrid(x, g)
+	if err != nil {
+		return nil, err
+	}
+	return []*dsl.Tensor{y}, nil
+}
+
+// nnResizeRuntimeScales runs a linear or cubic resize whose scales are
+// known only at run time as a GridSample, so that coordinates use the
+// scales as ONNX does. scalesInput says the scales are an input (not
+// Upsample-7's attribute), legacy that they are input 1 (Upsample-9 and
+// Resize-10). ok is false when the node is not such a resize.
+func (c *nodeCtx) nnResizeRuntimeScales(x *dsl.Tensor, mode, transform string, scalesInput, legacy bool) (*dsl.Tensor, bool, error) {
+	scalesIn := 2
+	if legacy {
+		scalesIn = 1
+	}
+	if x.Rank() != 4 || (!legacy && c.HasInput(3)) || !c.HasInput(scalesIn) || c.AttrInts("axes", nil) != nil {
+		return nil, false, nil
+	}
+	if _, known := c.ConstFloats(scalesIn); known || !scalesInput {
+		return nil, false, nil
+	}
+	g, ok := c.nnGridResizable(mode, transform)
+	if !ok {
+		return nil, false, nil
+	}
+	g.scales = c.Input(scalesIn)
+	y, err := c.nnResizeByGrid(x, g)
+	return y, true, err
 }

@@ -3,6 +3,7 @@ package onnx_test
 import (
 	"math"
 	"math/rand/v2"
+	"strings"
 	"testing"
 
 	"github.com/trtc/trtc/diag"
@@ -327,5 +328,16 @@ func TestNNMissingInputs(t *testing.T) {
 	}{{"Conv", 11}, {"ConvTranspose", 11}, {"MatMul", 13}, {"Gemm", 13}, {"BatchNormalization", 15}, {"InstanceNormalization", 6},
 		{"LayerNormalization", 17}, {"GroupNormalization", 21}, {"GridSample", 16}, {"MaxUnpool", 11}, {"RoiAlign", 16}, {"TopK", 11}} {
 		nnNode{op: c.op, opset: c.opset, outs: []string{"y"}, inputs: []nnVal{{"x", x}}}.wantErr(t, diag.InvalidNode, "needs input")
+	}
+}
+
+func TestNNResizeRuntimeScalesChannelAssertion(t *testing.T) {
+	rng := rand.New(rand.NewPCG(27, 28))
+	x, _ := nnRand(t, rng, 1, 2, 3, 3)
+	sc, _ := tensor.FromFloat32([]int64{4}, []float32{1, 2, 2, 2})
+	_, err := nnNode{op: "Resize", opset: 13, outs: []string{"y"}, inputs: []nnVal{{"x", x}, {"", nil}, {"s", sc}},
+		attrs: []*onnxpbAttr{nnAttrString("mode", "linear")}}.run(t)
+	if err == nil || !strings.Contains(err.Error(), "N and C scales must be 1") {
+		t.Fatalf("got error %v; want the N and C scale assertion", err)
 	}
 }
