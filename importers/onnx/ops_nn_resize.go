@@ -9,8 +9,8 @@ import (
 
 func init() {
 	const types = "float32, float16, bfloat16"
-	const restr = "half_pixel_symmetric, antialias, and tf_half_pixel_for_nn with nearest_mode round_prefer_ceil or ceil are not supported; " +
-		"tf_crop_and_resize and run-time scales in linear/cubic mode run as a 4-D GridSample (static N, H, W; cubic only with A=-0.75 and no exclude_outside); " +
+	const restr = "antialias, and tf_half_pixel_for_nn with nearest_mode round_prefer_ceil or ceil are not supported; " +
+		"tf_crop_and_resize, half_pixel_symmetric and run-time scales in linear/cubic mode run as a 4-D GridSample (static N, H, W; cubic only with A=-0.75 and no exclude_outside); " +
 		"other run-time scales use in/out coordinate ratios (exact where in*scale is an integer); linear resizes the last 3 dims, cubic the last 2"
 	for _, since := range []int64{10, 11, 13, 18, 19} {
 		register(OpInfo{Op: "Resize", Since: since, Types: types, Restrictions: restr}, importResize)
@@ -48,6 +48,9 @@ func importResize(c *nodeCtx) ([]*dsl.Tensor, error) {
 	}
 	if transform == "tf_crop_and_resize" {
 		return c.nnResizeTFCrop(x, mode)
+	}
+	if transform == "half_pixel_symmetric" {
+		return c.nnResizeSymmetric(x, mode)
 	}
 	if y, ok, err := c.nnResizeRuntimeScales(x, mode, transform, !(upsample && c.opset < 9), legacy); ok || err != nil {
 		return []*dsl.Tensor{y}, err
@@ -282,7 +285,7 @@ func (c *nodeCtx) nnGridResizable(mode, transform string) (nnResizeGrid, bool) {
 		return g, false
 	}
 	switch transform {
-	case "half_pixel", "asymmetric", "align_corners", "tf_crop_and_resize":
+	case "half_pixel", "half_pixel_symmetric", "asymmetric", "align_corners", "tf_crop_and_resize":
 		return g, true
 	}
 	return g, false
@@ -342,4 +345,29 @@ func (c *nodeCtx) nnResizeRuntimeScales(x *dsl.Tensor, mode, transform string, s
 	g.scales = c.Input(scalesIn)
 	y, err := c.nnResizeByGrid(x, g)
 	return y, true, err
+}
+
+// nnResizeSymmetric imports half_pixel_symmetric (opset 19), which the
+// Resize layer's transformations cannot express, as a grid resize.
+func (c *nodeCtx) nnResizeSymmetric(x *dsl.Tensor, mode string) ([]*dsl.Tensor, error) {
+	g, ok := c.nnGridResizable(mode, "half_pixel_symmetric")
+	if !ok {
+		return nil, c.Errorf(diag.UnsupportedAttr, "coordinate_transformation_mode=half_pixel_symmetric is supported for linear, and cubic with cubic_coeff_a=-0.75 and exclude_outside=0; mode is %q", mode)
+	}
+	if c.AttrInts("axes", nil) != nil || c.AttrString("keep_aspect_ratio_policy", "stretch") != "stretch" {
+		return nil, c.Errorf(diag.UnsupportedAttr, "half_pixel_symmetric with axes or keep_aspect_ratio_policy is not supported")
+	}
+	switch {
+	case c.HasInput(3):
+		g.sizes = c.Input(3)
+	case c.HasInput(2):
+		g.scales = c.Input(2)
+	default:
+		return nil, c.Errorf(diag.InvalidNode, "Resize needs scales or sizes")
+	}
+	y, err := c.nnResizeByGrid(x, g)
+	if err != nil {
+		return nil, err
+	}
+	return []*dsl.Tensor{y}, nil
 }

@@ -76,6 +76,13 @@ func (c *nodeCtx) nnResizeByGrid(x *dsl.Tensor, g nnResizeGrid) (*dsl.Tensor, er
 		switch g.transform {
 		case "half_pixel":
 			xin = ew(ew(ew(j, num(0.5), dsl.ElementWiseSum), s, dsl.ElementWiseDiv), num(0.5), dsl.ElementWiseSub)
+		case "half_pixel_symmetric":
+			// Half pixel, shifted so the rounding of the output length
+			// is spread evenly around the center.
+			hp := ew(ew(ew(j, num(0.5), dsl.ElementWiseSum), s, dsl.ElementWiseDiv), num(0.5), dsl.ElementWiseSub)
+			adj := ew(f32(outLen), ew(s, num(n), dsl.ElementWiseProd), dsl.ElementWiseDiv)
+			off := ew(num(n/2), ew(num(1), adj, dsl.ElementWiseSub), dsl.ElementWiseProd)
+			xin = ew(hp, off, dsl.ElementWiseSum)
 		case "asymmetric":
 			xin = ew(j, s, dsl.ElementWiseDiv)
 		case "align_corners":

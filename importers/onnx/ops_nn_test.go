@@ -341,3 +341,27 @@ func TestNNResizeRuntimeScalesChannelAssertion(t *testing.T) {
 		t.Fatalf("got error %v; want the N and C scale assertion", err)
 	}
 }
+
+func TestNNResizeHalfPixelSymmetric(t *testing.T) {
+	rng := rand.New(rand.NewPCG(29, 30))
+	x, xv := nnRand(t, rng, 1, 1, 2, 5)
+	sc, _ := tensor.FromFloat32([]int64{4}, []float32{1, 1, 1, 0.7})
+	s := float64(float32(0.7))
+	const out = 3 // floor(5*0.7)
+	off := 2.5 * (1 - out/(5*s))
+	want := []float64{}
+	for h := range 2 {
+		for j := range out {
+			p := (float64(j)+0.5)/s - 0.5 + off
+			p = math.Min(math.Max(p, 0), 4)
+			lo := math.Floor(p)
+			hi := math.Min(lo+1, 4)
+			f := p - lo
+			want = append(want, xv[h*5+int(lo)]*(1-f)+xv[h*5+int(hi)]*f)
+		}
+	}
+	nnNode{op: "Resize", opset: 19, outs: []string{"y"}, inputs: []nnVal{{"x", x}, {"", nil}, {"s", sc}},
+		inits: map[string]*tensor.Tensor{"s": sc},
+		attrs: []*onnxpbAttr{nnAttrString("mode", "linear"), nnAttrString("coordinate_transformation_mode", "half_pixel_symmetric")}}.
+		check(t, "y", []int64{1, 1, 2, out}, want)
+}
