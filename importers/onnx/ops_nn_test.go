@@ -365,3 +365,44 @@ func TestNNResizeHalfPixelSymmetric(t *testing.T) {
 		attrs: []*onnxpbAttr{nnAttrString("mode", "linear"), nnAttrString("coordinate_transformation_mode", "half_pixel_symmetric")}}.
 		check(t, "y", []int64{1, 1, 2, out}, want)
 }
+
+func TestNNFloat16ConvBatchNormPool(t *testing.T) {
+	rng := rand.New(rand.NewPCG(31, 32))
+	half := func(shape ...int64) (*tensor.Tensor, []float64) {
+		f, _ := nnRand(t, rng, shape...)
+		h, err := f.Convert(tensor.Float16)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return h, h.Float64s()
+	}
+	const C, M, H = 2, 3, 4
+	x, xv := half(1, C, H, H)
+	w, wv := half(M, C, 1, 1)
+	conv := make([]float64, M*H*H)
+	for m := range M {
+		for p := range H * H {
+			for c := range C {
+				conv[m*H*H+p] += xv[c*H*H+p] * wv[m*C+c]
+			}
+		}
+	}
+	nnNode{op: "Conv", opset: 11, outs: []string{"y"}, inputs: []nnVal{{"x", x}, {"w", w}}, inits: map[string]*tensor.Tensor{"w": w}}.
+		check(t, "y", []int64{1, M, H, H}, conv)
+	s, sv := half(C)
+	b, bv := half(C)
+	mu, mv := half(C)
+	v, _ := tensor.FromFloat64s(tensor.Float16, []int64{C}, []float64{0.5, 2})
+	bn := make([]float64, len(xv))
+	for i := range xv {
+		c := i / (H * H)
+		bn[i] = (xv[i]-mv[c])/math.Sqrt(v.Float64s()[c]+1e-5)*sv[c] + bv[c]
+	}
+	nnNode{op: "BatchNormalization", opset: 15, outs: []string{"y"}, inputs: []nnVal{{"x", x}, {"s", s}, {"b", b}, {"m", mu}, {"v", v}},
+		inits: map[string]*tensor.Tensor{"s": s, "b": b, "m": mu, "v": v}}.check(t, "y", []int64{1, C, H, H}, bn)
+	gap := make([]float64, C)
+	for i := range xv {
+		gap[i/(H*H)] += xv[i] / (H * H)
+	}
+	nnNode{op: "GlobalAveragePool", opset: 1, outs: []string{"y"}, inputs: []nnVal{{"x", x}}}.check(t, "y", []int64{1, C, 1, 1}, gap)
+}
