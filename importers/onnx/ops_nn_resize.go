@@ -11,7 +11,7 @@ func init() {
 	const types = "float32, float16, bfloat16"
 	const restr = "antialias, and tf_half_pixel_for_nn with nearest_mode round_prefer_ceil or ceil are not supported; " +
 		"tf_crop_and_resize, half_pixel_symmetric and run-time scales in linear/cubic mode run as a 4-D GridSample (static N, H, W; cubic only with A=-0.75 and no exclude_outside); " +
-		"other run-time scales use in/out coordinate ratios (exact where in*scale is an integer); linear resizes the last 3 dims, cubic the last 2"
+		"other run-time scales run axis by axis with gathers (static input dims); with constant scales or sizes, linear resizes the last 3 dims, cubic the last 2"
 	for _, since := range []int64{10, 11, 13, 18, 19} {
 		register(OpInfo{Op: "Resize", Since: since, Types: types, Restrictions: restr}, importResize)
 	}
@@ -52,7 +52,7 @@ func importResize(c *nodeCtx) ([]*dsl.Tensor, error) {
 	if transform == "half_pixel_symmetric" {
 		return c.nnResizeSymmetric(x, mode)
 	}
-	if y, ok, err := c.nnResizeRuntimeScales(x, mode, transform, !(upsample && c.opset < 9), legacy); ok || err != nil {
+	if y, ok, err := c.nnResizeRuntimeScales(x, mode, transform, nearest, !(upsample && c.opset < 9), legacy); ok || err != nil {
 		return []*dsl.Tensor{y}, err
 	}
 	l := c.Net().AddResize(x)
@@ -322,28 +322,30 @@ func (c *nodeCtx) nnResizeTFCrop(x *dsl.Tensor, mode string) ([]*dsl.Tensor, err
 	return []*dsl.Tensor{y}, nil
 }
 
-// nnResizeRuntimeScales runs a linear or cubic resize whose scales are
-// known only at run time as a GridSample, so that coordinates use the
-// scales as ONNX does. scalesInput says the scales are an input (not
+// nnResizeRuntimeScales runs a resize whose scales are known only at run
+// time as a GridSample (linear, cubic A=-0.75, 4-D) or axis by axis with
+// gathers, so that coordinates use the scales as ONNX does. scalesInput says the scales are an input (not
 // Upsample-7's attribute), legacy that they are input 1 (Upsample-9 and
 // Resize-10). ok is false when the node is not such a resize.
-func (c *nodeCtx) nnResizeRuntimeScales(x *dsl.Tensor, mode, transform string, scalesInput, legacy bool) (*dsl.Tensor, bool, error) {
+func (c *nodeCtx) nnResizeRuntimeScales(x *dsl.Tensor, mode, transform, nearest string, scalesInput, legacy bool) (*dsl.Tensor, bool, error) {
 	scalesIn := 2
 	if legacy {
 		scalesIn = 1
 	}
-	if x.Rank() != 4 || (!legacy && c.HasInput(3)) || !c.HasInput(scalesIn) || c.AttrInts("axes", nil) != nil {
+	if !scalesInput || (!legacy && c.HasInput(3)) || !c.HasInput(scalesIn) || c.AttrInts("axes", nil) != nil {
 		return nil, false, nil
 	}
-	if _, known := c.ConstFloats(scalesIn); known || !scalesInput {
+	if _, known := c.ConstFloats(scalesIn); known {
 		return nil, false, nil
 	}
-	g, ok := c.nnGridResizable(mode, transform)
-	if !ok {
-		return nil, false, nil
+	d := x.Dims()
+	if g, ok := c.nnGridResizable(mode, transform); ok && len(d) == 4 && d[0] >= 0 && d[2] >= 0 && d[3] >= 0 {
+		g.scales = c.Input(scalesIn)
+		y, err := c.nnResizeByGrid(x, g)
+		return y, true, err
 	}
-	g.scales = c.Input(scalesIn)
-	y, err := c.nnResizeByGrid(x, g)
+	y, err := c.nnResizeSeparable(x, c.Input(scalesIn), mode, transform, nearest,
+		float64(c.AttrFloat("cubic_coeff_a", -0.75)), c.AttrInt("exclude_outside", 0) != 0)
 	return y, true, err
 }
 

@@ -406,3 +406,20 @@ func TestNNFloat16ConvBatchNormPool(t *testing.T) {
 	}
 	nnNode{op: "GlobalAveragePool", opset: 1, outs: []string{"y"}, inputs: []nnVal{{"x", x}}}.check(t, "y", []int64{1, C, 1, 1}, gap)
 }
+
+func TestNNResizeRuntimeScalesNearestRank2(t *testing.T) {
+	rng := rand.New(rand.NewPCG(33, 34))
+	x, xv := nnRand(t, rng, 2, 5)
+	sc, _ := tensor.FromFloat32([]int64{2}, []float32{1, 0.7})
+	s := float64(float32(0.7))
+	want := []float64{}
+	for i := range 2 {
+		for j := range 3 { // floor(5*0.7)
+			k := min(int(math.Floor(float64(j)/s+0.5)), 4)
+			want = append(want, xv[i*5+k])
+		}
+	}
+	nnNode{op: "Resize", opset: 13, outs: []string{"y"}, inputs: []nnVal{{"x", x}, {"", nil}, {"s", sc}},
+		attrs: []*onnxpbAttr{nnAttrString("coordinate_transformation_mode", "asymmetric"), nnAttrString("nearest_mode", "round_prefer_ceil")}}.
+		check(t, "y", []int64{2, 3}, want)
+}
