@@ -11,7 +11,7 @@ func init() {
 	for _, since := range []int64{1, 11, 13} {
 		register(OpInfo{Op: "Softmax", Since: since, Types: types}, importSoftmaxFamily(nnSoftmax))
 		register(OpInfo{Op: "LogSoftmax", Since: since, Types: types}, importSoftmaxFamily(nnLogSoftmax))
-		register(OpInfo{Op: "Hardmax", Since: since, Types: types, Restrictions: "the axis must be one of the last four after the opset < 13 2-D coercion"}, importSoftmaxFamily(nnHardmax))
+		register(OpInfo{Op: "Hardmax", Since: since, Types: types}, importSoftmaxFamily(nnHardmax))
 	}
 }
 
@@ -69,8 +69,8 @@ func (c *nodeCtx) nnSoftmaxAxis(x *dsl.Tensor, axis int, kind nnSoftmaxKind) *ds
 		return c.nnEW(d, c.nnUnary(s, dsl.UnaryLog), dsl.ElementWiseSub)
 	case nnHardmax:
 		// One-hot of the first maximum along the axis.
-		tk := c.Net().AddTopK(x, dsl.TopKMax, 1, 1<<uint(axis))
-		idx := c.nnSqueeze(tk.Output(1), int64(axis))
+		_, first := c.nnTopK(x, dsl.TopKMax, 1, nil, axis)
+		idx := c.nnSqueeze(first, int64(axis))
 		vals, _ := tensor.FromFloat64s(x.Type(), []int64{2}, []float64{0, 1})
 		var depth *dsl.Tensor
 		if n := x.Dims()[axis]; n >= 0 {

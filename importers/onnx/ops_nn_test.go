@@ -423,3 +423,28 @@ func TestNNResizeRuntimeScalesNearestRank2(t *testing.T) {
 		attrs: []*onnxpbAttr{nnAttrString("coordinate_transformation_mode", "asymmetric"), nnAttrString("nearest_mode", "round_prefer_ceil")}}.
 		check(t, "y", []int64{2, 3}, want)
 }
+
+func TestNNArgMaxTopKEarlyAxis(t *testing.T) {
+	rng := rand.New(rand.NewPCG(35, 36))
+	x, xv := nnRand(t, rng, 3, 1, 1, 1, 1, 2)
+	arg, top := []float64{}, []float64{}
+	for j := range 2 {
+		best := 0
+		for i := range 3 {
+			if xv[i*2+j] > xv[best*2+j] {
+				best = i
+			}
+		}
+		arg = append(arg, float64(best))
+	}
+	for j := range 2 {
+		top = append(top, xv[int(arg[j])*2+j])
+	}
+	nnNode{op: "ArgMax", opset: 13, outs: []string{"y"}, inputs: []nnVal{{"x", x}}, attrs: []*onnxpbAttr{nnAttrInt("keepdims", 0)}}.
+		check(t, "y", []int64{1, 1, 1, 1, 2}, arg)
+	k, _ := tensor.FromInt64([]int64{1}, []int64{1})
+	n := nnNode{op: "TopK", opset: 11, outs: []string{"v", "i"}, inputs: []nnVal{{"x", x}, {"k", k}}, inits: map[string]*tensor.Tensor{"k": k},
+		attrs: []*onnxpbAttr{nnAttrInt("axis", 0)}}
+	n.check(t, "v", []int64{1, 1, 1, 1, 1, 2}, top)
+	n.check(t, "i", []int64{1, 1, 1, 1, 1, 2}, arg)
+}

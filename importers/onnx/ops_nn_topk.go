@@ -9,12 +9,12 @@ func init() {
 	const types = "float32, float16, bfloat16, int32, int64"
 	for _, since := range []int64{1, 10, 11} {
 		register(OpInfo{Op: "TopK", Since: since, Types: types,
-			Restrictions: "the axis must be one of the last four; k <= 3840; results are always sorted"}, importTopK)
+			Restrictions: "k <= 3840; results are always sorted"}, importTopK)
 	}
 	for _, op := range []string{"ArgMax", "ArgMin"} {
 		for _, since := range []int64{1, 11, 12, 13} {
 			register(OpInfo{Op: op, Since: since, Types: types,
-				Restrictions: "the axis must be one of the last four; select_last_index needs a static axis dim"}, importArgMinMax(op == "ArgMax"))
+				Restrictions: "select_last_index needs a static axis dim"}, importArgMinMax(op == "ArgMax"))
 		}
 	}
 }
@@ -35,30 +35,25 @@ func importTopK(c *nodeCtx) ([]*dsl.Tensor, error) {
 	if c.AttrInt("largest", 1) == 0 {
 		op = dsl.TopKMin
 	}
-	var l *dsl.TopKLayer
-	if c.opset >= 10 && !c.HasInput(1) {
-		return nil, c.Errorf(diag.InvalidNode, "TopK needs input 1 (K) from opset 10")
-	}
+	k, kt := 1, (*dsl.Tensor)(nil)
 	if c.opset < 10 {
-		l = c.Net().AddTopK(x, op, int(c.AttrInt("k", 0)), 1<<uint(axis))
-	} else if k, ok := c.ConstInts(1); ok {
-		if len(k) != 1 {
-			return nil, c.Errorf(diag.ShapeMismatch, "input K has %d values; want 1", len(k))
+		k = int(c.AttrInt("k", 0))
+	} else if kv, ok := c.ConstInts(1); ok {
+		if len(kv) != 1 {
+			return nil, c.Errorf(diag.ShapeMismatch, "input K has %d values; want 1", len(kv))
 		}
-		l = c.Net().AddTopK(x, op, int(k[0]), 1<<uint(axis))
+		k = int(kv[0])
 	} else {
-		l = c.Net().AddTopK(x, op, 1, 1<<uint(axis))
-		kt := c.nnReshape(c.Input(1))
+		kt = c.nnReshape(c.Input(1))
 		if kt.Type() != dsl.Int32 {
 			kt = c.Net().AddCast(kt, dsl.Int32).Output(0)
 		}
-		l.SetInput(1, kt)
 	}
 	if c.err != nil {
 		return nil, c.err
 	}
-	l.SetIndicesType(dsl.Int64)
-	return outputs(l), nil
+	vals, idx := c.nnTopK(x, op, k, kt, axis)
+	return []*dsl.Tensor{vals, idx}, nil
 }
 
 // importArgMinMax takes TopK's index for k=1. For select_last_index the
@@ -92,9 +87,7 @@ func importArgMinMax(isMax bool) importFunc {
 			sl.SetAxes(dsl.Dims{int64(axis)})
 			x = sl.Output(0)
 		}
-		l := c.Net().AddTopK(x, op, 1, 1<<uint(axis))
-		l.SetIndicesType(dsl.Int64)
-		idx := l.Output(1)
+		_, idx := c.nnTopK(x, op, 1, nil, axis)
 		if last {
 			idx = c.nnEW(c.nnInt64Const(n-1), idx, dsl.ElementWiseSub)
 		}
@@ -103,4 +96,37 @@ func importArgMinMax(isMax bool) importFunc {
 		}
 		return []*dsl.Tensor{idx}, nil
 	}
+}
+
+// nnTopK adds a TopK along axis with Int64 indices (k from kt when not
+// nil). TensorRT's TopK works on the last four axes only, so an earlier
+// axis is swapped with the last one around the layer.
+func (c *nodeCtx) nnTopK(x *dsl.Tensor, op dsl.TopKOperation, k int, kt *dsl.Tensor, axis int) (vals, idx *dsl.Tensor) {
+	r := x.Rank()
+	var perm dsl.Permutation
+	if axis < r-4 {
+		perm = make(dsl.Permutation, r)
+		for i := range perm {
+			perm[i] = i
+		}
+		perm[axis], perm[r-1] = r-1, axis
+		s := c.Net().AddShuffle(x)
+		s.SetFirstTranspose(perm)
+		x, axis = s.Output(0), r-1
+	}
+	l := c.Net().AddTopK(x, op, k, 1<<uint(axis))
+	if kt != nil {
+		l.SetInput(1, kt)
+	}
+	l.SetIndicesType(dsl.Int64)
+	vals, idx = l.Output(0), l.Output(1)
+	if perm != nil {
+		back := func(t *dsl.Tensor) *dsl.Tensor {
+			s := c.Net().AddShuffle(t)
+			s.SetFirstTranspose(perm)
+			return s.Output(0)
+		}
+		vals, idx = back(vals), back(idx)
+	}
+	return vals, idx
 }
