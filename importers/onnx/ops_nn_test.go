@@ -448,3 +448,10 @@ func TestNNArgMaxTopKEarlyAxis(t *testing.T) {
 	n.check(t, "v", []int64{1, 1, 1, 1, 1, 2}, top)
 	n.check(t, "i", []int64{1, 1, 1, 1, 1, 2}, arg)
 }
+
+func TestNNTopKValuesOnly(t *testing.T) {
+	x, _ := tensor.FromFloat32([]int64{4}, []float32{3, -1, 7, 2})
+	k, _ := tensor.FromInt64([]int64{1}, []int64{2})
+	nnNode{op: "TopK", opset: 11, outs: []string{"v"}, inputs: []nnVal{{"x", x}, {"k", k}}, inits: map[string]*tensor.Tensor{"k": k}}.
+		check(t, "v", []int64{2}, []float64{7, 3})
+}

@@ -35,6 +35,9 @@ func importTopK(c *nodeCtx) ([]*dsl.Tensor, error) {
 	if c.AttrInt("largest", 1) == 0 {
 		op = dsl.TopKMin
 	}
+	if c.opset >= 10 && !c.HasInput(1) {
+		return nil, c.Errorf(diag.InvalidNode, "TopK needs input 1 (K) from opset 10")
+	}
 	k, kt := 1, (*dsl.Tensor)(nil)
 	if c.opset < 10 {
 		k = int(c.AttrInt("k", 0))
@@ -53,7 +56,8 @@ func importTopK(c *nodeCtx) ([]*dsl.Tensor, error) {
 		return nil, c.err
 	}
 	vals, idx := c.nnTopK(x, op, k, kt, axis)
-	return []*dsl.Tensor{vals, idx}, nil
+	outs := []*dsl.Tensor{vals, idx}
+	return outs[:min(len(outs), c.NbOutputs())], nil
 }
 
 // importArgMinMax takes TopK's index for k=1. For select_last_index the
