@@ -12,7 +12,7 @@ func init() {
 	const types = "float32, float16, bfloat16"
 	for _, since := range []int64{1, 6, 7, 9, 14, 15} {
 		register(OpInfo{Op: "BatchNormalization", Since: since, Types: types,
-			Restrictions: "the saved mean/variance outputs of opset < 14 training are not supported; spatial=0 is not supported"}, importBatchNorm)
+			Restrictions: "the saved mean/variance outputs of opset < 14 training are not supported"}, importBatchNorm)
 	}
 	for _, since := range []int64{1, 6} {
 		register(OpInfo{Op: "InstanceNormalization", Since: since, Types: types}, importInstanceNorm)
@@ -60,9 +60,7 @@ func importBatchNorm(c *nodeCtx) ([]*dsl.Tensor, error) {
 	if c.AttrInt("training_mode", 0) != 0 {
 		return c.nnBatchNormTraining(x)
 	}
-	if c.AttrInt("spatial", 1) == 0 {
-		return nil, c.Errorf(diag.UnsupportedAttr, "attribute spatial=0 (per-element statistics) is not supported")
-	}
+	spatial := c.AttrInt("spatial", 1) != 0
 	for i := 3; i < c.NbOutputs(); i++ {
 		if c.HasOutput(i) {
 			return nil, c.Errorf(diag.UnsupportedAttr, "output %d (saved mean/variance of training) is not supported", i)
@@ -90,7 +88,7 @@ func importBatchNorm(c *nodeCtx) ([]*dsl.Tensor, error) {
 		}
 		outs = append(outs, c.Input(4))
 	}
-	if known {
+	if known && spatial {
 		n := len(params[0])
 		for _, p := range params[1:] {
 			if len(p) != n {
@@ -126,7 +124,13 @@ func importBatchNorm(c *nodeCtx) ([]*dsl.Tensor, error) {
 	}
 	p := make([]*dsl.Tensor, 4)
 	for i := range p {
-		p[i] = c.nnPerChannel(c.Input(i+1), r)
+		if spatial {
+			p[i] = c.nnPerChannel(c.Input(i+1), r)
+		} else {
+			// spatial=0 (before opset 9): one statistic per element of
+			// (C, D1, ...), shared across the batch.
+			p[i] = c.unsqueezeTo(c.Input(i+1), r)
+		}
 	}
 	den := c.nnUnary(c.nnEW(p[3], c.nnScalarLike(p[3], eps), dsl.ElementWiseSum), dsl.UnarySqrt)
 	y := c.nnEW(x, p[2], dsl.ElementWiseSub)

@@ -455,3 +455,22 @@ func TestNNTopKValuesOnly(t *testing.T) {
 	nnNode{op: "TopK", opset: 11, outs: []string{"v"}, inputs: []nnVal{{"x", x}, {"k", k}}, inits: map[string]*tensor.Tensor{"k": k}}.
 		check(t, "v", []int64{2}, []float64{7, 3})
 }
+
+func TestNNBatchNormNonSpatial(t *testing.T) {
+	rng := rand.New(rand.NewPCG(37, 38))
+	const N, C, L = 2, 3, 2
+	x, xv := nnRand(t, rng, N, C, L)
+	s, sv := nnRand(t, rng, C, L)
+	b, bv := nnRand(t, rng, C, L)
+	m, mv := nnRand(t, rng, C, L)
+	vv := []float64{0.5, 1, 1.5, 2, 2.5, 3}
+	v, _ := tensor.FromFloat64s(tensor.Float32, []int64{C, L}, vv)
+	want := make([]float64, len(xv))
+	for i := range xv {
+		e := i % (C * L)
+		want[i] = (xv[i]-mv[e])/math.Sqrt(vv[e]+1e-5)*sv[e] + bv[e]
+	}
+	nnNode{op: "BatchNormalization", opset: 7, outs: []string{"y"}, attrs: []*onnxpbAttr{nnAttrInt("spatial", 0)},
+		inputs: []nnVal{{"x", x}, {"s", s}, {"b", b}, {"m", m}, {"v", v}},
+		inits:  map[string]*tensor.Tensor{"s": s, "b": b, "m": m, "v": v}}.check(t, "y", []int64{N, C, L}, want)
+}
