@@ -24,7 +24,7 @@ func init() {
 	}
 	for _, since := range []int64{1, 13} {
 		register(OpInfo{Op: "LRN", Since: since, Types: types,
-			Restrictions: "odd size in [1, 15], beta in [0.01, 1e5], bias in [1e-5, 1e10] (TensorRT's LRN limits)"}, importLRN)
+			Restrictions: "outside the LRN layer's limits (odd size <= 15, beta in [0.01, 1e5], bias in [1e-5, 1e10]) it is composed and needs a static channel dim"}, importLRN)
 	}
 	for _, since := range []int64{9, 13} {
 		register(OpInfo{Op: "MeanVarianceNormalization", Since: since, Types: types}, importMVN)
@@ -272,13 +272,47 @@ func importLRN(c *nodeCtx) ([]*dsl.Tensor, error) {
 		return nil, err
 	}
 	size := c.AttrInt("size", 0)
+	alpha, beta, bias := c.AttrFloat("alpha", 1e-4), c.AttrFloat("beta", 0.75), c.AttrFloat("bias", 1)
 	if c.err != nil {
 		return nil, c.err
 	}
-	if size%2 == 0 {
-		return nil, c.Errorf(diag.UnsupportedAttr, "attribute size=%d: only odd sizes are supported (TensorRT's LRN window is centered)", size)
+	if size < 1 {
+		return nil, c.Errorf(diag.UnsupportedAttr, "attribute size=%d must be >= 1", size)
 	}
-	return outputs(c.Net().AddLRN(x, size, c.AttrFloat("alpha", 1e-4), c.AttrFloat("beta", 0.75), c.AttrFloat("bias", 1))), nil
+	if x.Rank() < 3 {
+		return nil, c.Errorf(diag.ShapeMismatch, "LRN input has dims %v; want (N, C, spatial...)", x.Dims())
+	}
+	in := func(v float32, lo, hi float64) bool { return float64(v) >= lo && float64(v) <= hi }
+	if size%2 == 1 && size <= 15 && in(alpha, -1e20, 1e20) && in(beta, 0.01, 1e5) && in(bias, 1e-5, 1e10) {
+		return outputs(c.Net().AddLRN(x, size, alpha, beta, bias)), nil
+	}
+	return c.nnLRNComposed(x, size, float64(alpha), float64(beta), float64(bias))
+}
+
+// nnLRNComposed computes LRN outside the LRN layer's limits (even sizes,
+// larger windows, other beta or bias): the sum of squares over channels
+// [c - floor((size-1)/2), c + ceil((size-1)/2)] as a sum of zero-filled
+// channel-shifted slices.
+func (c *nodeCtx) nnLRNComposed(x *dsl.Tensor, size int64, alpha, beta, bias float64) ([]*dsl.Tensor, error) {
+	ch := x.Dims()[1]
+	if ch < 0 {
+		return nil, c.Errorf(diag.UnsupportedAttr, "LRN with size=%d needs a static channel dim; the input has %v", size, x.Dims())
+	}
+	sq := c.nnEW(x, x, dsl.ElementWiseProd)
+	var sum *dsl.Tensor
+	for k := range size {
+		l := c.Net().AddSlice(sq, dsl.Dims{k - (size-1)/2}, dsl.Dims{ch}, dsl.Dims{1})
+		l.SetAxes(dsl.Dims{1})
+		l.SetMode(dsl.SampleFill)
+		if sum == nil {
+			sum = l.Output(0)
+		} else {
+			sum = c.nnEW(sum, l.Output(0), dsl.ElementWiseSum)
+		}
+	}
+	den := c.nnEW(c.nnEW(sum, c.nnScalarLike(sum, alpha/float64(size)), dsl.ElementWiseProd), c.nnScalarLike(sum, bias), dsl.ElementWiseSum)
+	den = c.nnEW(den, c.nnScalarLike(den, beta), dsl.ElementWisePow)
+	return []*dsl.Tensor{c.nnEW(x, den, dsl.ElementWiseDiv)}, nil
 }
 
 // importMVN is (x - mean) / sqrt(var + 1e-9) over axes (default N, H, W).

@@ -261,8 +261,8 @@ func TestNNErrors(t *testing.T) {
 	nnNode{op: "Conv", opset: 11, outs: []string{"y"}, inputs: []nnVal{{"x", x6}, {"w", w6}}, inits: map[string]*tensor.Tensor{"w": w6}}.
 		wantErr(t, diag.UnsupportedAttr, "spatial dims are supported")
 	x4, _ := nnRand(t, rng, 1, 4, 2, 2)
-	nnNode{op: "LRN", opset: 13, outs: []string{"y"}, inputs: []nnVal{{"x", x4}}, attrs: []*onnxpbAttr{nnAttrInt("size", 4)}}.
-		wantErr(t, diag.UnsupportedAttr, "only odd sizes")
+	nnNode{op: "LRN", opset: 13, outs: []string{"y"}, inputs: []nnVal{{"x", x4}}}.
+		wantErr(t, diag.UnsupportedAttr, "size=0 must be >= 1")
 	nnNode{op: "MaxPool", opset: 12, outs: []string{"y"}, inputs: []nnVal{{"x", x4}}, attrs: []*onnxpbAttr{nnAttrInts("kernel_shape", 2)}}.
 		wantErr(t, diag.UnsupportedAttr, "kernel_shape=[2] has 1 values")
 	nnNode{op: "Resize", opset: 18, outs: []string{"y"}, inputs: []nnVal{{"x", x4}}, attrs: []*onnxpbAttr{nnAttrInt("antialias", 1)}}.
@@ -473,4 +473,26 @@ func TestNNBatchNormNonSpatial(t *testing.T) {
 	nnNode{op: "BatchNormalization", opset: 7, outs: []string{"y"}, attrs: []*onnxpbAttr{nnAttrInt("spatial", 0)},
 		inputs: []nnVal{{"x", x}, {"s", s}, {"b", b}, {"m", m}, {"v", v}},
 		inits:  map[string]*tensor.Tensor{"s": s, "b": b, "m": m, "v": v}}.check(t, "y", []int64{N, C, L}, want)
+}
+
+func TestNNLRNEvenSize(t *testing.T) {
+	rng := rand.New(rand.NewPCG(39, 40))
+	const C, P = 5, 3
+	x, xv := nnRand(t, rng, 1, C, 1, P)
+	const size, alpha, beta, bias = 4, 0.3, 0.005, 1.5 // even size, beta below the layer's range
+	want := make([]float64, len(xv))
+	for c := range C {
+		for p := range P {
+			s := 0.0
+			for k := c - (size-1)/2; k <= c+size/2; k++ { // ceil((size-1)/2) = size/2 for even sizes
+				if k >= 0 && k < C {
+					s += xv[k*P+p] * xv[k*P+p]
+				}
+			}
+			want[c*P+p] = xv[c*P+p] / math.Pow(bias+alpha/size*s, beta)
+		}
+	}
+	nnNode{op: "LRN", opset: 13, outs: []string{"y"}, inputs: []nnVal{{"x", x}},
+		attrs: []*onnxpbAttr{nnAttrInt("size", size), nnAttrFloat("alpha", alpha), nnAttrFloat("beta", beta), nnAttrFloat("bias", bias)}}.
+		check(t, "y", []int64{1, C, 1, P}, want)
 }
