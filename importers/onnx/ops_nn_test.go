@@ -496,3 +496,44 @@ func TestNNLRNEvenSize(t *testing.T) {
 		attrs: []*onnxpbAttr{nnAttrInt("size", size), nnAttrFloat("alpha", alpha), nnAttrFloat("beta", beta), nnAttrFloat("bias", bias)}}.
 		check(t, "y", []int64{1, C, 1, P}, want)
 }
+
+func TestNNInstanceNorm1DAndLayerNormNoBias(t *testing.T) {
+	rng := rand.New(rand.NewPCG(41, 42))
+	const N, C, L = 2, 3, 4
+	x, xv := nnRand(t, rng, N, C, L)
+	s, sv := nnRand(t, rng, C)
+	b, bv := nnRand(t, rng, C)
+	norm := func(v []float64) []float64 {
+		mean, vr := 0.0, 0.0
+		for _, e := range v {
+			mean += e
+		}
+		mean /= float64(len(v))
+		for _, e := range v {
+			vr += (e - mean) * (e - mean)
+		}
+		vr /= float64(len(v))
+		out := make([]float64, len(v))
+		for i, e := range v {
+			out[i] = (e - mean) / math.Sqrt(vr+1e-5)
+		}
+		return out
+	}
+	inst := []float64{}
+	for p := range N * C {
+		for _, e := range norm(xv[p*L : (p+1)*L]) {
+			inst = append(inst, e*sv[p%C]+bv[p%C])
+		}
+	}
+	nnNode{op: "InstanceNormalization", opset: 6, outs: []string{"y"}, inputs: []nnVal{{"x", x}, {"s", s}, {"b", b}}}.
+		check(t, "y", []int64{N, C, L}, inst)
+	w, wv := nnRand(t, rng, C, L)
+	ln := []float64{}
+	for n := range N {
+		for i, e := range norm(xv[n*C*L : (n+1)*C*L]) {
+			ln = append(ln, e*wv[i])
+		}
+	}
+	nnNode{op: "LayerNormalization", opset: 17, outs: []string{"y"}, inputs: []nnVal{{"x", x}, {"w", w}},
+		inits: map[string]*tensor.Tensor{"w": w}, attrs: []*onnxpbAttr{nnAttrInt("axis", 1)}}.check(t, "y", []int64{N, C, L}, ln)
+}
