@@ -270,7 +270,9 @@ func TestNNErrors(t *testing.T) {
 	rois, _ := tensor.FromFloat32([]int64{1, 4}, []float32{0, 0, 1, 1})
 	bi, _ := tensor.FromInt64([]int64{1}, []int64{0})
 	nnNode{op: "RoiAlign", opset: 16, outs: []string{"y"}, inputs: []nnVal{{"x", x4}, {"r", rois}, {"i", bi}},
-		attrs: []*onnxpbAttr{nnAttrString("mode", "max"), nnAttrInt("sampling_ratio", 1)}}.wantErr(t, diag.UnsupportedAttr, "only avg")
+		attrs: []*onnxpbAttr{nnAttrString("mode", "min"), nnAttrInt("sampling_ratio", 1)}}.wantErr(t, diag.UnsupportedAttr, "want avg or max")
+	nnNode{op: "RoiAlign", opset: 16, outs: []string{"y"}, inputs: []nnVal{{"x", x4}, {"r", rois}, {"i", bi}}}.
+		wantErr(t, diag.UnsupportedAttr, "needs the rois at import time")
 	nnNode{op: "Softmax", opset: 13, outs: []string{"y"}, inputs: []nnVal{{"x", x4}}, attrs: []*onnxpbAttr{nnAttrInt("axis", 4)}}.
 		wantErr(t, diag.UnsupportedAttr, "axis=4 is out of range")
 }
@@ -536,4 +538,97 @@ func TestNNInstanceNorm1DAndLayerNormNoBias(t *testing.T) {
 	}
 	nnNode{op: "LayerNormalization", opset: 17, outs: []string{"y"}, inputs: []nnVal{{"x", x}, {"w", w}},
 		inits: map[string]*tensor.Tensor{"w": w}, attrs: []*onnxpbAttr{nnAttrInt("axis", 1)}}.check(t, "y", []int64{N, C, L}, ln)
+}
+
+// roiAlignRef is RoiAlign as the ONNX reference and onnxruntime compute it.
+func roiAlignRef(xv []float64, C, H, W int, rois []float64, bidx []int, outH, outW, sr int, scale, off float64, clampSize, isMax bool) []float64 {
+	var out []float64
+	for r := range len(bidx) {
+		x1, y1 := rois[4*r]*scale-off, rois[4*r+1]*scale-off
+		rw, rh := rois[4*r+2]*scale-off-x1, rois[4*r+3]*scale-off-y1
+		if clampSize {
+			rw, rh = math.Max(rw, 1), math.Max(rh, 1)
+		}
+		bh, bw := rh/float64(outH), rw/float64(outW)
+		gh, gw := sr, sr
+		if sr == 0 {
+			gh, gw = int(math.Ceil(rh/float64(outH))), int(math.Ceil(rw/float64(outW)))
+		}
+		for c := range C {
+			px := func(y, x int) float64 { return xv[((bidx[r]*C+c)*H+y)*W+x] }
+			for ph := range outH {
+				for pw := range outW {
+					acc := 0.0
+					first := true
+					for iy := range gh {
+						y := y1 + float64(ph)*bh + (float64(iy)+0.5)*bh/float64(gh)
+						for ix := range gw {
+							x := x1 + float64(pw)*bw + (float64(ix)+0.5)*bw/float64(gw)
+							var v float64
+							if !(y < -1 || y > float64(H) || x < -1 || x > float64(W)) {
+								yy, xx := math.Max(y, 0), math.Max(x, 0)
+								yl, xl := int(yy), int(xx)
+								yh, xh := yl+1, xl+1
+								if yl >= H-1 {
+									yl, yh, yy = H-1, H-1, float64(H-1)
+								}
+								if xl >= W-1 {
+									xl, xh, xx = W-1, W-1, float64(W-1)
+								}
+								ly, lx := yy-float64(yl), xx-float64(xl)
+								hy, hx := 1-ly, 1-lx
+								t := []float64{hy * hx * px(yl, xl), hy * lx * px(yl, xh), ly * hx * px(yh, xl), ly * lx * px(yh, xh)}
+								if isMax {
+									v = math.Max(math.Max(t[0], t[1]), math.Max(t[2], t[3]))
+								} else {
+									v = t[0] + t[1] + t[2] + t[3]
+								}
+							}
+							switch {
+							case !isMax:
+								acc += v
+							case first:
+								acc = v
+							default:
+								acc = math.Max(acc, v)
+							}
+							first = false
+						}
+					}
+					if !isMax {
+						acc /= float64(gh * gw)
+					}
+					out = append(out, acc)
+				}
+			}
+		}
+	}
+	return out
+}
+
+func TestNNRoiAlignMaxAndAdaptive(t *testing.T) {
+	rng := rand.New(rand.NewPCG(43, 44))
+	const N, C, H, W = 2, 2, 6, 7
+	x, xv := nnRand(t, rng, N, C, H, W)
+	rv := []float64{0.5, 1, 4.5, 5.5, 1, 0, 6.5, 3, -1, -0.5, 2, 7}
+	rois, _ := tensor.FromFloat64s(tensor.Float32, []int64{3, 4}, rv)
+	rv = rois.Float64s()
+	bi, _ := tensor.FromInt64([]int64{3}, []int64{1, 0, 1})
+	for _, tc := range []struct {
+		name string
+		sr   int
+		max  bool
+	}{{"max", 2, true}, {"adaptive avg", 0, false}, {"adaptive max", 0, true}} {
+		t.Run(tc.name, func(t *testing.T) {
+			mode := "avg"
+			if tc.max {
+				mode = "max"
+			}
+			want := roiAlignRef(xv, C, H, W, rv, []int{1, 0, 1}, 3, 2, tc.sr, 0.9, 0.5, false, tc.max)
+			nnNode{op: "RoiAlign", opset: 16, outs: []string{"y"}, inputs: []nnVal{{"x", x}, {"r", rois}, {"i", bi}},
+				inits: map[string]*tensor.Tensor{"r": rois, "i": bi},
+				attrs: []*onnxpbAttr{nnAttrString("mode", mode), nnAttrInt("sampling_ratio", int64(tc.sr)), nnAttrInt("output_height", 3),
+					nnAttrInt("output_width", 2), nnAttrFloat("spatial_scale", 0.9)}}.check(t, "y", []int64{3, C, 3, 2}, want)
+		})
+	}
 }
