@@ -12,14 +12,17 @@ func init() {
 	const types = "float32, float16, bfloat16 (MaxPool also int8/uint8, through float32)"
 	for _, since := range []int64{1, 8, 10, 11, 12} {
 		register(OpInfo{Op: "MaxPool", Since: since, Types: types,
-			Restrictions: "dilations and the Indices output need static spatial dims (computed window by window)"}, importPool(nnPoolMax))
+			Restrictions: "dilations, the Indices output and more than 3 spatial dims need static spatial dims; " +
+				"with dynamic spatial dims ceil_mode keeps a last window that starts in the end padding"}, importPool(nnPoolMax))
 	}
 	for _, since := range []int64{1, 7, 10, 11, 19} {
 		register(OpInfo{Op: "AveragePool", Since: since, Types: types,
-			Restrictions: "dilations need static spatial dims"}, importPool(nnPoolAvg))
+			Restrictions: "dilations, count_include_pad=1 and more than 3 spatial dims need static spatial dims; " +
+				"with dynamic spatial dims ceil_mode keeps a last window that starts in the end padding"}, importPool(nnPoolAvg))
 	}
 	for _, since := range []int64{1, 2, 11, 18} {
-		register(OpInfo{Op: "LpPool", Since: since, Types: types}, importPool(nnPoolLp))
+		register(OpInfo{Op: "LpPool", Since: since, Types: types,
+			Restrictions: "needs static spatial dims with padding, dilations or more than 3 spatial dims"}, importPool(nnPoolLp))
 	}
 	for _, since := range []int64{1} {
 		register(OpInfo{Op: "GlobalAveragePool", Since: since, Types: types}, importGlobalPool(dsl.ReduceAvg))
