@@ -22,7 +22,7 @@ func init() {
 	}
 	for _, since := range []int64{1, 2, 11, 18} {
 		register(OpInfo{Op: "LpPool", Since: since, Types: types,
-			Restrictions: "needs static spatial dims with padding, dilations or more than 3 spatial dims"}, importPool(nnPoolLp))
+			Restrictions: "dilations and more than 3 spatial dims need static spatial dims"}, importPool(nnPoolLp))
 	}
 	for _, since := range []int64{1} {
 		register(OpInfo{Op: "GlobalAveragePool", Since: since, Types: types}, importGlobalPool(dsl.ReduceAvg))
@@ -167,12 +167,16 @@ func (c *nodeCtx) nnPool(x *dsl.Tensor, o *nnPoolOpts, indices bool) ([]*dsl.Ten
 	if o.kind != nnPoolMax {
 		ptype = dsl.PoolingAverage
 	}
-	exclude := !o.countIncludePad
-	if o.kind == nnPoolLp {
-		exclude = false
-	}
+	// LpPool sums: the layer averages over the whole window (padding and
+	// ceil overhang included, both zeros after |x|^p) and the result is
+	// scaled back by the window volume below.
+	exclude := o.kind != nnPoolLp
 	pre, post := sp.pre, sp.post
-	if !exclude {
+	padded := false
+	for i := range ns {
+		padded = padded || pre[i] != 0 || post[i] != 0
+	}
+	if o.kind == nnPoolAvg && o.countIncludePad && padded {
 		// The padding counts in the average: pad with zeros explicitly, so
 		// that only the ceil-mode overhang is left out of the count.
 		var err error
@@ -180,7 +184,6 @@ func (c *nodeCtx) nnPool(x *dsl.Tensor, o *nnPoolOpts, indices bool) ([]*dsl.Ten
 			return nil, err
 		}
 		pre, post = make([]int64, ns), make([]int64, ns)
-		exclude = true
 	}
 	post = append([]int64{}, post...)
 	for i := range ns {

@@ -632,3 +632,20 @@ func TestNNRoiAlignMaxAndAdaptive(t *testing.T) {
 		})
 	}
 }
+
+func TestNNLpPoolCeilMode(t *testing.T) {
+	rng := rand.New(rand.NewPCG(45, 46))
+	x, xv := nnRand(t, rng, 1, 1, 1, 5)
+	// 1-d window 2, stride 2, ceil: windows [0,1], [2,3], [4] (overhang).
+	want := []float64{}
+	for _, w := range [][]int{{0, 1}, {2, 3}, {4}} {
+		s := 0.0
+		for _, i := range w {
+			s += xv[i] * xv[i]
+		}
+		want = append(want, math.Sqrt(s))
+	}
+	nnNode{op: "LpPool", opset: 18, outs: []string{"y"}, inputs: []nnVal{{"x", x}},
+		attrs: []*onnxpbAttr{nnAttrInts("kernel_shape", 1, 2), nnAttrInts("strides", 1, 2), nnAttrInt("ceil_mode", 1)}}.
+		check(t, "y", []int64{1, 1, 1, 3}, want)
+}
