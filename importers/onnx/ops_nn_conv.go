@@ -47,9 +47,15 @@ func (c *nodeCtx) nnConvCommon() (nnConvSetup, error) {
 	if len(s.wdims) != r {
 		return s, c.Errorf(diag.ShapeMismatch, "weight has dims %v; want rank %d like the input", s.wdims, r)
 	}
+	// Only the weight's input-channel dim may be dynamic: dim 1 (C/group)
+	// for Conv, dim 0 (C) for ConvTranspose; the others size the layer.
+	inCh := 1
+	if c.node.GetOpType() == "ConvTranspose" {
+		inCh = 0
+	}
 	for i, d := range s.wdims {
-		if d < 0 && i != boolInt(c.node.GetOpType() == "Conv") { // only the input-channel dim may be dynamic
-			return s, c.Errorf(diag.ShapeMismatch, "weight dims %v must be static", s.wdims)
+		if d < 0 && i != inCh {
+			return s, c.Errorf(diag.ShapeMismatch, "weight dims %v must be static (except the input-channel dim)", s.wdims)
 		}
 	}
 	var err error
@@ -73,15 +79,8 @@ func (c *nodeCtx) nnConvCommon() (nnConvSetup, error) {
 	return s, nil
 }
 
-func boolInt(b bool) int {
-	if b {
-		return 1
-	}
-	return 0
-}
-
-// nnKernelAndBias returns the weights (or sets the tensor inputs 1 and 2
-// of layer l) for the node's inputs 1 and 2.
+// nnKernelAndBias returns the node's inputs 1 and 2 as weights when they
+// are constants, else as tensors for the layer's inputs 1 and 2.
 func (c *nodeCtx) nnKernelAndBias(s *nnConvSetup) (kw, bw dsl.Weights, kt, bt *dsl.Tensor, err error) {
 	wshape := append([]int64{}, s.wdims...)
 	if s.is1D {
