@@ -147,9 +147,9 @@ func importResize(c *nodeCtx) ([]*dsl.Tensor, error) {
 		}
 		return out, nil
 	}
-	hasSizes := sizesIn >= 0 && c.HasInput(sizesIn)
+	hasSizes := sizesIn >= 0 && c.nnGiven(sizesIn)
 	if hasSizes {
-		if v, ok := c.ConstFloats(sizesIn); ok && len(v) > 0 {
+		if v, ok := c.ConstFloats(sizesIn); ok {
 			d := x.Dims()
 			if axes != nil {
 				// Sizes for the listed axes; the others keep their dims.
@@ -159,21 +159,16 @@ func importResize(c *nodeCtx) ([]*dsl.Tensor, error) {
 					}
 				}
 			}
-			f := make([]float64, r)
-			for i := range f {
-				f[i] = float64(d[i])
-			}
-			sz, err := full(v, 0)
+			sz, err := full(v, -1)
 			if err != nil {
 				return nil, err
 			}
-			if axes != nil {
-				for i, a := range axes {
-					ax, _ := c.nnAxis("axes", a, r)
-					f[ax] = v[i]
+			f := make([]float64, r)
+			for i := range f {
+				f[i] = sz[i]
+				if sz[i] < 0 { // an axis not listed keeps its size
+					f[i] = float64(d[i])
 				}
-			} else {
-				f = sz
 			}
 			if p := c.AttrString("keep_aspect_ratio_policy", "stretch"); p != "stretch" {
 				f, err = c.nnResizeKeepAspect(x.Dims(), f, axes, p)
@@ -198,7 +193,7 @@ func importResize(c *nodeCtx) ([]*dsl.Tensor, error) {
 		l.SetInput(1, s)
 		return outputs(l), nil
 	}
-	if !c.HasInput(scalesIn) {
+	if !c.nnGiven(scalesIn) {
 		return nil, c.Errorf(diag.InvalidNode, "Resize needs scales or sizes")
 	}
 	if v, ok := c.ConstFloats(scalesIn); ok {
@@ -308,9 +303,9 @@ func (c *nodeCtx) nnResizeTFCrop(x *dsl.Tensor, mode string) ([]*dsl.Tensor, err
 	g.roi = c.Input(1)
 	g.extrap = float64(c.AttrFloat("extrapolation_value", 0))
 	switch {
-	case c.HasInput(3):
+	case c.nnGiven(3):
 		g.sizes = c.Input(3)
-	case c.HasInput(2):
+	case c.nnGiven(2):
 		g.scales = c.Input(2)
 	default:
 		return nil, c.Errorf(diag.InvalidNode, "Resize needs scales or sizes")
@@ -324,7 +319,9 @@ func (c *nodeCtx) nnResizeTFCrop(x *dsl.Tensor, mode string) ([]*dsl.Tensor, err
 
 // nnResizeRuntimeScales runs a resize whose scales are known only at run
 // time as a GridSample (linear, cubic A=-0.75, 4-D) or axis by axis with
-// gathers, so that coordinates use the scales as ONNX does. scalesInput says the scales are an input (not
+// gathers, so that coordinates use the scales as ONNX does. Constant
+// scales that resize more dims than the Resize layer can in the mode
+// take the gather path too. scalesInput says the scales are an input (not
 // Upsample-7's attribute), legacy that they are input 1 (Upsample-9 and
 // Resize-10). ok is false when the node is not such a resize.
 func (c *nodeCtx) nnResizeRuntimeScales(x *dsl.Tensor, mode, transform, nearest string, scalesInput, legacy bool) (*dsl.Tensor, bool, error) {
@@ -332,14 +329,15 @@ func (c *nodeCtx) nnResizeRuntimeScales(x *dsl.Tensor, mode, transform, nearest 
 	if legacy {
 		scalesIn = 1
 	}
-	if !scalesInput || (!legacy && c.HasInput(3)) || !c.HasInput(scalesIn) || c.AttrInts("axes", nil) != nil {
+	if !scalesInput || (!legacy && c.nnGiven(3)) || !c.nnGiven(scalesIn) || c.AttrInts("axes", nil) != nil {
 		return nil, false, nil
 	}
-	if _, known := c.ConstFloats(scalesIn); known {
+	v, known := c.ConstFloats(scalesIn)
+	if known && !nnResizeBeyondLayer(mode, v) {
 		return nil, false, nil
 	}
 	d := x.Dims()
-	if g, ok := c.nnGridResizable(mode, transform); ok && len(d) == 4 && d[0] >= 0 && d[2] >= 0 && d[3] >= 0 {
+	if g, ok := c.nnGridResizable(mode, transform); ok && !known && len(d) == 4 && d[0] >= 0 && d[2] >= 0 && d[3] >= 0 {
 		g.scales = c.Input(scalesIn)
 		y, err := c.nnResizeByGrid(x, g)
 		return y, true, err
@@ -360,9 +358,9 @@ func (c *nodeCtx) nnResizeSymmetric(x *dsl.Tensor, mode string) ([]*dsl.Tensor, 
 		return nil, c.Errorf(diag.UnsupportedAttr, "half_pixel_symmetric with axes or keep_aspect_ratio_policy is not supported")
 	}
 	switch {
-	case c.HasInput(3):
+	case c.nnGiven(3):
 		g.sizes = c.Input(3)
-	case c.HasInput(2):
+	case c.nnGiven(2):
 		g.scales = c.Input(2)
 	default:
 		return nil, c.Errorf(diag.InvalidNode, "Resize needs scales or sizes")
@@ -372,4 +370,33 @@ func (c *nodeCtx) nnResizeSymmetric(x *dsl.Tensor, mode string) ([]*dsl.Tensor, 
 		return nil, err
 	}
 	return []*dsl.Tensor{y}, nil
+}
+
+// nnGiven reports whether optional input i is given and not an empty
+// constant (Resize-11 passes an empty tensor for the unused one of scales
+// and sizes).
+func (c *nodeCtx) nnGiven(i int) bool {
+	if !c.HasInput(i) {
+		return false
+	}
+	t, ok := c.Const(i)
+	return !ok || t.Len() > 0
+}
+
+// nnResizeBeyondLayer reports whether constant scales resize dims the
+// Resize layer cannot in this mode (linear: the last 3, cubic: the last 2).
+func nnResizeBeyondLayer(mode string, scales []float64) bool {
+	limit := len(scales)
+	switch mode {
+	case "linear", "bilinear", "trilinear":
+		limit = 3
+	case "cubic", "bicubic":
+		limit = 2
+	}
+	for i := 0; i < len(scales)-limit; i++ {
+		if scales[i] != 1 {
+			return true
+		}
+	}
+	return false
 }

@@ -649,3 +649,15 @@ func TestNNLpPoolCeilMode(t *testing.T) {
 		attrs: []*onnxpbAttr{nnAttrInts("kernel_shape", 1, 2), nnAttrInts("strides", 1, 2), nnAttrInt("ceil_mode", 1)}}.
 		check(t, "y", []int64{1, 1, 1, 3}, want)
 }
+
+func TestNNResizeLinearAllDims(t *testing.T) {
+	rng := rand.New(rand.NewPCG(47, 48))
+	x, xv := nnRand(t, rng, 2, 1, 1, 1)
+	sc, _ := tensor.FromFloat32([]int64{4}, []float32{2, 1, 1, 1})
+	// Linear along dim 0 (beyond the layer's last 3), asymmetric: out j
+	// reads j/2, clamped to the last element.
+	want := []float64{xv[0], (xv[0] + xv[1]) / 2, xv[1], xv[1]}
+	nnNode{op: "Resize", opset: 13, outs: []string{"y"}, inputs: []nnVal{{"x", x}, {"", nil}, {"s", sc}}, inits: map[string]*tensor.Tensor{"s": sc},
+		attrs: []*onnxpbAttr{nnAttrString("mode", "linear"), nnAttrString("coordinate_transformation_mode", "asymmetric")}}.
+		check(t, "y", []int64{4, 1, 1, 1}, want)
+}
