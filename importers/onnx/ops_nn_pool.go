@@ -150,6 +150,8 @@ func (c *nodeCtx) nnPool(x *dsl.Tensor, o *nnPoolOpts, indices bool) ([]*dsl.Ten
 			}
 		}
 		o.sp.autoPad = "NOTSET"
+	} else if o.kind == nnPoolAvg && o.countIncludePad && o.sp.autoPad != "NOTSET" && o.sp.autoPad != "VALID" {
+		return nil, c.Errorf(diag.UnsupportedAttr, "AveragePool with auto_pad=%s and count_include_pad=1 needs static spatial dims; the input has %v", o.sp.autoPad, x.Dims())
 	} else if dilated || indices || ns > 3 {
 		return nil, c.Errorf(diag.UnsupportedAttr, "%s with dilations, the Indices output or more than 3 spatial dims needs static spatial dims; the input has %v", c.node.GetOpType(), x.Dims())
 	}
