@@ -661,3 +661,9 @@ func TestNNResizeLinearAllDims(t *testing.T) {
 		attrs: []*onnxpbAttr{nnAttrString("mode", "linear"), nnAttrString("coordinate_transformation_mode", "asymmetric")}}.
 		check(t, "y", []int64{4, 1, 1, 1}, want)
 }
+
+func TestNNHardmaxDynamicAxis(t *testing.T) {
+	x, _ := tensor.FromFloat32([]int64{2, 3}, []float32{1, 5, 5, -2, -1, -3})
+	nnNode{op: "Hardmax", opset: 13, outs: []string{"y"}, inputs: []nnVal{{"x", x}}, dims: map[string][]int64{"x": {-1, -1}}}.
+		check(t, "y", []int64{2, 3}, []float64{0, 1, 0, 0, 1, 0})
+}
