@@ -6,7 +6,6 @@ import (
 
 	"google.golang.org/protobuf/proto"
 
-	"github.com/trtc/trtc/dsl"
 	"github.com/trtc/trtc/importers/onnx/onnxpb"
 	"github.com/trtc/trtc/internal/target/cpu"
 	"github.com/trtc/trtc/internal/tolerance"
@@ -15,17 +14,6 @@ import (
 
 // Model-building helpers for the control-flow, quantization and recurrent
 // importer tests (prefixed ctl: other groups add test helpers too).
-
-// ctlTestDomain holds test-only ops the default domain of this branch
-// lacks (a comparison for loop conditions), registered under a domain no
-// real model uses so they never collide with the real importers.
-const ctlTestDomain = "trtc.ctltest"
-
-func init() {
-	register(OpInfo{Domain: ctlTestDomain, Op: "Less", Since: 1}, func(c *nodeCtx) ([]*dsl.Tensor, error) {
-		return []*dsl.Tensor{c.ctlEW(c.Input(0), c.Input(1), dsl.ElementWiseLess)}, nil
-	})
-}
 
 func ctlVinfo(name string, elem onnxpb.TensorProto_DataType, dims ...int64) *onnxpb.ValueInfoProto {
 	shape := &onnxpb.TensorShapeProto{}
@@ -74,14 +62,12 @@ func ctlAttrGraph(name string, g *onnxpb.GraphProto) *onnxpb.AttributeProto {
 	return &onnxpb.AttributeProto{Name: proto.String(name), Type: onnxpb.AttributeProto_GRAPH.Enum(), G: g}
 }
 
-// ctlModel serializes a graph with the default domain at opset and the
-// test domain at version 1.
+// ctlModel serializes a graph with the default domain at opset.
 func ctlModel(t *testing.T, g *onnxpb.GraphProto, opset int64) []byte {
 	t.Helper()
 	m := &onnxpb.ModelProto{IrVersion: proto.Int64(8), Graph: g,
 		OpsetImport: []*onnxpb.OperatorSetIdProto{
-			{Domain: proto.String(""), Version: proto.Int64(opset)},
-			{Domain: proto.String(ctlTestDomain), Version: proto.Int64(1)}}}
+			{Domain: proto.String(""), Version: proto.Int64(opset)}}}
 	b, err := proto.Marshal(m)
 	if err != nil {
 		t.Fatal(err)

@@ -101,7 +101,7 @@ func ctlWhileLoop(t *testing.T, withM bool) *onnxpb.GraphProto {
 		Input: []*onnxpb.ValueInfoProto{ctlVinfo("i", onnxpb.TensorProto_INT64), ctlVinfo("c_in", onnxpb.TensorProto_BOOL), ctlVinfo("s", ctlFloat, 1)},
 		Node: []*onnxpb.NodeProto{
 			ctlNode("Add", []string{"s", "one"}, []string{"s_out"}),
-			{OpType: ctlStr("Less"), Domain: ctlStr(ctlTestDomain), Input: []string{"s_out", "limit"}, Output: []string{"c_out"}},
+			{OpType: ctlStr("Less"), Input: []string{"s_out", "limit"}, Output: []string{"c_out"}},
 			ctlNode("Identity", []string{"i"}, []string{"i_out"}),
 		},
 		Initializer: []*onnxpb.TensorProto{ctlInit(ctlF32T(t, []int64{}, 1), "one"), ctlInit(ctlF32T(t, []int64{}, 3.5), "limit"),
