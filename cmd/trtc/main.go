@@ -1,8 +1,7 @@
-// Command trtc is the command-line front end of trtc.
-//
-// Today it reports what the build supports (`trtc layers`, `trtc ops`,
-// `trtc version`);
-// compile, run, inspect and bench arrive with the compiler and engine.
+// Command trtc is the command-line front end of trtc: `trtc run` imports an
+// ONNX model and runs it (CPU engine for now), `trtc ops` and `trtc layers`
+// report what the build supports. compile, inspect and bench arrive with
+// the compiler and engine.
 package main
 
 import (
@@ -29,7 +28,7 @@ func newRootCmd() *cobra.Command {
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.AddCommand(newVersionCmd(), newLayersCmd(), newOpsCmd())
+	root.AddCommand(newRunCmd(), newVersionCmd(), newLayersCmd(), newOpsCmd())
 	return root
 }
 
