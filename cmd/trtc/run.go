@@ -223,4 +223,3 @@ func safeFileName(s string) string {
 		return r
 	}, s)
 }
-
