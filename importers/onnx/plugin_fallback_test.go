@@ -128,4 +128,3 @@ func TestPluginFallbackErrors(t *testing.T) {
 		t.Fatalf("unregistered version: got %v", err)
 	}
 }
-
