@@ -18,23 +18,23 @@ func ctlIfGraph(t *testing.T, constCond *bool) *onnxpb.GraphProto {
 	then := &onnxpb.GraphProto{
 		Node:        []*onnxpb.NodeProto{ctlNode("Add", []string{"x", "k"}, []string{"t"})},
 		Initializer: []*onnxpb.TensorProto{ctlInit(ctlF32T(t, []int64{3}, 1, 2, 3), "k")},
-		Output:      []*onnxpb.ValueInfoProto{ctlVinfo("t", ctlFloat, 3)},
+		Output:      []*onnxpb.ValueInfoProto{vinfo("t", ctlFloat, 3)},
 	}
 	els := &onnxpb.GraphProto{
 		Node:   []*onnxpb.NodeProto{ctlNode("Mul", []string{"x", "x"}, []string{"e"})},
-		Output: []*onnxpb.ValueInfoProto{ctlVinfo("e", ctlFloat, 3)},
+		Output: []*onnxpb.ValueInfoProto{vinfo("e", ctlFloat, 3)},
 	}
 	g := &onnxpb.GraphProto{
 		Node: []*onnxpb.NodeProto{ctlNode("If", []string{"cond"}, []string{"y"},
 			ctlAttrGraph("then_branch", then), ctlAttrGraph("else_branch", els))},
-		Input:  []*onnxpb.ValueInfoProto{ctlVinfo("x", ctlFloat, 3)},
-		Output: []*onnxpb.ValueInfoProto{ctlVinfo("y", ctlFloat, 3)},
+		Input:  []*onnxpb.ValueInfoProto{vinfo("x", ctlFloat, 3)},
+		Output: []*onnxpb.ValueInfoProto{vinfo("y", ctlFloat, 3)},
 	}
 	if constCond != nil {
 		c, _ := tensor.FromBool([]int64{}, []bool{*constCond})
 		g.Initializer = append(g.Initializer, ctlInit(c, "cond"))
 	} else {
-		g.Input = append(g.Input, ctlVinfo("cond", onnxpb.TensorProto_BOOL))
+		g.Input = append(g.Input, vinfo("cond", onnxpb.TensorProto_BOOL))
 	}
 	return g
 }
@@ -86,7 +86,7 @@ func TestIfBranchRankMismatch(t *testing.T) {
 	els := g.Node[0].Attribute[1].G
 	els.Initializer = append(els.Initializer, ctlInit(ctlF32T(t, []int64{1, 1}, 1), "one"))
 	els.Node = append(els.Node, ctlNode("Mul", []string{"e", "one"}, []string{"e2"}))
-	els.Output = []*onnxpb.ValueInfoProto{ctlVinfo("e2", ctlFloat, 1, 3)}
+	els.Output = []*onnxpb.ValueInfoProto{vinfo("e2", ctlFloat, 1, 3)}
 	_, err := ImportBytes(ctlModel(t, g, 16), Options{})
 	if !errors.Is(err, diag.UnsupportedAttr) || !strings.Contains(err.Error(), "rank") {
 		t.Fatalf("got %v, want UnsupportedAttr about the rank", err)
@@ -98,7 +98,7 @@ func TestIfBranchRankMismatch(t *testing.T) {
 // number and a constant.
 func ctlWhileLoop(t *testing.T, withM bool) *onnxpb.GraphProto {
 	body := &onnxpb.GraphProto{
-		Input: []*onnxpb.ValueInfoProto{ctlVinfo("i", onnxpb.TensorProto_INT64), ctlVinfo("c_in", onnxpb.TensorProto_BOOL), ctlVinfo("s", ctlFloat, 1)},
+		Input: []*onnxpb.ValueInfoProto{vinfo("i", onnxpb.TensorProto_INT64), vinfo("c_in", onnxpb.TensorProto_BOOL), vinfo("s", ctlFloat, 1)},
 		Node: []*onnxpb.NodeProto{
 			ctlNode("Add", []string{"s", "one"}, []string{"s_out"}),
 			{OpType: ctlStr("Less"), Input: []string{"s_out", "limit"}, Output: []string{"c_out"}},
@@ -106,8 +106,8 @@ func ctlWhileLoop(t *testing.T, withM bool) *onnxpb.GraphProto {
 		},
 		Initializer: []*onnxpb.TensorProto{ctlInit(ctlF32T(t, []int64{}, 1), "one"), ctlInit(ctlF32T(t, []int64{}, 3.5), "limit"),
 			ctlInit(ctlF32T(t, []int64{2}, 7, 8), "k")},
-		Output: []*onnxpb.ValueInfoProto{ctlVinfo("c_out", onnxpb.TensorProto_BOOL), ctlVinfo("s_out", ctlFloat, 1),
-			ctlVinfo("s_out", ctlFloat, 1), ctlVinfo("i_out", onnxpb.TensorProto_INT64), ctlVinfo("k", ctlFloat, 2)},
+		Output: []*onnxpb.ValueInfoProto{vinfo("c_out", onnxpb.TensorProto_BOOL), vinfo("s_out", ctlFloat, 1),
+			vinfo("s_out", ctlFloat, 1), vinfo("i_out", onnxpb.TensorProto_INT64), vinfo("k", ctlFloat, 2)},
 	}
 	m, _ := tensor.FromInt64([]int64{}, []int64{10})
 	c, _ := tensor.FromBool([]int64{}, []bool{true})
@@ -125,7 +125,7 @@ func ctlWhileLoop(t *testing.T, withM bool) *onnxpb.GraphProto {
 		Initializer: inits,
 	}
 	for _, o := range out {
-		g.Output = append(g.Output, ctlVinfo(o, ctlFloat))
+		g.Output = append(g.Output, vinfo(o, ctlFloat))
 	}
 	return g
 }
@@ -150,7 +150,7 @@ func TestLoopWithoutTripCount(t *testing.T) {
 	g := ctlWhileLoop(t, false)
 	g.Node[0].Input[1] = ""
 	body := g.Node[0].Attribute[0].G
-	body.Output[0] = ctlVinfo("c_in", onnxpb.TensorProto_BOOL)
+	body.Output[0] = vinfo("c_in", onnxpb.TensorProto_BOOL)
 	if _, err := ImportBytes(ctlModel(t, g, 16), Options{}); !errors.Is(err, diag.UnsupportedAttr) || !strings.Contains(err.Error(), "neither") {
 		t.Fatalf("got %v, want UnsupportedAttr for an endless loop", err)
 	}
@@ -160,16 +160,16 @@ func TestScanReverseInputAndOutputAxes(t *testing.T) {
 	// Scan over axis 1 of x [2, 3] from the end; s accumulates the columns.
 	// The scan output goes to axis 1 in reverse (prepended) order.
 	body := &onnxpb.GraphProto{
-		Input:  []*onnxpb.ValueInfoProto{ctlVinfo("s", ctlFloat, 2), ctlVinfo("col", ctlFloat, 2)},
+		Input:  []*onnxpb.ValueInfoProto{vinfo("s", ctlFloat, 2), vinfo("col", ctlFloat, 2)},
 		Node:   []*onnxpb.NodeProto{ctlNode("Add", []string{"s", "col"}, []string{"s_out"}), ctlNode("Identity", []string{"s_out"}, []string{"o"})},
-		Output: []*onnxpb.ValueInfoProto{ctlVinfo("s_out", ctlFloat, 2), ctlVinfo("o", ctlFloat, 2)},
+		Output: []*onnxpb.ValueInfoProto{vinfo("s_out", ctlFloat, 2), vinfo("o", ctlFloat, 2)},
 	}
 	g := &onnxpb.GraphProto{
 		Node: []*onnxpb.NodeProto{ctlNode("Scan", []string{"s0", "x"}, []string{"s_final", "ys"}, ctlAttrGraph("body", body),
 			ctlAttrInt("num_scan_inputs", 1), ctlAttrInts("scan_input_axes", -1), ctlAttrInts("scan_input_directions", 1),
 			ctlAttrInts("scan_output_axes", -1), ctlAttrInts("scan_output_directions", 1))},
-		Input:  []*onnxpb.ValueInfoProto{ctlVinfo("s0", ctlFloat, 2), ctlVinfo("x", ctlFloat, 2, 3)},
-		Output: []*onnxpb.ValueInfoProto{ctlVinfo("s_final", ctlFloat, 2), ctlVinfo("ys", ctlFloat, 2, 3)},
+		Input:  []*onnxpb.ValueInfoProto{vinfo("s0", ctlFloat, 2), vinfo("x", ctlFloat, 2, 3)},
+		Output: []*onnxpb.ValueInfoProto{vinfo("s_final", ctlFloat, 2), vinfo("ys", ctlFloat, 2, 3)},
 	}
 	x := []float32{1, 2, 3, 10, 20, 30}
 	s0 := []float32{0.5, -1}
@@ -194,27 +194,27 @@ func TestIfInsideLoopWithPassThroughBranch(t *testing.T) {
 	k := ctlInit(ctlF32T(t, []int64{}, 1), "one")
 	then := &onnxpb.GraphProto{
 		Node:   []*onnxpb.NodeProto{ctlNode("Add", []string{"s", "one"}, []string{"t"})},
-		Output: []*onnxpb.ValueInfoProto{ctlVinfo("t", ctlFloat, 1)},
+		Output: []*onnxpb.ValueInfoProto{vinfo("t", ctlFloat, 1)},
 	}
 	els := &onnxpb.GraphProto{ // passes the outer value straight through
-		Output: []*onnxpb.ValueInfoProto{ctlVinfo("s", ctlFloat, 1)},
+		Output: []*onnxpb.ValueInfoProto{vinfo("s", ctlFloat, 1)},
 	}
 	body := &onnxpb.GraphProto{
-		Input: []*onnxpb.ValueInfoProto{ctlVinfo("i", onnxpb.TensorProto_INT64), ctlVinfo("c_in", onnxpb.TensorProto_BOOL), ctlVinfo("s", ctlFloat, 1)},
+		Input: []*onnxpb.ValueInfoProto{vinfo("i", onnxpb.TensorProto_INT64), vinfo("c_in", onnxpb.TensorProto_BOOL), vinfo("s", ctlFloat, 1)},
 		Node: []*onnxpb.NodeProto{
 			ctlNode("If", []string{"flag"}, []string{"s_if"}, ctlAttrGraph("then_branch", then), ctlAttrGraph("else_branch", els)),
 			ctlNode("Mul", []string{"s_if", "two"}, []string{"s_out"}),
 			ctlNode("Identity", []string{"c_in"}, []string{"c_out"}),
 		},
 		Initializer: []*onnxpb.TensorProto{ctlInit(ctlF32T(t, []int64{}, 2), "two")},
-		Output:      []*onnxpb.ValueInfoProto{ctlVinfo("c_out", onnxpb.TensorProto_BOOL), ctlVinfo("s_out", ctlFloat, 1), ctlVinfo("s_if", ctlFloat, 1)},
+		Output:      []*onnxpb.ValueInfoProto{vinfo("c_out", onnxpb.TensorProto_BOOL), vinfo("s_out", ctlFloat, 1), vinfo("s_if", ctlFloat, 1)},
 	}
 	m, _ := tensor.FromInt64([]int64{}, []int64{3})
 	g := &onnxpb.GraphProto{
 		Node:        []*onnxpb.NodeProto{ctlNode("Loop", []string{"M", "", "s0"}, []string{"s_final", "trace"}, ctlAttrGraph("body", body))},
 		Initializer: []*onnxpb.TensorProto{ctlInit(m, "M"), k},
-		Input:       []*onnxpb.ValueInfoProto{ctlVinfo("flag", onnxpb.TensorProto_BOOL), ctlVinfo("s0", ctlFloat, 1)},
-		Output:      []*onnxpb.ValueInfoProto{ctlVinfo("s_final", ctlFloat), ctlVinfo("trace", ctlFloat)},
+		Input:       []*onnxpb.ValueInfoProto{vinfo("flag", onnxpb.TensorProto_BOOL), vinfo("s0", ctlFloat, 1)},
+		Output:      []*onnxpb.ValueInfoProto{vinfo("s_final", ctlFloat), vinfo("trace", ctlFloat)},
 	}
 	for _, flag := range []bool{true, false} {
 		f, _ := tensor.FromBool([]int64{}, []bool{flag})

@@ -24,7 +24,7 @@ func ctlInts(t *testing.T, dt tensor.DataType, shape []int64, v ...int64) *tenso
 func ctlOneNode(n *onnxpb.NodeProto, inits ...*onnxpb.TensorProto) *onnxpb.GraphProto {
 	g := &onnxpb.GraphProto{Node: []*onnxpb.NodeProto{n}, Initializer: inits}
 	for _, o := range n.Output {
-		g.Output = append(g.Output, ctlVinfo(o, onnxpb.TensorProto_FLOAT))
+		g.Output = append(g.Output, vinfo(o, onnxpb.TensorProto_FLOAT))
 	}
 	return g
 }

@@ -192,10 +192,10 @@ func TestLSTMBidirectionalSequenceLensPeepholesClip(t *testing.T) {
 	g := &onnxpb.GraphProto{
 		Node: []*onnxpb.NodeProto{ctlNode("LSTM", []string{"X", "W", "R", "B", "L", "h0", "c0", "P"}, []string{"Y", "Y_h", "Y_c"},
 			ctlAttrInt("hidden_size", H), ctlAttrString("direction", "bidirectional"), ctlAttrFloat("clip", 0.9))},
-		Input: []*onnxpb.ValueInfoProto{ctlVinfo("X", ctlFloat, S, -1, I), ctlVinfo("W", ctlFloat, 2, 4*H, I), ctlVinfo("R", ctlFloat, 2, 4*H, H),
-			ctlVinfo("B", ctlFloat, 2, 8*H), ctlVinfo("L", onnxpb.TensorProto_INT32, -1), ctlVinfo("h0", ctlFloat, 2, -1, H),
-			ctlVinfo("c0", ctlFloat, 2, -1, H), ctlVinfo("P", ctlFloat, 2, 3*H)},
-		Output: []*onnxpb.ValueInfoProto{ctlVinfo("Y", ctlFloat), ctlVinfo("Y_h", ctlFloat), ctlVinfo("Y_c", ctlFloat)},
+		Input: []*onnxpb.ValueInfoProto{vinfo("X", ctlFloat, S, -1, I), vinfo("W", ctlFloat, 2, 4*H, I), vinfo("R", ctlFloat, 2, 4*H, H),
+			vinfo("B", ctlFloat, 2, 8*H), vinfo("L", onnxpb.TensorProto_INT32, -1), vinfo("h0", ctlFloat, 2, -1, H),
+			vinfo("c0", ctlFloat, 2, -1, H), vinfo("P", ctlFloat, 2, 3*H)},
+		Output: []*onnxpb.ValueInfoProto{vinfo("Y", ctlFloat), vinfo("Y_h", ctlFloat), vinfo("Y_c", ctlFloat)},
 	}
 	out := ctlRun(t, g, 14, in)
 	y, yh, yc := m.run()
@@ -226,9 +226,9 @@ func TestGRUBidirectionalLinearBeforeResetLayout1(t *testing.T) {
 			Node: []*onnxpb.NodeProto{ctlNode("GRU", []string{"X", "W", "R", "B"}, []string{"Y", "Y_h"},
 				ctlAttrInt("hidden_size", H), ctlAttrString("direction", "bidirectional"), ctlAttrInt("layout", 1),
 				ctlAttrInt("linear_before_reset", lbrAttr))},
-			Input: []*onnxpb.ValueInfoProto{ctlVinfo("X", ctlFloat, -1, S, I), ctlVinfo("W", ctlFloat, 2, 3*H, I),
-				ctlVinfo("R", ctlFloat, 2, 3*H, H), ctlVinfo("B", ctlFloat, 2, 6*H)},
-			Output: []*onnxpb.ValueInfoProto{ctlVinfo("Y", ctlFloat), ctlVinfo("Y_h", ctlFloat)},
+			Input: []*onnxpb.ValueInfoProto{vinfo("X", ctlFloat, -1, S, I), vinfo("W", ctlFloat, 2, 3*H, I),
+				vinfo("R", ctlFloat, 2, 3*H, H), vinfo("B", ctlFloat, 2, 6*H)},
+			Output: []*onnxpb.ValueInfoProto{vinfo("Y", ctlFloat), vinfo("Y_h", ctlFloat)},
 		}
 		out := ctlRun(t, g, 14, in)
 		y, yh, _ := m.run()
@@ -272,8 +272,8 @@ func TestRNNReverseAffineAndLeakyRelu(t *testing.T) {
 		attrs := append([]*onnxpb.AttributeProto{ctlAttrInt("hidden_size", H), ctlAttrString("direction", "reverse")}, tc.attrs...)
 		g := &onnxpb.GraphProto{
 			Node:   []*onnxpb.NodeProto{ctlNode("RNN", []string{"X", "W", "R"}, []string{"Y", "Y_h"}, attrs...)},
-			Input:  []*onnxpb.ValueInfoProto{ctlVinfo("X", ctlFloat, -1, B, I), ctlVinfo("W", ctlFloat, 1, H, I), ctlVinfo("R", ctlFloat, 1, H, H)},
-			Output: []*onnxpb.ValueInfoProto{ctlVinfo("Y", ctlFloat), ctlVinfo("Y_h", ctlFloat)},
+			Input:  []*onnxpb.ValueInfoProto{vinfo("X", ctlFloat, -1, B, I), vinfo("W", ctlFloat, 1, H, I), vinfo("R", ctlFloat, 1, H, H)},
+			Output: []*onnxpb.ValueInfoProto{vinfo("Y", ctlFloat), vinfo("Y_h", ctlFloat)},
 		}
 		out := ctlRun(t, g, 14, in)
 		y, yh, _ := m.run()
@@ -286,8 +286,8 @@ func TestRNNUnknownActivation(t *testing.T) {
 	g := &onnxpb.GraphProto{
 		Node: []*onnxpb.NodeProto{ctlNode("RNN", []string{"X", "W", "R"}, []string{"Y"},
 			ctlAttrInt("hidden_size", 2), ctlAttrStrings("activations", "Swish"))},
-		Input:  []*onnxpb.ValueInfoProto{ctlVinfo("X", ctlFloat, 3, 1, 2), ctlVinfo("W", ctlFloat, 1, 2, 2), ctlVinfo("R", ctlFloat, 1, 2, 2)},
-		Output: []*onnxpb.ValueInfoProto{ctlVinfo("Y", ctlFloat)},
+		Input:  []*onnxpb.ValueInfoProto{vinfo("X", ctlFloat, 3, 1, 2), vinfo("W", ctlFloat, 1, 2, 2), vinfo("R", ctlFloat, 1, 2, 2)},
+		Output: []*onnxpb.ValueInfoProto{vinfo("Y", ctlFloat)},
 	}
 	_, err := ImportBytes(ctlModel(t, g, 14), Options{})
 	if !errors.Is(err, diag.UnsupportedAttr) || !strings.Contains(err.Error(), "Swish") {
