@@ -19,8 +19,7 @@ func (c *nodeCtx) unsqueezeTo(t *dsl.Tensor, r int) *dsl.Tensor {
 	for i := range axes {
 		axes[i] = int64(i)
 	}
-	at, _ := tensor.FromInt64([]int64{int64(len(axes))}, axes)
-	return c.Net().AddUnsqueeze(t, c.Constant(at)).Output(0)
+	return c.unsqueeze(t, axes...)
 }
 
 // Broadcast brings tensors to a common rank for an elementwise layer.
@@ -43,4 +42,16 @@ func outputs(l dsl.Layer) []*dsl.Tensor {
 		out[i] = l.Output(i)
 	}
 	return out
+}
+
+// ew adds an elementwise layer after bringing a and b to one rank.
+func (c *nodeCtx) ew(a, b *dsl.Tensor, op dsl.ElementWiseOperation) *dsl.Tensor {
+	ab := c.Broadcast(a, b)
+	return c.Net().AddElementWise(ab[0], ab[1], op).Output(0)
+}
+
+// unsqueeze inserts unit dims at the given output axes.
+func (c *nodeCtx) unsqueeze(t *dsl.Tensor, axes ...int64) *dsl.Tensor {
+	at, _ := tensor.FromInt64([]int64{int64(len(axes))}, append([]int64{}, axes...))
+	return c.Net().AddUnsqueeze(t, c.Constant(at)).Output(0)
 }

@@ -49,20 +49,9 @@ func (c *nodeCtx) ctlScalar(t *dsl.Tensor) *dsl.Tensor {
 	return c.ctlReshape(t, dsl.Dims{})
 }
 
-// ctlUnsqueeze inserts unit dims at the given output axes.
-func (c *nodeCtx) ctlUnsqueeze(t *dsl.Tensor, axes ...int64) *dsl.Tensor {
-	return c.Net().AddUnsqueeze(t, c.ctlI64([]int64{int64(len(axes))}, axes...)).Output(0)
-}
-
 // ctlTake gathers index idx along axis, dropping the axis.
 func (c *nodeCtx) ctlTake(t *dsl.Tensor, axis int, idx int64) *dsl.Tensor {
 	return c.Net().AddGather(t, c.ctlI64(nil, idx), axis).Output(0)
-}
-
-// ctlEW adds an elementwise layer after bringing both inputs to one rank.
-func (c *nodeCtx) ctlEW(a, b *dsl.Tensor, op dsl.ElementWiseOperation) *dsl.Tensor {
-	ab := c.Broadcast(a, b)
-	return c.Net().AddElementWise(ab[0], ab[1], op).Output(0)
 }
 
 // ctlAct adds an activation layer with alpha and beta.

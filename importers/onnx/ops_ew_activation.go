@@ -81,7 +81,7 @@ func importRelu(c *nodeCtx) ([]*dsl.Tensor, error) {
 	if ewIsFloat(x) {
 		return ewOne(c.ewActivation(x, dsl.ActivationReLU, 0, 0)), nil
 	}
-	return ewOne(c.ewBinary(x, c.ewScalarLike(0, x), dsl.ElementWiseMax)), nil
+	return ewOne(c.ewBinary(x, c.scalarLike(0, x), dsl.ElementWiseMax)), nil
 }
 
 // importCelu: max(0,x) + min(0, alpha*(exp(x/alpha)-1)) = alpha*ELU(x/alpha)
@@ -95,7 +95,7 @@ func importCelu(c *nodeCtx) ([]*dsl.Tensor, error) {
 	if err != nil {
 		return nil, err
 	}
-	a := c.ewScalarLike(float64(alpha), x)
+	a := c.scalarLike(float64(alpha), x)
 	scaled := c.Net().AddElementWise(x, a, dsl.ElementWiseDiv).Output(0)
 	elu := c.ewActivation(scaled, dsl.ActivationELU, 1, 0)
 	return ewOne(c.Net().AddElementWise(elu, a, dsl.ElementWiseProd).Output(0)), nil
@@ -145,13 +145,13 @@ func importShrink(c *nodeCtx) ([]*dsl.Tensor, error) {
 	lambd, bias := float64(c.AttrFloat("lambd", 0.5)), float64(c.AttrFloat("bias", 0))
 	x := c.Input(0)
 	n := c.Net()
-	lo, hi := c.ewScalarLike(-lambd, x), c.ewScalarLike(lambd, x)
-	b := c.ewScalarLike(bias, x)
+	lo, hi := c.scalarLike(-lambd, x), c.scalarLike(lambd, x)
+	b := c.scalarLike(bias, x)
 	below := n.AddElementWise(x, lo, dsl.ElementWiseLess).Output(0)
 	above := n.AddElementWise(x, hi, dsl.ElementWiseGreater).Output(0)
 	plus := n.AddElementWise(x, b, dsl.ElementWiseSum).Output(0)
 	minus := n.AddElementWise(x, b, dsl.ElementWiseSub).Output(0)
-	zero := c.ewScalarLike(0, x)
+	zero := c.scalarLike(0, x)
 	inner := n.AddSelect(above, minus, zero).Output(0)
 	return ewOne(n.AddSelect(below, plus, inner).Output(0)), nil
 }
@@ -173,7 +173,7 @@ func importPRelu(c *nodeCtx) ([]*dsl.Tensor, error) {
 		return ewOne(c.Net().AddParametricReLU(x, slope).Output(0)), nil
 	}
 	n := c.Net()
-	neg := n.AddElementWise(x, c.ewScalarLike(0, x), dsl.ElementWiseLess).Output(0)
+	neg := n.AddElementWise(x, c.scalarLike(0, x), dsl.ElementWiseLess).Output(0)
 	scaled := n.AddElementWise(x, slope, dsl.ElementWiseProd).Output(0)
 	return ewOne(n.AddSelect(neg, scaled, x).Output(0)), nil
 }

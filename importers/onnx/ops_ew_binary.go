@@ -121,7 +121,7 @@ func importMod(c *nodeCtx) ([]*dsl.Tensor, error) {
 	default:
 		// trunc(x/y): ceil below zero, floor above.
 		d := n.AddElementWise(x, y, dsl.ElementWiseDiv).Output(0)
-		neg := n.AddElementWise(d, c.ewScalarLike(0, d), dsl.ElementWiseLess).Output(0)
+		neg := n.AddElementWise(d, c.scalarLike(0, d), dsl.ElementWiseLess).Output(0)
 		q = n.AddSelect(neg, c.ewUnary(d, dsl.UnaryCeil), c.ewUnary(d, dsl.UnaryFloor)).Output(0)
 	}
 	prod := n.AddElementWise(y, q, dsl.ElementWiseProd).Output(0)

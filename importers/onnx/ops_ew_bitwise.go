@@ -30,9 +30,9 @@ func importBitwiseNot(c *nodeCtx) ([]*dsl.Tensor, error) {
 	x := c.Input(0)
 	switch x.Type() {
 	case tensor.UInt8:
-		return ewOne(c.ewBinary(c.ewScalarLike(255, x), x, dsl.ElementWiseSub)), nil
+		return ewOne(c.ewBinary(c.scalarLike(255, x), x, dsl.ElementWiseSub)), nil
 	case tensor.Int8, tensor.Int32, tensor.Int64:
-		return ewOne(c.ewBinary(c.ewScalarLike(-1, x), x, dsl.ElementWiseSub)), nil
+		return ewOne(c.ewBinary(c.scalarLike(-1, x), x, dsl.ElementWiseSub)), nil
 	}
 	return nil, c.Errorf(diag.TypeMismatch, "BitwiseNot takes integers; %q is %v", x.Name(), x.Type())
 }
@@ -99,7 +99,7 @@ func (c *nodeCtx) bitwiseBits(x *dsl.Tensor) bitwiseSplit {
 	two := c.ewScalar(2, x.Type(), r+1)
 	half := n.AddElementWise(q, two, dsl.ElementWiseFloorDiv).Output(0)
 	low := n.AddElementWise(q, n.AddElementWise(half, two, dsl.ElementWiseProd).Output(0), dsl.ElementWiseSub).Output(0)
-	neg := n.AddElementWise(x, c.ewScalarLike(0, x), dsl.ElementWiseLess).Output(0)
+	neg := n.AddElementWise(x, c.scalarLike(0, x), dsl.ElementWiseLess).Output(0)
 	return bitwiseSplit{low: low, sign: n.AddCast(neg, x.Type()).Output(0)}
 }
 

@@ -72,7 +72,7 @@ func importEwUnary(op dsl.UnaryOperation) importFunc {
 		case op == dsl.UnarySign:
 			return ewOne(c.ewCastTo(c.ewUnary(c.ewCastTo(x, tensor.Int32), op), dt)), nil
 		}
-		neg := n.AddElementWise(c.ewScalarLike(0, x), x, dsl.ElementWiseSub).Output(0)
+		neg := n.AddElementWise(c.scalarLike(0, x), x, dsl.ElementWiseSub).Output(0)
 		if op == dsl.UnaryNeg {
 			return ewOne(neg), nil
 		}
@@ -92,9 +92,9 @@ func importIsInf(c *nodeCtx) ([]*dsl.Tensor, error) {
 	case pos && neg:
 		return ewOne(c.ewUnary(x, dsl.UnaryIsInf)), nil
 	case pos:
-		return ewOne(c.ewBinary(x, c.ewScalarLike(math.Inf(1), x), dsl.ElementWiseEqual)), nil
+		return ewOne(c.ewBinary(x, c.scalarLike(math.Inf(1), x), dsl.ElementWiseEqual)), nil
 	case neg:
-		return ewOne(c.ewBinary(x, c.ewScalarLike(math.Inf(-1), x), dsl.ElementWiseEqual)), nil
+		return ewOne(c.ewBinary(x, c.scalarLike(math.Inf(-1), x), dsl.ElementWiseEqual)), nil
 	}
 	// Neither sign: every element is false (x > x is false, NaN included).
 	return ewOne(c.ewBinary(x, x, dsl.ElementWiseGreater)), nil

@@ -33,8 +33,8 @@ func (c *nodeCtx) ewScalar(v float64, dt dsl.DataType, r int) *dsl.Tensor {
 	return c.Constant(t)
 }
 
-// ewScalarLike is ewScalar with x's type and rank.
-func (c *nodeCtx) ewScalarLike(v float64, x *dsl.Tensor) *dsl.Tensor {
+// scalarLike is ewScalar with x's type and rank.
+func (c *nodeCtx) scalarLike(v float64, x *dsl.Tensor) *dsl.Tensor {
 	return c.ewScalar(v, x.Type(), x.Rank())
 }
 

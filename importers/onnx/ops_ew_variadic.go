@@ -53,7 +53,7 @@ func importEwVariadic(op dsl.ElementWiseOperation, mean bool) importFunc {
 			acc = c.Net().AddElementWise(acc, t, op).Output(0)
 		}
 		if mean {
-			acc = c.Net().AddElementWise(acc, c.ewScalarLike(float64(len(ins)), acc), dsl.ElementWiseDiv).Output(0)
+			acc = c.Net().AddElementWise(acc, c.scalarLike(float64(len(ins)), acc), dsl.ElementWiseDiv).Output(0)
 		}
 		return ewOne(acc), nil
 	}

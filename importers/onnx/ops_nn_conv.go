@@ -73,7 +73,7 @@ func (c *nodeCtx) nnConvCommon() (nnConvSetup, error) {
 	}
 	if ns == 1 {
 		s.is1D = true
-		s.x = c.nnUnsqueeze(s.x, 3)
+		s.x = c.unsqueeze(s.x, 3)
 		s.sp.extend1D()
 	}
 	return s, nil
@@ -93,7 +93,7 @@ func (c *nodeCtx) nnKernelAndBias(s *nnConvSetup) (kw, bw dsl.Weights, kt, bt *d
 	} else {
 		kt = c.Input(1)
 		if s.is1D {
-			kt = c.nnUnsqueeze(kt, 3)
+			kt = c.unsqueeze(kt, 3)
 		}
 	}
 	if c.HasInput(2) {
@@ -236,8 +236,8 @@ func importConvTranspose(c *nodeCtx) ([]*dsl.Tensor, error) {
 			for i := range axes {
 				axes[i] = int64(i + 1)
 			}
-			b = c.nnUnsqueeze(b, axes...)
-			out = c.nnEW(out, b, dsl.ElementWiseSum)
+			b = c.unsqueeze(b, axes...)
+			out = c.ew(out, b, dsl.ElementWiseSum)
 		}
 	} else if bt != nil {
 		l.SetInput(2, bt)

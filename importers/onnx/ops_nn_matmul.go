@@ -74,7 +74,7 @@ func importGemm(c *nodeCtx) ([]*dsl.Tensor, error) {
 		return nil, c.err
 	}
 	if alpha != 1 {
-		y = c.nnEW(y, c.nnScalarLike(y, alpha), dsl.ElementWiseProd)
+		y = c.ew(y, c.scalarLike(alpha, y), dsl.ElementWiseProd)
 	}
 	if c.HasInput(2) && beta != 0 {
 		cc := c.Input(2)
@@ -83,9 +83,9 @@ func importGemm(c *nodeCtx) ([]*dsl.Tensor, error) {
 		}
 		cc = c.unsqueezeTo(cc, 2)
 		if beta != 1 {
-			cc = c.nnEW(cc, c.nnScalarLike(cc, beta), dsl.ElementWiseProd)
+			cc = c.ew(cc, c.scalarLike(beta, cc), dsl.ElementWiseProd)
 		}
-		y = c.nnEW(y, cc, dsl.ElementWiseSum)
+		y = c.ew(y, cc, dsl.ElementWiseSum)
 	}
 	return []*dsl.Tensor{y}, nil
 }

@@ -44,7 +44,7 @@ func (c *nodeCtx) nnPerChannel(t *dsl.Tensor, r int) *dsl.Tensor {
 	for a := 2; a < r; a++ {
 		axes = append(axes, int64(a))
 	}
-	return c.nnUnsqueeze(t, axes...)
+	return c.unsqueeze(t, axes...)
 }
 
 // importBatchNorm folds known statistics into a Scale layer
@@ -109,7 +109,7 @@ func importBatchNorm(c *nodeCtx) ([]*dsl.Tensor, error) {
 			for ax := r; ax < 4; ax++ {
 				axes = append(axes, int64(ax))
 			}
-			y = c.nnUnsqueeze(y, axes...)
+			y = c.unsqueeze(y, axes...)
 		}
 		y = c.Net().AddScaleNd(y, dsl.ScaleChannel, dsl.Float32Weights(b...), dsl.Float32Weights(a...), dsl.Weights{}, 1).Output(0)
 		if r < 4 {
@@ -132,11 +132,11 @@ func importBatchNorm(c *nodeCtx) ([]*dsl.Tensor, error) {
 			p[i] = c.unsqueezeTo(c.Input(i+1), r)
 		}
 	}
-	den := c.nnUnary(c.nnEW(p[3], c.nnScalarLike(p[3], eps), dsl.ElementWiseSum), dsl.UnarySqrt)
-	y := c.nnEW(x, p[2], dsl.ElementWiseSub)
-	y = c.nnEW(y, den, dsl.ElementWiseDiv)
-	y = c.nnEW(y, p[0], dsl.ElementWiseProd)
-	outs[0] = c.nnEW(y, p[1], dsl.ElementWiseSum)
+	den := c.nnUnary(c.ew(p[3], c.scalarLike(eps, p[3]), dsl.ElementWiseSum), dsl.UnarySqrt)
+	y := c.ew(x, p[2], dsl.ElementWiseSub)
+	y = c.ew(y, den, dsl.ElementWiseDiv)
+	y = c.ew(y, p[0], dsl.ElementWiseProd)
+	outs[0] = c.ew(y, p[1], dsl.ElementWiseSum)
 	return outs, nil
 }
 
@@ -200,12 +200,12 @@ func importLayerNorm(c *nodeCtx) ([]*dsl.Tensor, error) {
 		}
 	}
 	mean := c.Net().AddReduce(x, dsl.ReduceAvg, mask, true).Output(0)
-	d := c.nnEW(x, mean, dsl.ElementWiseSub)
-	v := c.Net().AddReduce(c.nnEW(d, d, dsl.ElementWiseProd), dsl.ReduceAvg, mask, true).Output(0)
-	inv := c.nnUnary(c.nnUnary(c.nnEW(v, c.nnScalarLike(v, float64(eps)), dsl.ElementWiseSum), dsl.UnarySqrt), dsl.UnaryRecip)
-	y := c.nnEW(c.nnEW(d, inv, dsl.ElementWiseProd), scale, dsl.ElementWiseProd)
+	d := c.ew(x, mean, dsl.ElementWiseSub)
+	v := c.Net().AddReduce(c.ew(d, d, dsl.ElementWiseProd), dsl.ReduceAvg, mask, true).Output(0)
+	inv := c.nnUnary(c.nnUnary(c.ew(v, c.scalarLike(float64(eps), v), dsl.ElementWiseSum), dsl.UnarySqrt), dsl.UnaryRecip)
+	y := c.ew(c.ew(d, inv, dsl.ElementWiseProd), scale, dsl.ElementWiseProd)
 	if bias != nil {
-		y = c.nnEW(y, bias, dsl.ElementWiseSum)
+		y = c.ew(y, bias, dsl.ElementWiseSum)
 	}
 	out := []*dsl.Tensor{y}
 	if c.HasOutput(1) || c.HasOutput(2) {
@@ -298,7 +298,7 @@ func (c *nodeCtx) nnLRNComposed(x *dsl.Tensor, size int64, alpha, beta, bias flo
 	if ch < 0 {
 		return nil, c.Errorf(diag.UnsupportedAttr, "LRN with size=%d needs a static channel dim; the input has %v", size, x.Dims())
 	}
-	sq := c.nnEW(x, x, dsl.ElementWiseProd)
+	sq := c.ew(x, x, dsl.ElementWiseProd)
 	var sum *dsl.Tensor
 	for k := range size {
 		l := c.Net().AddSlice(sq, dsl.Dims{k - (size-1)/2}, dsl.Dims{ch}, dsl.Dims{1})
@@ -307,12 +307,12 @@ func (c *nodeCtx) nnLRNComposed(x *dsl.Tensor, size int64, alpha, beta, bias flo
 		if sum == nil {
 			sum = l.Output(0)
 		} else {
-			sum = c.nnEW(sum, l.Output(0), dsl.ElementWiseSum)
+			sum = c.ew(sum, l.Output(0), dsl.ElementWiseSum)
 		}
 	}
-	den := c.nnEW(c.nnEW(sum, c.nnScalarLike(sum, alpha/float64(size)), dsl.ElementWiseProd), c.nnScalarLike(sum, bias), dsl.ElementWiseSum)
-	den = c.nnEW(den, c.nnScalarLike(den, beta), dsl.ElementWisePow)
-	return []*dsl.Tensor{c.nnEW(x, den, dsl.ElementWiseDiv)}, nil
+	den := c.ew(c.ew(sum, c.scalarLike(alpha/float64(size), sum), dsl.ElementWiseProd), c.scalarLike(bias, sum), dsl.ElementWiseSum)
+	den = c.ew(den, c.scalarLike(beta, den), dsl.ElementWisePow)
+	return []*dsl.Tensor{c.ew(x, den, dsl.ElementWiseDiv)}, nil
 }
 
 // importMVN is (x - mean) / sqrt(var + 1e-9) over axes (default N, H, W).
@@ -334,10 +334,10 @@ func importMVN(c *nodeCtx) ([]*dsl.Tensor, error) {
 		mask |= 1 << uint(ax)
 	}
 	mean := c.Net().AddReduce(x, dsl.ReduceAvg, mask, true).Output(0)
-	d := c.nnEW(x, mean, dsl.ElementWiseSub)
-	v := c.Net().AddReduce(c.nnEW(d, d, dsl.ElementWiseProd), dsl.ReduceAvg, mask, true).Output(0)
-	den := c.nnUnary(c.nnEW(v, c.nnScalarLike(v, 1e-9), dsl.ElementWiseSum), dsl.UnarySqrt)
-	return []*dsl.Tensor{c.nnEW(d, den, dsl.ElementWiseDiv)}, nil
+	d := c.ew(x, mean, dsl.ElementWiseSub)
+	v := c.Net().AddReduce(c.ew(d, d, dsl.ElementWiseProd), dsl.ReduceAvg, mask, true).Output(0)
+	den := c.nnUnary(c.ew(v, c.scalarLike(1e-9, v), dsl.ElementWiseSum), dsl.UnarySqrt)
+	return []*dsl.Tensor{c.ew(d, den, dsl.ElementWiseDiv)}, nil
 }
 
 // importLpNorm divides by the L1 or L2 norm along axis.
@@ -358,12 +358,12 @@ func importLpNorm(c *nodeCtx) ([]*dsl.Tensor, error) {
 	case 1:
 		n = c.Net().AddReduce(c.nnUnary(x, dsl.UnaryAbs), dsl.ReduceSum, 1<<uint(axis), true).Output(0)
 	case 2:
-		n = c.Net().AddReduce(c.nnEW(x, x, dsl.ElementWiseProd), dsl.ReduceSum, 1<<uint(axis), true).Output(0)
+		n = c.Net().AddReduce(c.ew(x, x, dsl.ElementWiseProd), dsl.ReduceSum, 1<<uint(axis), true).Output(0)
 		n = c.nnUnary(n, dsl.UnarySqrt)
 	default:
 		return nil, c.Errorf(diag.UnsupportedAttr, "attribute p=%d: want 1 or 2", p)
 	}
-	return []*dsl.Tensor{c.nnEW(x, n, dsl.ElementWiseDiv)}, nil
+	return []*dsl.Tensor{c.ew(x, n, dsl.ElementWiseDiv)}, nil
 }
 
 // nnBatchNormTraining normalizes with the batch statistics (over every
@@ -383,18 +383,18 @@ func (c *nodeCtx) nnBatchNormTraining(x *dsl.Tensor) ([]*dsl.Tensor, error) {
 		}
 	}
 	mean := c.Net().AddReduce(x, dsl.ReduceAvg, mask, true).Output(0)
-	d := c.nnEW(x, mean, dsl.ElementWiseSub)
-	v := c.Net().AddReduce(c.nnEW(d, d, dsl.ElementWiseProd), dsl.ReduceAvg, mask, true).Output(0)
-	den := c.nnUnary(c.nnEW(v, c.nnScalarLike(v, eps), dsl.ElementWiseSum), dsl.UnarySqrt)
-	y := c.nnEW(d, den, dsl.ElementWiseDiv)
-	y = c.nnEW(y, c.nnPerChannel(c.Input(1), r), dsl.ElementWiseProd)
-	y = c.nnEW(y, c.nnPerChannel(c.Input(2), r), dsl.ElementWiseSum)
+	d := c.ew(x, mean, dsl.ElementWiseSub)
+	v := c.Net().AddReduce(c.ew(d, d, dsl.ElementWiseProd), dsl.ReduceAvg, mask, true).Output(0)
+	den := c.nnUnary(c.ew(v, c.scalarLike(eps, v), dsl.ElementWiseSum), dsl.UnarySqrt)
+	y := c.ew(d, den, dsl.ElementWiseDiv)
+	y = c.ew(y, c.nnPerChannel(c.Input(1), r), dsl.ElementWiseProd)
+	y = c.ew(y, c.nnPerChannel(c.Input(2), r), dsl.ElementWiseSum)
 	outs := []*dsl.Tensor{y}
 	running := func(in int, batch *dsl.Tensor) *dsl.Tensor {
 		b := c.nnReshape(batch, -1)
 		old := c.Input(in)
-		a := c.nnEW(old, c.nnScalarLike(old, mom), dsl.ElementWiseProd)
-		return c.nnEW(a, c.nnEW(b, c.nnScalarLike(b, 1-mom), dsl.ElementWiseProd), dsl.ElementWiseSum)
+		a := c.ew(old, c.scalarLike(mom, old), dsl.ElementWiseProd)
+		return c.ew(a, c.ew(b, c.scalarLike(1-mom, b), dsl.ElementWiseProd), dsl.ElementWiseSum)
 	}
 	if c.HasOutput(1) || c.HasOutput(2) {
 		outs = append(outs, running(3, mean))

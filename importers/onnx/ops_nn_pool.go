@@ -89,7 +89,7 @@ func importPool(kind nnPoolKind) importFunc {
 		if kind == nnPoolLp {
 			x = c.nnUnary(x, dsl.UnaryAbs)
 			if o.p != 1 {
-				x = c.nnEW(x, c.nnScalarLike(x, o.p), dsl.ElementWisePow)
+				x = c.ew(x, c.scalarLike(o.p, x), dsl.ElementWisePow)
 			}
 		}
 		outs, err := c.nnPool(x, &o, c.HasOutput(1))
@@ -97,7 +97,7 @@ func importPool(kind nnPoolKind) importFunc {
 			return nil, err
 		}
 		if kind == nnPoolLp && o.p != 1 {
-			outs[0] = c.nnEW(outs[0], c.nnScalarLike(outs[0], 1/o.p), dsl.ElementWisePow)
+			outs[0] = c.ew(outs[0], c.scalarLike(1/o.p, outs[0]), dsl.ElementWisePow)
 		}
 		if outs[0].Type() != orig {
 			outs[0] = c.Net().AddCast(outs[0], orig).Output(0)
@@ -193,7 +193,7 @@ func (c *nodeCtx) nnPool(x *dsl.Tensor, o *nnPoolOpts, indices bool) ([]*dsl.Ten
 	}
 	kernel, strides := sp.kernel, sp.strides
 	if ns == 1 {
-		x = c.nnUnsqueeze(x, 3)
+		x = c.unsqueeze(x, 3)
 		kernel, strides = append(kernel, 1), append(strides, 1)
 		pre, post = append(pre, 0), append(post, 0)
 	}
@@ -216,7 +216,7 @@ func (c *nodeCtx) nnPool(x *dsl.Tensor, o *nnPoolOpts, indices bool) ([]*dsl.Ten
 	}
 	if o.kind == nnPoolLp {
 		// The layer averaged over the whole window: scale back to a sum.
-		y = c.nnEW(y, c.nnScalarLike(y, float64(tensor.Volume(sp.kernel))), dsl.ElementWiseProd)
+		y = c.ew(y, c.scalarLike(float64(tensor.Volume(sp.kernel)), y), dsl.ElementWiseProd)
 	}
 	return []*dsl.Tensor{y}, nil
 }
@@ -441,7 +441,7 @@ func importGlobalLpPool(c *nodeCtx) ([]*dsl.Tensor, error) {
 	for a := 2; a < x.Rank(); a++ {
 		mask |= 1 << uint(a)
 	}
-	y := c.nnEW(c.nnUnary(x, dsl.UnaryAbs), c.nnScalarLike(x, p), dsl.ElementWisePow)
+	y := c.ew(c.nnUnary(x, dsl.UnaryAbs), c.scalarLike(p, x), dsl.ElementWisePow)
 	y = c.Net().AddReduce(y, dsl.ReduceSum, mask, true).Output(0)
-	return []*dsl.Tensor{c.nnEW(y, c.nnScalarLike(y, 1/p), dsl.ElementWisePow)}, nil
+	return []*dsl.Tensor{c.ew(y, c.scalarLike(1/p, y), dsl.ElementWisePow)}, nil
 }

@@ -108,7 +108,7 @@ func (c *nodeCtx) nnResizeByGrid(x *dsl.Tensor, g nnResizeGrid) (*dsl.Tensor, er
 	}
 	gy := c.nnReshape(coord[0], 1, -1, 1, 1)
 	gx := c.nnReshape(coord[1], 1, 1, -1, 1)
-	zero := func(t *dsl.Tensor) *dsl.Tensor { return ew(t, c.nnScalarLike(t, 0), dsl.ElementWiseProd) }
+	zero := func(t *dsl.Tensor) *dsl.Tensor { return ew(t, c.scalarLike(0, t), dsl.ElementWiseProd) }
 	gxb, gyb := ew(gx, zero(gy), dsl.ElementWiseSum), ew(gy, zero(gx), dsl.ElementWiseSum)
 	cat := c.Net().AddConcatenation([]*dsl.Tensor{gxb, gyb})
 	cat.SetAxis(3)
@@ -128,7 +128,7 @@ func (c *nodeCtx) nnResizeByGrid(x *dsl.Tensor, g nnResizeGrid) (*dsl.Tensor, er
 		my := c.nnReshape(outside[0], 1, 1, -1, 1)
 		mx := c.nnReshape(outside[1], 1, 1, 1, -1)
 		out := ew(my, mx, dsl.ElementWiseOr)
-		y = c.Net().AddSelect(out, c.nnScalarLike(y, g.extrap), y).Output(0)
+		y = c.Net().AddSelect(out, c.scalarLike(g.extrap, y), y).Output(0)
 	}
 	return y, nil
 }

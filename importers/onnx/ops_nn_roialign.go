@@ -134,8 +134,8 @@ func (c *nodeCtx) nnRoiAlignPipeline(ra nnRoiAlign, rois, bidx *dsl.Tensor, srH,
 	if rois.Type() != dt {
 		rois = c.Net().AddCast(rois, dt).Output(0)
 	}
-	ew := func(a, b *dsl.Tensor, op dsl.ElementWiseOperation) *dsl.Tensor { return c.nnEW(a, b, op) }
-	k := func(t *dsl.Tensor, v float64) *dsl.Tensor { return c.nnScalarLike(t, v) }
+	ew := func(a, b *dsl.Tensor, op dsl.ElementWiseOperation) *dsl.Tensor { return c.ew(a, b, op) }
+	k := func(t *dsl.Tensor, v float64) *dsl.Tensor { return c.scalarLike(v, t) }
 	col := func(i int64) *dsl.Tensor { // rois[:, i:i+1] scaled and shifted, [R, 1]
 		l := c.Net().AddSlice(rois, dsl.Dims{i}, dsl.Dims{1}, dsl.Dims{1})
 		l.SetAxes(dsl.Dims{1})
@@ -171,8 +171,8 @@ func (c *nodeCtx) nnRoiAlignPipeline(ra nnRoiAlign, rois, bidx *dsl.Tensor, srH,
 		norm := func(v *dsl.Tensor, n int64) *dsl.Tensor {
 			return ew(ew(v, k(v, 2/float64(n-1)), dsl.ElementWiseProd), k(v, 1), dsl.ElementWiseSub)
 		}
-		gx := c.nnUnsqueeze(norm(px, ra.W), 1, 3) // [R, 1, J, 1]
-		gy := c.nnUnsqueeze(norm(py, ra.H), 2, 3) // [R, I, 1, 1]
+		gx := c.unsqueeze(norm(px, ra.W), 1, 3) // [R, 1, J, 1]
+		gy := c.unsqueeze(norm(py, ra.H), 2, 3) // [R, I, 1, 1]
 		zero := func(t *dsl.Tensor) *dsl.Tensor { return ew(t, k(t, 0), dsl.ElementWiseProd) }
 		cat := c.Net().AddConcatenation([]*dsl.Tensor{ew(gx, zero(gy), dsl.ElementWiseSum), ew(gy, zero(gx), dsl.ElementWiseSum)})
 		cat.SetAxis(3)
@@ -188,8 +188,8 @@ func (c *nodeCtx) nnRoiAlignPipeline(ra nnRoiAlign, rois, bidx *dsl.Tensor, srH,
 		out := c.nnUnary(c.Net().AddElementWise(lo, hi, dsl.ElementWiseOr).Output(0), dsl.UnaryNot)
 		return c.Net().AddCast(out, dt).Output(0)
 	}
-	mx := c.nnUnsqueeze(inside(xs, ra.W), 1, 2) // [R, 1, 1, J]
-	my := c.nnUnsqueeze(inside(ys, ra.H), 1, 3) // [R, 1, I, 1]
+	mx := c.unsqueeze(inside(xs, ra.W), 1, 2) // [R, 1, 1, J]
+	my := c.unsqueeze(inside(ys, ra.H), 1, 3) // [R, 1, I, 1]
 	var samples *dsl.Tensor
 	ptype := dsl.PoolingAverage
 	if !ra.max {
@@ -208,8 +208,8 @@ func (c *nodeCtx) nnRoiAlignPipeline(ra nnRoiAlign, rois, bidx *dsl.Tensor, srH,
 		yl, yh, ly := corner(ys, ra.H)
 		hx := ew(k(lx, 1), lx, dsl.ElementWiseSub)
 		hy := ew(k(ly, 1), ly, dsl.ElementWiseSub)
-		wx := func(t *dsl.Tensor) *dsl.Tensor { return c.nnUnsqueeze(t, 1, 2) } // [R, 1, 1, J]
-		wy := func(t *dsl.Tensor) *dsl.Tensor { return c.nnUnsqueeze(t, 1, 3) } // [R, 1, I, 1]
+		wx := func(t *dsl.Tensor) *dsl.Tensor { return c.unsqueeze(t, 1, 2) } // [R, 1, 1, J]
+		wy := func(t *dsl.Tensor) *dsl.Tensor { return c.unsqueeze(t, 1, 3) } // [R, 1, I, 1]
 		terms := []*dsl.Tensor{
 			ew(sample(xl, yl, dsl.InterpolationNearest), ew(wy(hy), wx(hx), dsl.ElementWiseProd), dsl.ElementWiseProd),
 			ew(sample(xh, yl, dsl.InterpolationNearest), ew(wy(hy), wx(lx), dsl.ElementWiseProd), dsl.ElementWiseProd),

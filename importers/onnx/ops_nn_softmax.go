@@ -64,9 +64,9 @@ func (c *nodeCtx) nnSoftmaxAxis(x *dsl.Tensor, axis int, kind nnSoftmaxKind) *ds
 	case nnLogSoftmax:
 		// x - max - log(sum(exp(x - max))), stable for large inputs.
 		m := c.Net().AddReduce(x, dsl.ReduceMax, 1<<uint(axis), true).Output(0)
-		d := c.nnEW(x, m, dsl.ElementWiseSub)
+		d := c.ew(x, m, dsl.ElementWiseSub)
 		s := c.Net().AddReduce(c.nnUnary(d, dsl.UnaryExp), dsl.ReduceSum, 1<<uint(axis), true).Output(0)
-		return c.nnEW(d, c.nnUnary(s, dsl.UnaryLog), dsl.ElementWiseSub)
+		return c.ew(d, c.nnUnary(s, dsl.UnaryLog), dsl.ElementWiseSub)
 	case nnHardmax:
 		// One-hot of the first maximum along the axis.
 		_, first := c.nnTopK(x, dsl.TopKMax, 1, nil, axis)

@@ -93,7 +93,7 @@ func importArgMinMax(isMax bool) importFunc {
 		}
 		_, idx := c.nnTopK(x, op, 1, nil, axis)
 		if last {
-			idx = c.nnEW(c.nnInt64Const(n-1), idx, dsl.ElementWiseSub)
+			idx = c.ew(c.nnInt64Const(n-1), idx, dsl.ElementWiseSub)
 		}
 		if !keep {
 			idx = c.nnSqueeze(idx, int64(axis))

@@ -14,36 +14,9 @@ func (c *nodeCtx) nnInt64Const(v ...int64) *dsl.Tensor {
 	return c.Constant(t)
 }
 
-// nnScalarLike adds a constant of t's type and rank (all dims 1) holding v,
-// for elementwise arithmetic with t.
-func (c *nodeCtx) nnScalarLike(t *dsl.Tensor, v float64) *dsl.Tensor {
-	shape := make([]int64, t.Rank())
-	for i := range shape {
-		shape[i] = 1
-	}
-	h, err := tensor.FromFloat64s(t.Type(), shape, []float64{v})
-	if err != nil {
-		c.fail(c.Errorf(diag.TypeMismatch, "constant %g of type %v: %v", v, t.Type(), err))
-		f, _ := tensor.FromFloat32(shape, []float32{float32(v)})
-		return c.Constant(f)
-	}
-	return c.Constant(h)
-}
-
-// nnUnsqueeze inserts unit dims at the given output axes.
-func (c *nodeCtx) nnUnsqueeze(t *dsl.Tensor, axes ...int64) *dsl.Tensor {
-	return c.Net().AddUnsqueeze(t, c.nnInt64Const(axes...)).Output(0)
-}
-
 // nnSqueeze removes the given unit dims.
 func (c *nodeCtx) nnSqueeze(t *dsl.Tensor, axes ...int64) *dsl.Tensor {
 	return c.Net().AddSqueeze(t, c.nnInt64Const(axes...)).Output(0)
-}
-
-// nnEW adds an elementwise layer after bringing both operands to one rank.
-func (c *nodeCtx) nnEW(a, b *dsl.Tensor, op dsl.ElementWiseOperation) *dsl.Tensor {
-	ab := c.Broadcast(a, b)
-	return c.Net().AddElementWise(ab[0], ab[1], op).Output(0)
 }
 
 // nnUnary adds a unary layer.

@@ -108,7 +108,7 @@ func (c *nodeCtx) quantBroadcast(s, x *dsl.Tensor, axis, block int64) (*dsl.Tens
 		if len(axes) == 0 {
 			return s, nil
 		}
-		return c.ctlUnsqueeze(s, axes...), nil
+		return c.unsqueeze(s, axes...), nil
 	}
 	if int64(len(sd)) != r {
 		return nil, c.Errorf(diag.ShapeMismatch, "a blocked scale or zero point must have the data's rank %d; %q has dims %v", r, s.Name(), sd)
@@ -165,15 +165,15 @@ func importQuantizeLinear(c *nodeCtx) ([]*dsl.Tensor, error) {
 	if err != nil {
 		return nil, err
 	}
-	y := c.ctlEW(c.ctlCast(x, dsl.Float32), scale, dsl.ElementWiseDiv)
+	y := c.ew(c.ctlCast(x, dsl.Float32), scale, dsl.ElementWiseDiv)
 	if dt == dsl.FP8E4M3 {
 		if c.AttrInt("saturate", 1) == 0 {
 			// Without saturation, values that round beyond the largest
 			// finite float8e4m3fn (448; the rounding boundary is 464) are NaN.
 			abs := c.Net().AddUnary(y, dsl.UnaryAbs).Output(0)
-			big := c.ctlEW(abs, c.ctlF32(464), dsl.ElementWiseLess)
+			big := c.ew(abs, c.ctlF32(464), dsl.ElementWiseLess)
 			big = c.Net().AddUnary(big, dsl.UnaryNot).Output(0)
-			nan := c.ctlEW(c.ctlNaN(), y, dsl.ElementWiseSum)
+			nan := c.ew(c.ctlNaN(), y, dsl.ElementWiseSum)
 			bb := c.Broadcast(big, nan, y)
 			y = c.Net().AddSelect(bb[0], bb[1], bb[2]).Output(0)
 		}
@@ -185,7 +185,7 @@ func importQuantizeLinear(c *nodeCtx) ([]*dsl.Tensor, error) {
 		if err != nil {
 			return nil, err
 		}
-		y = c.ctlEW(y, zp, dsl.ElementWiseSum)
+		y = c.ew(y, zp, dsl.ElementWiseSum)
 	}
 	y = c.ctlClip(y, lo, hi)
 	return []*dsl.Tensor{c.quantFromFloat(y, dt)}, nil
@@ -209,9 +209,9 @@ func importDequantizeLinear(c *nodeCtx) ([]*dsl.Tensor, error) {
 		if err != nil {
 			return nil, err
 		}
-		y = c.ctlEW(y, zp, dsl.ElementWiseSub)
+		y = c.ew(y, zp, dsl.ElementWiseSub)
 	}
-	y = c.ctlEW(y, scale, dsl.ElementWiseProd)
+	y = c.ew(y, scale, dsl.ElementWiseProd)
 	return []*dsl.Tensor{c.ctlCast(y, outType)}, nil
 }
 
@@ -230,12 +230,12 @@ func importDynamicQuantizeLinear(c *nodeCtx) ([]*dsl.Tensor, error) {
 		return c.Net().AddReduce(x, op, mask, false).Output(0)
 	}
 	zero := c.ctlF32(0)
-	xmin := c.ctlEW(reduce(dsl.ReduceMin), zero, dsl.ElementWiseMin)
-	xmax := c.ctlEW(reduce(dsl.ReduceMax), zero, dsl.ElementWiseMax)
-	scale := c.ctlEW(c.ctlEW(xmax, xmin, dsl.ElementWiseSub), c.ctlF32(255), dsl.ElementWiseDiv)
-	zp := c.ctlEW(zero, c.ctlEW(xmin, scale, dsl.ElementWiseDiv), dsl.ElementWiseSub)
+	xmin := c.ew(reduce(dsl.ReduceMin), zero, dsl.ElementWiseMin)
+	xmax := c.ew(reduce(dsl.ReduceMax), zero, dsl.ElementWiseMax)
+	scale := c.ew(c.ew(xmax, xmin, dsl.ElementWiseSub), c.ctlF32(255), dsl.ElementWiseDiv)
+	zp := c.ew(zero, c.ew(xmin, scale, dsl.ElementWiseDiv), dsl.ElementWiseSub)
 	zp = c.Net().AddUnary(c.ctlClip(zp, 0, 255), dsl.UnaryRound).Output(0)
-	y := c.Net().AddUnary(c.ctlEW(x, scale, dsl.ElementWiseDiv), dsl.UnaryRound).Output(0)
-	y = c.ctlClip(c.ctlEW(y, zp, dsl.ElementWiseSum), 0, 255)
+	y := c.Net().AddUnary(c.ew(x, scale, dsl.ElementWiseDiv), dsl.UnaryRound).Output(0)
+	y = c.ctlClip(c.ew(y, zp, dsl.ElementWiseSum), 0, 255)
 	return []*dsl.Tensor{c.ctlCast(y, dsl.UInt8), scale, c.ctlCast(zp, dsl.UInt8)}, nil
 }

@@ -39,7 +39,7 @@ func (c *nodeCtx) quantCentered(i, zi int, axis int64) (*dsl.Tensor, error) {
 	} else if ctlIsOne(zp) {
 		zp = c.ctlScalar(zp)
 	}
-	return c.ctlEW(xf, zp, dsl.ElementWiseSub), nil
+	return c.ew(xf, zp, dsl.ElementWiseSub), nil
 }
 
 // quantConv convolves Float32 x and w with the node's Conv attributes.
@@ -88,7 +88,7 @@ func (c *nodeCtx) quantConv(x, w *dsl.Tensor) (*dsl.Tensor, error) {
 	}
 	pre, post := append([]int64{}, pads[:ns]...), append([]int64{}, pads[ns:]...)
 	if ns == 1 { // run 1-d as 2-d with a unit trailing dim
-		x, w = c.ctlUnsqueeze(x, 3), c.ctlUnsqueeze(w, 3)
+		x, w = c.unsqueeze(x, 3), c.unsqueeze(w, 3)
 		kernel, strides, dil = append(kernel, 1), append(strides, 1), append(dil, 1)
 		pre, post = append(pre, 0), append(post, 0)
 	}
@@ -131,7 +131,7 @@ func (c *nodeCtx) quantMatMul(a, b *dsl.Tensor) *dsl.Tensor {
 // quantRequantize turns a float accumulator into the output type of zero
 // point input zi: round(acc * multiplier) + zp, saturated.
 func (c *nodeCtx) quantRequantize(acc, multiplier *dsl.Tensor, zi int) (*dsl.Tensor, error) {
-	y := c.ctlEW(acc, multiplier, dsl.ElementWiseProd)
+	y := c.ew(acc, multiplier, dsl.ElementWiseProd)
 	if c.HasInput(zi) && c.Input(zi).Type() == dsl.FP8E4M3 {
 		// float8 outputs are not integers: the Quantize layer rounds to the
 		// float8 grid and saturates (their zero point is 0).
@@ -154,7 +154,7 @@ func (c *nodeCtx) quantRequantize(acc, multiplier *dsl.Tensor, zi int) (*dsl.Ten
 		if ctlIsOne(zp) {
 			zp = c.ctlScalar(zp)
 		}
-		y = c.ctlEW(y, zp, dsl.ElementWiseSum)
+		y = c.ew(y, zp, dsl.ElementWiseSum)
 	}
 	return c.quantFromFloat(c.ctlClip(y, lo, hi), dt), nil
 }
@@ -211,19 +211,19 @@ func importQLinearConv(c *nodeCtx) ([]*dsl.Tensor, error) {
 		return nil, err
 	}
 	if c.HasInput(8) { // int32 bias in units of x_scale*w_scale
-		b := c.ctlUnsqueeze(c.ctlCast(c.Input(8), dsl.Float32), 0)
+		b := c.unsqueeze(c.ctlCast(c.Input(8), dsl.Float32), 0)
 		for i := 2; i < acc.Rank(); i++ {
-			b = c.ctlUnsqueeze(b, int64(i))
+			b = c.unsqueeze(b, int64(i))
 		}
-		acc = c.ctlEW(acc, b, dsl.ElementWiseSum)
+		acc = c.ew(acc, b, dsl.ElementWiseSum)
 	}
 	// multiplier = x_scale * w_scale / y_scale; w_scale may be per output channel.
 	ws, err := c.quantBroadcast(c.ctlCast(c.Input(4), dsl.Float32), acc, 1, 0)
 	if err != nil {
 		return nil, err
 	}
-	m := c.ctlEW(c.ctlScalar(c.ctlCast(c.Input(1), dsl.Float32)), ws, dsl.ElementWiseProd)
-	m = c.ctlEW(m, c.ctlScalar(c.ctlCast(c.Input(6), dsl.Float32)), dsl.ElementWiseDiv)
+	m := c.ew(c.ctlScalar(c.ctlCast(c.Input(1), dsl.Float32)), ws, dsl.ElementWiseProd)
+	m = c.ew(m, c.ctlScalar(c.ctlCast(c.Input(6), dsl.Float32)), dsl.ElementWiseDiv)
 	y, err := c.quantRequantize(acc, m, 7)
 	if err != nil {
 		return nil, err
@@ -246,18 +246,18 @@ func importQLinearMatMul(c *nodeCtx) ([]*dsl.Tensor, error) {
 	if ctlIsOne(sa) {
 		sa = c.ctlScalar(sa)
 	} else if c.Input(0).Rank() >= 2 {
-		sa = c.ctlUnsqueeze(sa, 1)
+		sa = c.unsqueeze(sa, 1)
 	}
 	sb := c.ctlCast(c.Input(4), dsl.Float32)
 	if ctlIsOne(sb) {
 		sb = c.ctlScalar(sb)
 	}
-	m := c.ctlEW(sa, sb, dsl.ElementWiseProd)
+	m := c.ew(sa, sb, dsl.ElementWiseProd)
 	sy := c.ctlCast(c.Input(6), dsl.Float32)
 	if ctlIsOne(sy) {
 		sy = c.ctlScalar(sy)
 	}
-	m = c.ctlEW(m, sy, dsl.ElementWiseDiv)
+	m = c.ew(m, sy, dsl.ElementWiseDiv)
 	y, err := c.quantRequantize(acc, m, 7)
 	if err != nil {
 		return nil, err

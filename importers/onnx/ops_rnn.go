@@ -124,7 +124,7 @@ func (c *nodeCtx) rnnApply(t *dsl.Tensor, a rnnAct, clip float32) *dsl.Tensor {
 	case "softplus":
 		return c.ctlAct(t, dsl.ActivationSoftplus, 1, 1)
 	case "affine":
-		return c.ctlEW(c.ctlEW(t, c.ctlF32(a.alpha), dsl.ElementWiseProd), c.ctlF32(a.beta), dsl.ElementWiseSum)
+		return c.ew(c.ew(t, c.ctlF32(a.alpha), dsl.ElementWiseProd), c.ctlF32(a.beta), dsl.ElementWiseSum)
 	case "leakyrelu":
 		return c.ctlAct(t, dsl.ActivationLeakyReLU, a.alpha, 0)
 	case "thresholdedrelu":
@@ -258,7 +258,7 @@ func (c *nodeCtx) importRNN(kind rnnKind) ([]*dsl.Tensor, error) {
 	// states are [dirs, batch, H] (layout 1: [batch, dirs, H]).
 	stack := func(parts []*dsl.Tensor, axis int64) *dsl.Tensor {
 		for i, p := range parts {
-			parts[i] = c.ctlUnsqueeze(p, axis)
+			parts[i] = c.unsqueeze(p, axis)
 		}
 		out := parts[0]
 		if len(parts) > 1 {

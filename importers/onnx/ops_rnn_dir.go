@@ -46,7 +46,7 @@ func (c *nodeCtx) rnnDirection(s *rnnSetup, d int, reverse bool, w, r *dsl.Tenso
 	rk := make([]*dsl.Tensor, g)
 	rbh := (*dsl.Tensor)(nil)
 	for k := int64(0); k < g; k++ {
-		wk := c.ctlUnsqueeze(c.rnnMat(w, d, g, k, hid), 0)
+		wk := c.unsqueeze(c.rnnMat(w, d, g, k, hid), 0)
 		xw[k] = net.AddMatrixMultiply(s.x, dsl.MatrixOpNone, wk, dsl.MatrixOpTranspose).Output(0)
 		rk[k] = c.rnnMat(r, d, g, k, hid)
 		if bias != nil {
@@ -55,9 +55,9 @@ func (c *nodeCtx) rnnDirection(s *rnnSetup, d int, reverse bool, w, r *dsl.Tenso
 			if s.kind == rnnGRU && k == 2 && s.linearBeforeRst {
 				rbh = rb
 			} else {
-				b = c.ctlEW(b, rb, dsl.ElementWiseSum)
+				b = c.ew(b, rb, dsl.ElementWiseSum)
 			}
-			xw[k] = c.ctlEW(xw[k], b, dsl.ElementWiseSum)
+			xw[k] = c.ew(xw[k], b, dsl.ElementWiseSum)
 		}
 	}
 	lp := net.AddLoop()
@@ -77,8 +77,8 @@ func (c *nodeCtx) rnnDirection(s *rnnSetup, d int, reverse bool, w, r *dsl.Tenso
 	hr := func(k int) *dsl.Tensor {
 		return net.AddMatrixMultiply(hPrev, dsl.MatrixOpNone, rk[k], dsl.MatrixOpTranspose).Output(0)
 	}
-	add := func(a, b *dsl.Tensor) *dsl.Tensor { return c.ctlEW(a, b, dsl.ElementWiseSum) }
-	mul := func(a, b *dsl.Tensor) *dsl.Tensor { return c.ctlEW(a, b, dsl.ElementWiseProd) }
+	add := func(a, b *dsl.Tensor) *dsl.Tensor { return c.ew(a, b, dsl.ElementWiseSum) }
+	mul := func(a, b *dsl.Tensor) *dsl.Tensor { return c.ew(a, b, dsl.ElementWiseProd) }
 	// clip bounds the gates' pre-activations (as onnxruntime does), not
 	// the cell state LSTM's h activation reads.
 	act := func(t *dsl.Tensor, i int) *dsl.Tensor { return c.rnnApply(t, s.acts[d][i], s.clip) }
@@ -102,7 +102,7 @@ func (c *nodeCtx) rnnDirection(s *rnnSetup, d int, reverse bool, w, r *dsl.Tenso
 			pre = add(xt[2], rh)
 		}
 		hh := act(pre, 1)
-		hNew = add(mul(c.ctlEW(one, z, dsl.ElementWiseSub), hh), mul(z, hPrev))
+		hNew = add(mul(c.ew(one, z, dsl.ElementWiseSub), hh), mul(z, hPrev))
 	case rnnLSTM: // gates i, o, f, c; peepholes i, o, f
 		var p [3]*dsl.Tensor
 		if c.HasInput(7) {
@@ -120,7 +120,7 @@ func (c *nodeCtx) rnnDirection(s *rnnSetup, d int, reverse bool, w, r *dsl.Tenso
 		it := act(peep(add(xt[0], hr(0)), 0, cPrev), 0)
 		var ft *dsl.Tensor
 		if s.inputForget {
-			ft = c.ctlEW(one, it, dsl.ElementWiseSub)
+			ft = c.ew(one, it, dsl.ElementWiseSub)
 		} else {
 			ft = act(peep(add(xt[2], hr(2)), 2, cPrev), 0)
 		}
@@ -135,11 +135,11 @@ func (c *nodeCtx) rnnDirection(s *rnnSetup, d int, reverse bool, w, r *dsl.Tenso
 		// output zeros.
 		step := lp.AddRecurrence(c.ctlI64(nil, 0))
 		t := step.Output(0)
-		step.SetInput(1, c.ctlEW(t, c.ctlI64(nil, 1), dsl.ElementWiseSum))
+		step.SetInput(1, c.ew(t, c.ctlI64(nil, 1), dsl.ElementWiseSum))
 		if reverse {
-			t = c.ctlEW(c.ctlEW(s.trip, c.ctlI64(nil, 1), dsl.ElementWiseSub), t, dsl.ElementWiseSub)
+			t = c.ew(c.ew(s.trip, c.ctlI64(nil, 1), dsl.ElementWiseSub), t, dsl.ElementWiseSub)
 		}
-		valid := c.ctlUnsqueeze(c.ctlEW(t, s.lens, dsl.ElementWiseLess), 1) // [batch, 1]
+		valid := c.unsqueeze(c.ew(t, s.lens, dsl.ElementWiseLess), 1) // [batch, 1]
 		sel := func(a, b *dsl.Tensor) *dsl.Tensor {
 			v := c.Broadcast(valid, a, b)
 			return net.AddSelect(v[0], v[1], v[2]).Output(0)

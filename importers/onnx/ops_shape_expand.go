@@ -90,8 +90,8 @@ func importExpand(c *nodeCtx) ([]*dsl.Tensor, error) {
 		out, stride = c.shI64(ov...), c.shI64(dv...)
 	} else {
 		one := c.shScalarI64(1)
-		out = c.shSelect(c.shEW(shape, one, dsl.ElementWiseEqual), xs, shape)
-		stride = c.shSelect(c.shEW(xs, one, dsl.ElementWiseEqual), c.shScalarI64(0), one)
+		out = c.shSelect(c.ew(shape, one, dsl.ElementWiseEqual), xs, shape)
+		stride = c.shSelect(c.ew(xs, one, dsl.ElementWiseEqual), c.shScalarI64(0), one)
 		if okx {
 			dv := make([]int64, R)
 			for i := range dv {
@@ -116,7 +116,7 @@ func importTile(c *nodeCtx) ([]*dsl.Tensor, error) {
 	if n != r {
 		return nil, c.Errorf(diag.InvalidNode, "repeats has %d entries but the input has rank %d", n, r)
 	}
-	size := c.shEW(c.shShapeOf(x), c.shToI64(rep), dsl.ElementWiseProd)
+	size := c.ew(c.shShapeOf(x), c.shToI64(rep), dsl.ElementWiseProd)
 	ones := make([]int64, r)
 	for i := range ones {
 		ones[i] = 1
@@ -178,13 +178,13 @@ func importRange(c *nodeCtx) ([]*dsl.Tensor, error) {
 	start, limit, delta = scalar(start), scalar(limit), scalar(delta)
 	var count *dsl.Tensor
 	if dt == dsl.Float32 {
-		q := c.shEW(c.shEW(limit, start, dsl.ElementWiseSub), delta, dsl.ElementWiseDiv)
+		q := c.ew(c.ew(limit, start, dsl.ElementWiseSub), delta, dsl.ElementWiseDiv)
 		count = c.Net().AddCast(c.Net().AddUnary(q, dsl.UnaryCeil).Output(0), dsl.Int64).Output(0)
 	} else {
-		fl := c.shEW(c.shEW(start, limit, dsl.ElementWiseSub), delta, dsl.ElementWiseFloorDiv)
-		count = c.shToI64(c.shEW(c.shScalarOf(dt, 0), fl, dsl.ElementWiseSub))
+		fl := c.ew(c.ew(start, limit, dsl.ElementWiseSub), delta, dsl.ElementWiseFloorDiv)
+		count = c.shToI64(c.ew(c.shScalarOf(dt, 0), fl, dsl.ElementWiseSub))
 	}
-	count = c.shReshape(c.shEW(count, c.shScalarI64(0), dsl.ElementWiseMax), dsl.Dims{1})
+	count = c.shReshape(c.ew(count, c.shScalarI64(0), dsl.ElementWiseMax), dsl.Dims{1})
 	l := c.Net().AddFill(nil, dsl.FillLinspace, dt)
 	l.SetInput(0, count)
 	l.SetInput(1, start)
@@ -249,8 +249,8 @@ func importPad(c *nodeCtx) ([]*dsl.Tensor, error) {
 	if axes != nil {
 		dims = c.Net().AddGather(dims, axes, 0).Output(0)
 	}
-	start := c.shEW(c.shI64(0), pre, dsl.ElementWiseSub)
-	size := c.shEW(c.shEW(dims, pre, dsl.ElementWiseSum), post, dsl.ElementWiseSum)
+	start := c.ew(c.shI64(0), pre, dsl.ElementWiseSub)
+	size := c.ew(c.ew(dims, pre, dsl.ElementWiseSum), post, dsl.ElementWiseSum)
 	ones := make([]int64, k)
 	for i := range ones {
 		ones[i] = 1

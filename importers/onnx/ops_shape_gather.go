@@ -71,7 +71,7 @@ func (c *nodeCtx) shGatherWrap(i int, idx, dim *dsl.Tensor) *dsl.Tensor {
 		dim = c.Net().AddCast(dim, idx.Type()).Output(0)
 	}
 	zero := c.shScalarOf(idx.Type(), 0)
-	return c.shSelect(c.shEW(idx, zero, dsl.ElementWiseLess), c.shEW(idx, dim, dsl.ElementWiseSum), idx)
+	return c.shSelect(c.ew(idx, zero, dsl.ElementWiseLess), c.ew(idx, dim, dsl.ElementWiseSum), idx)
 }
 
 // shGatherDim is the run-time length of axis a of x as a rank-0 tensor.
@@ -205,7 +205,7 @@ func importCompress(c *nodeCtx) ([]*dsl.Tensor, error) {
 		return nil, c.Errorf(diag.InvalidNode, "condition must be 1-D, got dims %v", cond.Dims())
 	}
 	if cond.Type() != dsl.Bool {
-		cond = c.shEW(cond, c.shScalarOf(cond.Type(), 0), dsl.ElementWiseEqual)
+		cond = c.ew(cond, c.shScalarOf(cond.Type(), 0), dsl.ElementWiseEqual)
 		cond = c.shNot(cond)
 	}
 	pos := c.shReshape(c.Net().AddNonZero(cond).Output(0), dsl.Dims{-1})

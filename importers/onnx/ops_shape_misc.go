@@ -67,9 +67,9 @@ func importTrilu(c *nodeCtx) ([]*dsl.Tensor, error) {
 	diff := c.shTriluDiff(x, false)
 	var drop *dsl.Tensor
 	if c.AttrInt("upper", 1) != 0 {
-		drop = c.shEW(diff, k, dsl.ElementWiseLess)
+		drop = c.ew(diff, k, dsl.ElementWiseLess)
 	} else {
-		drop = c.shEW(diff, k, dsl.ElementWiseGreater)
+		drop = c.ew(diff, k, dsl.ElementWiseGreater)
 	}
 	return []*dsl.Tensor{c.shSelect(drop, c.shScalarOf(x.Type(), 0), x)}, nil
 }
@@ -87,7 +87,7 @@ func importEyeLike(c *nodeCtx) ([]*dsl.Tensor, error) {
 			return nil, c.Errorf(diag.CodeOf(err), "dtype: %v", err)
 		}
 	}
-	eq := c.shEW(c.shTriluDiff(x, true), c.shScalarI64(c.AttrInt("k", 0)), dsl.ElementWiseEqual)
+	eq := c.ew(c.shTriluDiff(x, true), c.shScalarI64(c.AttrInt("k", 0)), dsl.ElementWiseEqual)
 	return []*dsl.Tensor{c.shSelect(eq, c.shScalarOf(dt, 1), c.shScalarOf(dt, 0))}, nil
 }
 
@@ -127,8 +127,8 @@ func importDepthToSpace(c *nodeCtx) ([]*dsl.Tensor, error) {
 		return nil, c.Errorf(diag.ShapeMismatch, "channels %d are not a multiple of blocksize² %d", d, bs*bs)
 	}
 	B := c.shI64(bs)
-	cOut := c.shEW(ch, c.shI64(bs*bs), dsl.ElementWiseFloorDiv)
-	out := c.shConcat(b, cOut, c.shEW(h, B, dsl.ElementWiseProd), c.shEW(w, B, dsl.ElementWiseProd))
+	cOut := c.ew(ch, c.shI64(bs*bs), dsl.ElementWiseFloorDiv)
+	out := c.shConcat(b, cOut, c.ew(h, B, dsl.ElementWiseProd), c.ew(w, B, dsl.ElementWiseProd))
 	switch mode := c.AttrString("mode", "DCR"); mode {
 	case "DCR":
 		return []*dsl.Tensor{c.shSpaceShuffle(x, c.shConcat(b, B, B, cOut, h, w), dsl.Permutation{0, 3, 4, 1, 5, 2}, out)}, nil
@@ -154,9 +154,9 @@ func importSpaceToDepth(c *nodeCtx) ([]*dsl.Tensor, error) {
 		return nil, c.Errorf(diag.ShapeMismatch, "spatial dims %v are not multiples of blocksize %d", d[2:], bs)
 	}
 	B := c.shI64(bs)
-	h2, w2 := c.shEW(h, B, dsl.ElementWiseFloorDiv), c.shEW(w, B, dsl.ElementWiseFloorDiv)
+	h2, w2 := c.ew(h, B, dsl.ElementWiseFloorDiv), c.ew(w, B, dsl.ElementWiseFloorDiv)
 	shape1 := c.shConcat(b, ch, h2, B, w2, B)
-	out := c.shConcat(b, c.shEW(ch, c.shI64(bs*bs), dsl.ElementWiseProd), h2, w2)
+	out := c.shConcat(b, c.ew(ch, c.shI64(bs*bs), dsl.ElementWiseProd), h2, w2)
 	return []*dsl.Tensor{c.shSpaceShuffle(x, shape1, dsl.Permutation{0, 3, 5, 1, 2, 4}, out)}, nil
 }
 
@@ -201,16 +201,16 @@ func importCumSum(c *nodeCtx) ([]*dsl.Tensor, error) {
 	}
 	axis = c.shReshape(axis, dsl.Dims{})
 	// The run-time axis must be in range; the assertion also checks it.
-	lo := c.shEW(axis, c.shScalarI64(int64(-r)), dsl.ElementWiseLess)
-	hi := c.shEW(axis, c.shScalarI64(int64(r-1)), dsl.ElementWiseGreater)
-	c.Net().AddAssertion(c.shNot(c.shEW(lo, hi, dsl.ElementWiseOr)), "CumSum axis is out of range for the input's rank")
+	lo := c.ew(axis, c.shScalarI64(int64(-r)), dsl.ElementWiseLess)
+	hi := c.ew(axis, c.shScalarI64(int64(r-1)), dsl.ElementWiseGreater)
+	c.Net().AddAssertion(c.shNot(c.ew(lo, hi, dsl.ElementWiseOr)), "CumSum axis is out of range for the input's rank")
 	if r == 1 {
 		return []*dsl.Tensor{cum(0)}, nil
 	}
 	axis = c.shNormAxesRT(axis, r)
 	out := cum(r - 1)
 	for a := r - 2; a >= 0; a-- {
-		out = c.shSelect(c.shEW(axis, c.shScalarI64(int64(a)), dsl.ElementWiseEqual), cum(a), out)
+		out = c.shSelect(c.ew(axis, c.shScalarI64(int64(a)), dsl.ElementWiseEqual), cum(a), out)
 	}
 	return []*dsl.Tensor{out}, nil
 }

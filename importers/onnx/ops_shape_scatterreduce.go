@@ -80,11 +80,11 @@ func (c *nodeCtx) shScatterReduce(name string, data, lin, upd, L, T *dsl.Tensor)
 		iota = f.Output(0)
 	}
 	iota = c.shReshape(iota, dsl.Dims{1, -1, 1})
-	hit := c.shEW(lin, iota, dsl.ElementWiseEqual)                        // [N, L, 1]
+	hit := c.ew(lin, iota, dsl.ElementWiseEqual)                          // [N, L, 1]
 	spread := c.shSelect(hit, upd, c.shScatterNeutral(name, data.Type())) // [N, L, T]
 	red := c.Net().AddReduce(spread, op.red, 1, false).Output(0)          // [L, T]
 	flat := c.shReshapeTo(data, c.shConcat(L, T))                         // [L, T]
-	return c.shReshapeTo(c.shEW(flat, red, op.ew), c.shShapeOf(data))
+	return c.shReshapeTo(c.ew(flat, red, op.ew), c.shShapeOf(data))
 }
 
 func (c *nodeCtx) shScatterReductionName() (string, error) {
@@ -111,9 +111,9 @@ func (c *nodeCtx) shScatterElementsReduce(name string, data, idx, upd *dsl.Tenso
 	f := c.Net().AddFill(nil, dsl.FillLinspace, dsl.Int64)
 	f.SetInput(0, c.shShapeOf(idx))
 	f.SetInput(1, c.shScalarI64(0))
-	f.SetInput(2, c.shEW(strides, c.shI64(mask...), dsl.ElementWiseProd))
+	f.SetInput(2, c.ew(strides, c.shI64(mask...), dsl.ElementWiseProd))
 	sa := c.shSlice1(strides, int64(axis), 1)
-	lin := c.shEW(f.Output(0), c.shEW(c.shToI64(idx), sa, dsl.ElementWiseProd), dsl.ElementWiseSum)
+	lin := c.ew(f.Output(0), c.ew(c.shToI64(idx), sa, dsl.ElementWiseProd), dsl.ElementWiseSum)
 	lin = c.shReshape(lin, dsl.Dims{-1, 1, 1})
 	u := c.shReshape(upd, dsl.Dims{-1, 1, 1})
 	return c.shScatterReduce(name, data, lin, u, c.shProd(shape), c.shI64(1))
@@ -127,7 +127,7 @@ func (c *nodeCtx) shScatterNDReduce(name string, data, idx, upd *dsl.Tensor) *ds
 	shape := c.shShapeOf(data)
 	lead := c.shSlice1(shape, 0, k)
 	strides := c.shScatterStrides(lead, int(k))
-	lin := c.shEW(c.shToI64(idx), strides, dsl.ElementWiseProd)
+	lin := c.ew(c.shToI64(idx), strides, dsl.ElementWiseProd)
 	lin = c.Net().AddReduce(lin, dsl.ReduceSum, 1<<uint(q-1), false).Output(0)
 	lin = c.shReshape(lin, dsl.Dims{-1, 1, 1})
 	L := c.shProd(lead)

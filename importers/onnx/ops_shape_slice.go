@@ -207,21 +207,21 @@ func (c *nodeCtx) shSliceRuntime(x *dsl.Tensor, starts, ends, axes, steps []int6
 	s, e, t := vec(starts, rtStarts), vec(ends, rtEnds), vec(steps, rtSteps)
 	zero := c.shScalarI64(0)
 	wrap := func(v *dsl.Tensor) *dsl.Tensor {
-		return c.shSelect(c.shEW(v, zero, dsl.ElementWiseLess), c.shEW(v, d, dsl.ElementWiseSum), v)
+		return c.shSelect(c.ew(v, zero, dsl.ElementWiseLess), c.ew(v, d, dsl.ElementWiseSum), v)
 	}
 	// Keep INT64 extremes from overflowing when d is added: clamp first
 	// to a range that contains every meaningful value.
 	big := c.shScalarI64(math.MaxInt64 / 4)
-	s = c.shEW(c.shEW(s, big, dsl.ElementWiseMin), c.shEW(zero, big, dsl.ElementWiseSub), dsl.ElementWiseMax)
-	e = c.shEW(c.shEW(e, big, dsl.ElementWiseMin), c.shEW(zero, big, dsl.ElementWiseSub), dsl.ElementWiseMax)
+	s = c.ew(c.ew(s, big, dsl.ElementWiseMin), c.ew(zero, big, dsl.ElementWiseSub), dsl.ElementWiseMax)
+	e = c.ew(c.ew(e, big, dsl.ElementWiseMin), c.ew(zero, big, dsl.ElementWiseSub), dsl.ElementWiseMax)
 	s, e = wrap(s), wrap(e)
-	negI := c.Net().AddCast(c.shEW(t, zero, dsl.ElementWiseLess), dsl.Int64).Output(0)
-	hi := c.shEW(d, negI, dsl.ElementWiseSub)
-	s = c.shEW(c.shEW(s, zero, dsl.ElementWiseMax), hi, dsl.ElementWiseMin)
-	e = c.shEW(c.shEW(e, c.shEW(zero, negI, dsl.ElementWiseSub), dsl.ElementWiseMax), hi, dsl.ElementWiseMin)
+	negI := c.Net().AddCast(c.ew(t, zero, dsl.ElementWiseLess), dsl.Int64).Output(0)
+	hi := c.ew(d, negI, dsl.ElementWiseSub)
+	s = c.ew(c.ew(s, zero, dsl.ElementWiseMax), hi, dsl.ElementWiseMin)
+	e = c.ew(c.ew(e, c.ew(zero, negI, dsl.ElementWiseSub), dsl.ElementWiseMax), hi, dsl.ElementWiseMin)
 	// size = max(0, ceil((e-s)/t)) = max(0, -floor((s-e)/t)).
-	fl := c.shEW(c.shEW(s, e, dsl.ElementWiseSub), t, dsl.ElementWiseFloorDiv)
-	size := c.shEW(c.shEW(zero, fl, dsl.ElementWiseSub), zero, dsl.ElementWiseMax)
+	fl := c.ew(c.ew(s, e, dsl.ElementWiseSub), t, dsl.ElementWiseFloorDiv)
+	size := c.ew(c.ew(zero, fl, dsl.ElementWiseSub), zero, dsl.ElementWiseMax)
 	l := c.Net().AddSlice(x, nil, nil, nil)
 	l.SetInput(1, s)
 	l.SetInput(2, size)
@@ -289,12 +289,12 @@ func importSplit(c *nodeCtx) ([]*dsl.Tensor, error) {
 		// Equal parts of a dynamic axis: chunk = ceil(d/n).
 		dim := c.shSlice1(c.shShapeOf(x), int64(axis), 1)
 		nn := c.shI64(int64(n))
-		chunk := c.shEW(c.shEW(c.shEW(dim, nn, dsl.ElementWiseSum), c.shI64(1), dsl.ElementWiseSub), nn, dsl.ElementWiseFloorDiv)
+		chunk := c.ew(c.ew(c.ew(dim, nn, dsl.ElementWiseSum), c.shI64(1), dsl.ElementWiseSub), nn, dsl.ElementWiseFloorDiv)
 		for i := 0; i < n; i++ {
-			start := c.shEW(chunk, c.shI64(int64(i)), dsl.ElementWiseProd)
-			size := c.shEW(c.shEW(dim, start, dsl.ElementWiseSub), chunk, dsl.ElementWiseMin)
-			size = c.shEW(size, c.shI64(0), dsl.ElementWiseMax)
-			outs[i] = c.shSplitPart(x, axis, c.shEW(start, dim, dsl.ElementWiseMin), size)
+			start := c.ew(chunk, c.shI64(int64(i)), dsl.ElementWiseProd)
+			size := c.ew(c.ew(dim, start, dsl.ElementWiseSub), chunk, dsl.ElementWiseMin)
+			size = c.ew(size, c.shI64(0), dsl.ElementWiseMax)
+			outs[i] = c.shSplitPart(x, axis, c.ew(start, dim, dsl.ElementWiseMin), size)
 		}
 		return outs, nil
 	}

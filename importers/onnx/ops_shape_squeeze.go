@@ -93,7 +93,7 @@ func (c *nodeCtx) shSqueezeMatch(axes *dsl.Tensor, n int) *dsl.Tensor {
 	k := axes.Dims()[0]
 	col := c.shReshape(c.shIota(int64(n)), dsl.Dims{int64(n), 1})
 	row := c.shReshape(axes, dsl.Dims{1, k})
-	return c.shEW(col, row, dsl.ElementWiseEqual)
+	return c.ew(col, row, dsl.ElementWiseEqual)
 }
 
 // shSqueezeAny reduces a [n, k] Bool along axis 1 to an [n] Int64 0/1.
@@ -117,15 +117,15 @@ func (c *nodeCtx) shSqueezeRuntime(x, axes *dsl.Tensor) ([]*dsl.Tensor, error) {
 		return outputs(c.Net().AddIdentity(x)), nil
 	}
 	an := c.shNormAxesRT(axes, r)
-	keep := c.shEW(c.shI64(1), c.shSqueezeAny(c.shSqueezeMatch(an, r)), dsl.ElementWiseSub) // [r]
+	keep := c.ew(c.shI64(1), c.shSqueezeAny(c.shSqueezeMatch(an, r)), dsl.ElementWiseSub) // [r]
 	pos := c.Net().AddCumulative(keep, c.shScalarI64(0), dsl.CumulativeSum, true, false).Output(0)
 	// sel[i, j] = keep[i] && pos[i] == j, for j < r-k.
 	n := int64(r - k)
 	colPos := c.shReshape(pos, dsl.Dims{int64(r), 1})
 	j := c.shReshape(c.shIota(n), dsl.Dims{1, n})
-	sel := c.Net().AddCast(c.shEW(colPos, j, dsl.ElementWiseEqual), dsl.Int64).Output(0)
-	sel = c.shEW(sel, c.shReshape(keep, dsl.Dims{int64(r), 1}), dsl.ElementWiseProd)
-	prod := c.shEW(sel, c.shReshape(c.shShapeOf(x), dsl.Dims{int64(r), 1}), dsl.ElementWiseProd)
+	sel := c.Net().AddCast(c.ew(colPos, j, dsl.ElementWiseEqual), dsl.Int64).Output(0)
+	sel = c.ew(sel, c.shReshape(keep, dsl.Dims{int64(r), 1}), dsl.ElementWiseProd)
+	prod := c.ew(sel, c.shReshape(c.shShapeOf(x), dsl.Dims{int64(r), 1}), dsl.ElementWiseProd)
 	shape := c.Net().AddReduce(prod, dsl.ReduceSum, 1, false).Output(0)
 	return []*dsl.Tensor{c.shReshapeTo(x, shape)}, nil
 }
@@ -147,11 +147,11 @@ func (c *nodeCtx) shUnsqueezeRuntime(x, axes *dsl.Tensor) ([]*dsl.Tensor, error)
 	}
 	an := c.shNormAxesRT(axes, R)
 	ins := c.shSqueezeAny(c.shSqueezeMatch(an, R)) // [R] 0/1
-	notIns := c.shEW(c.shI64(1), ins, dsl.ElementWiseSub)
+	notIns := c.ew(c.shI64(1), ins, dsl.ElementWiseSub)
 	pos := c.Net().AddCumulative(notIns, c.shScalarI64(0), dsl.CumulativeSum, true, false).Output(0)
-	pos = c.shEW(pos, c.shScalarI64(int64(r-1)), dsl.ElementWiseMin)
+	pos = c.ew(pos, c.shScalarI64(int64(r-1)), dsl.ElementWiseMin)
 	dims := c.Net().AddGather(c.shShapeOf(x), pos, 0).Output(0)
-	isIns := c.shEW(ins, c.shScalarI64(1), dsl.ElementWiseEqual)
+	isIns := c.ew(ins, c.shScalarI64(1), dsl.ElementWiseEqual)
 	shape := c.shSelect(isIns, c.shScalarI64(1), dims)
 	return []*dsl.Tensor{c.shReshapeTo(x, shape)}, nil
 }

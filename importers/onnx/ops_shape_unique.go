@@ -67,11 +67,11 @@ func importUnique(c *nodeCtx) ([]*dsl.Tensor, error) {
 	aar := c.shConcat(A, A, R)
 	xi := c.shSlicePlanned(c.shReshapeTo(view, c.shConcat(A, c.shI64(1), R)), c.shI64(0, 0, 0), aar, c.shI64(1, 0, 1), dsl.SampleStrictBounds).Output(0)
 	xj := c.shSlicePlanned(c.shReshapeTo(view, c.shConcat(c.shI64(1), A, R)), c.shI64(0, 0, 0), aar, c.shI64(0, 1, 1), dsl.SampleStrictBounds).Output(0)
-	neq := c.shNot(c.shEW(xi, xj, dsl.ElementWiseEqual))
+	neq := c.shNot(c.ew(xi, xj, dsl.ElementWiseEqual))
 	rIota := c.shReshapeTo(c.shIotaOf(R), c.shConcat(c.shI64(1, 1), R))
 	Rs := c.shReshape(R, dsl.Dims{})
 	fd := c.Net().AddReduce(c.shSelect(neq, rIota, Rs), dsl.ReduceMin, 4, true).Output(0) // [A, A, 1]
-	eq := c.shEW(fd, Rs, dsl.ElementWiseEqual)                                            // slices i and j are equal
+	eq := c.ew(fd, Rs, dsl.ElementWiseEqual)                                              // slices i and j are equal
 	aIota := c.shIotaOf(A)
 	iCol := c.shReshape(aIota, dsl.Dims{-1, 1, 1})
 	jRow := c.shReshape(aIota, dsl.Dims{1, -1, 1})
@@ -79,21 +79,21 @@ func importUnique(c *nodeCtx) ([]*dsl.Tensor, error) {
 	sum2 := func(t *dsl.Tensor, op dsl.ReduceOperation) *dsl.Tensor { // over j, to [A]
 		return c.shReshape(c.Net().AddReduce(t, op, 2|4, false).Output(0), dsl.Dims{-1})
 	}
-	earlier := sum2(toI(c.shEW(eq, c.shEW(jRow, iCol, dsl.ElementWiseLess), dsl.ElementWiseAnd)), dsl.ReduceMax)
-	firstI := c.shEW(c.shI64(1), earlier, dsl.ElementWiseSub) // [A] 1 for first occurrences
+	earlier := sum2(toI(c.ew(eq, c.ew(jRow, iCol, dsl.ElementWiseLess), dsl.ElementWiseAnd)), dsl.ReduceMax)
+	firstI := c.ew(c.shI64(1), earlier, dsl.ElementWiseSub) // [A] 1 for first occurrences
 	firstOcc := sum2(c.shSelect(eq, jRow, c.shReshape(A, dsl.Dims{})), dsl.ReduceMin)
 	counts := sum2(toI(eq), dsl.ReduceSum)
 	var key *dsl.Tensor
 	if sorted {
 		// lt[i, j]: slice j is lexicographically smaller than slice i.
-		fdc := c.shEW(fd, c.shEW(Rs, c.shScalarI64(1), dsl.ElementWiseSub), dsl.ElementWiseMin)
+		fdc := c.ew(fd, c.ew(Rs, c.shScalarI64(1), dsl.ElementWiseSub), dsl.ElementWiseMin)
 		gi := c.Net().AddGatherV2(xi, fdc, dsl.GatherElement)
 		gi.SetGatherAxis(2)
 		gj := c.Net().AddGatherV2(xj, fdc, dsl.GatherElement)
 		gj.SetGatherAxis(2)
-		lt := c.shEW(c.shNot(eq), c.shEW(gj.Output(0), gi.Output(0), dsl.ElementWiseLess), dsl.ElementWiseAnd)
+		lt := c.ew(c.shNot(eq), c.ew(gj.Output(0), gi.Output(0), dsl.ElementWiseLess), dsl.ElementWiseAnd)
 		firstJ := c.shReshape(firstI, dsl.Dims{1, -1, 1})
-		key = sum2(c.shEW(toI(lt), firstJ, dsl.ElementWiseProd), dsl.ReduceSum)
+		key = sum2(c.ew(toI(lt), firstJ, dsl.ElementWiseProd), dsl.ReduceSum)
 	} else {
 		before := c.Net().AddCumulative(firstI, c.shScalarI64(0), dsl.CumulativeSum, true, false).Output(0)
 		key = c.Net().AddGather(before, firstOcc, 0).Output(0)
@@ -101,9 +101,9 @@ func importUnique(c *nodeCtx) ([]*dsl.Tensor, error) {
 	// pos[p] = the first occurrence i with key[i] == p.
 	nU := c.Net().AddReduce(firstI, dsl.ReduceSum, 1, true).Output(0)
 	pCol := c.shReshape(aIota, dsl.Dims{-1, 1})
-	hit := c.shEW(c.shReshape(key, dsl.Dims{1, -1}), pCol, dsl.ElementWiseEqual)
-	hitI := c.shEW(toI(hit), c.shReshape(firstI, dsl.Dims{1, -1}), dsl.ElementWiseProd)
-	pos := c.Net().AddReduce(c.shEW(hitI, c.shReshape(aIota, dsl.Dims{1, -1}), dsl.ElementWiseProd), dsl.ReduceSum, 2, false).Output(0)
+	hit := c.ew(c.shReshape(key, dsl.Dims{1, -1}), pCol, dsl.ElementWiseEqual)
+	hitI := c.ew(toI(hit), c.shReshape(firstI, dsl.Dims{1, -1}), dsl.ElementWiseProd)
+	pos := c.Net().AddReduce(c.ew(hitI, c.shReshape(aIota, dsl.Dims{1, -1}), dsl.ElementWiseProd), dsl.ReduceSum, 2, false).Output(0)
 	sl := c.Net().AddSlice(pos, dsl.Dims{0}, nil, dsl.Dims{1})
 	sl.SetInput(2, nU)
 	indices := sl.Output(0)

@@ -39,12 +39,6 @@ func (c *nodeCtx) shScalarOf(dt dsl.DataType, v float64) *dsl.Tensor {
 	return c.Constant(t)
 }
 
-// shEW applies a binary op, broadcasting ONNX-style.
-func (c *nodeCtx) shEW(a, b *dsl.Tensor, op dsl.ElementWiseOperation) *dsl.Tensor {
-	ab := c.Broadcast(a, b)
-	return c.Net().AddElementWise(ab[0], ab[1], op).Output(0)
-}
-
 // shSelect picks a where cond else b, broadcasting ONNX-style.
 func (c *nodeCtx) shSelect(cond, a, b *dsl.Tensor) *dsl.Tensor {
 	t := c.Broadcast(cond, a, b)
@@ -147,8 +141,8 @@ func (c *nodeCtx) shNormAxes(axes []int64, rank int, what string) ([]int, error)
 // shNormAxesRT normalizes run-time axes: a < 0 ? a + rank : a.
 func (c *nodeCtx) shNormAxesRT(axes *dsl.Tensor, rank int) *dsl.Tensor {
 	axes = c.shToI64(axes)
-	neg := c.shEW(axes, c.shScalarI64(0), dsl.ElementWiseLess)
-	return c.shSelect(neg, c.shEW(axes, c.shScalarI64(int64(rank)), dsl.ElementWiseSum), axes)
+	neg := c.ew(axes, c.shScalarI64(0), dsl.ElementWiseLess)
+	return c.shSelect(neg, c.ew(axes, c.shScalarI64(int64(rank)), dsl.ElementWiseSum), axes)
 }
 
 // shIota is the 1-D Int64 tensor [0, 1, ..., n-1].

@@ -166,9 +166,9 @@ func importTfIdf(c *nodeCtx) ([]*dsl.Tensor, error) {
 		rows = c.Net().AddCast(x, dsl.Int64).Output(0)
 	}
 	if rank == 1 {
-		rows = c.tfidfUnsqueeze(rows, 0)
+		rows = c.unsqueeze(rows, 0)
 	}
-	rows = c.tfidfUnsqueeze(rows, 1)
+	rows = c.unsqueeze(rows, 1)
 	counts, outIdx, err := c.tfidfCounts(s, rows)
 	if err != nil {
 		return nil, err
@@ -181,12 +181,6 @@ func importTfIdf(c *nodeCtx) ([]*dsl.Tensor, error) {
 		y = l.Output(0)
 	}
 	return []*dsl.Tensor{y}, c.err
-}
-
-// tfidfUnsqueeze inserts a unit dim at axis.
-func (c *nodeCtx) tfidfUnsqueeze(t *dsl.Tensor, axis int64) *dsl.Tensor {
-	at, _ := tensor.FromInt64([]int64{1}, []int64{axis})
-	return c.Net().AddUnsqueeze(t, c.Constant(at)).Output(0)
 }
 
 // tfidfScatter sums the [N, P] counts into [N, outSize] rows: column j
