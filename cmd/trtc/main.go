@@ -1,7 +1,7 @@
 // Command trtc is the command-line front end of trtc: `trtc run` imports an
-// ONNX model and runs it (CPU engine for now), `trtc ops` and `trtc layers`
-// report what the build supports. compile, inspect and bench arrive with
-// the compiler and engine.
+// ONNX model and runs it (CPU engine for now), `trtc inspect` shows the
+// network a model becomes, `trtc ops` and `trtc layers` report what the
+// build supports. compile and bench arrive with the compiler and engine.
 package main
 
 import (
@@ -28,7 +28,7 @@ func newRootCmd() *cobra.Command {
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.AddCommand(newRunCmd(), newVersionCmd(), newLayersCmd(), newOpsCmd())
+	root.AddCommand(newRunCmd(), newInspectCmd(), newVersionCmd(), newLayersCmd(), newOpsCmd())
 	return root
 }
 

@@ -156,11 +156,32 @@ func (imp *importer) importNode(n *onnxpb.NodeProto, index int) (err error) {
 	if folded, err := imp.tryFold(c, run); folded || err != nil {
 		return err
 	}
+	before := imp.net.NbLayers()
 	outs, err := c.call(run)
 	if err != nil {
 		return err
 	}
+	imp.nameLayers(c, before)
 	return imp.defineOutputs(c, outs)
+}
+
+// nameLayers names the layers a node added after the node, as
+// onnx-tensorrt does, so diagnostics and inspect output point at the
+// model: "conv1" for one layer, "conv1/Shuffle_2" for helpers around it.
+func (imp *importer) nameLayers(c *nodeCtx, from int) {
+	name := c.node.GetName()
+	if name == "" {
+		name = fmt.Sprintf("%s_%d", c.node.GetOpType(), c.index)
+	}
+	added := imp.net.NbLayers() - from
+	for i := from; i < imp.net.NbLayers(); i++ {
+		l := imp.net.Layer(i)
+		if added == 1 {
+			l.SetName(name)
+		} else {
+			l.SetName(fmt.Sprintf("%s/%v_%d", name, l.Type(), i-from))
+		}
+	}
 }
 
 // call runs an importer and turns attribute errors into its error.

@@ -1,0 +1,41 @@
+package main
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+)
+
+func TestInspectFormats(t *testing.T) {
+	model := testdata + "small_cnn.onnx"
+	text, err := runCLI(t, "inspect", model)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"input  x (float32 -1x3x32x32)", "output y (float32 -1x10)", "Convolution 2", "Pooling"} {
+		if !strings.Contains(text, want) {
+			t.Errorf("text lacks %q:\n%s", want, text)
+		}
+	}
+	js, err := runCLI(t, "inspect", model, "--format", "json", "--shapes", "x:2x3x32x32")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var info networkInfo
+	if err := json.Unmarshal([]byte(js), &info); err != nil {
+		t.Fatalf("not JSON: %v\n%s", err, js)
+	}
+	if len(info.Inputs) != 1 || info.Inputs[0].Dims[0] != 2 || info.Kinds["Convolution"] != 2 || len(info.Layers) == 0 {
+		t.Errorf("unexpected description: %+v", info)
+	}
+	dot, err := runCLI(t, "inspect", model, "--format", "dot")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(dot, "digraph") || !strings.Contains(dot, "-> out_y") {
+		t.Errorf("dot output wrong:\n%s", dot)
+	}
+	if _, err := runCLI(t, "inspect", model, "--format", "yaml"); err == nil {
+		t.Error("an unknown format was accepted")
+	}
+}
