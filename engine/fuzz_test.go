@@ -6,6 +6,8 @@ import (
 	"testing"
 
 	"google.golang.org/protobuf/proto"
+
+	"github.com/trtc/trtc/engine/enginepb"
 )
 
 // FuzzRead feeds arbitrary bytes to Read. Nothing may panic or allocate
@@ -14,8 +16,20 @@ import (
 // with EngineCorrupt), and a file written again from what was read must
 // read back to the same manifest and sections.
 func FuzzRead(f *testing.F) {
-	for _, secs := range [][]testSection{nil, smallSections(), {{"w", "weights", randBytes(9, 700)}, {"e", "", nil}}} {
-		file := writeEngine(f, testManifest(), secs)
+	// Small seeds: the fuzzer minimizes every new interesting input, which
+	// costs time quadratic in its size, so kilobyte seeds would spend most
+	// of the run minimizing instead of exploring.
+	tiny := &enginepb.Manifest{Target: "cpu", Inputs: []*enginepb.TensorDesc{{Name: "x", Dims: []int64{-1, 2}}},
+		Profiles: []*enginepb.OptimizationProfile{{Inputs: []*enginepb.ShapeRange{{Input: "x", Min: []int64{1, 2}, Opt: []int64{1, 2}, Max: []int64{4, 2}}}}}}
+	for _, seed := range []struct {
+		m    *enginepb.Manifest
+		secs []testSection
+	}{
+		{tiny, nil},
+		{tiny, []testSection{{"w", "weights", randBytes(9, 7)}, {"e", "", nil}, {"c", "cubin", randBytes(8, 3)}}},
+		{testManifest(), nil},
+	} {
+		file := writeEngine(f, seed.m, seed.secs)
 		f.Add(file)
 		for _, cut := range []int{0, 7, 8, 12, 63, 64, 65, 100, len(file) / 2, len(file) - 1} {
 			if cut < len(file) {
