@@ -204,3 +204,32 @@ func TestWriterIOError(t *testing.T) {
 		t.Errorf("WriteTo = %d, %v; want 700, disk full", n, err)
 	}
 }
+
+// Sections of one File read from several goroutines at once (run with
+// -race): the first-read hash bookkeeping is shared.
+func TestConcurrentSections(t *testing.T) {
+	secs := bigSections()
+	file := writeEngine(t, testManifest(), secs)
+	f, err := Read(bytes.NewReader(file), int64(len(file)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	errs := make(chan error, 4*len(secs))
+	for range 4 {
+		for _, s := range secs {
+			go func() {
+				b, err := f.Section(s.name)
+				if err == nil && !bytes.Equal(b, s.data) {
+					err = errors.New("section " + s.name + " differs")
+				}
+				errs <- err
+			}()
+		}
+	}
+	go func() { errs <- f.Verify() }()
+	for range 4*len(secs) + 1 {
+		if err := <-errs; err != nil {
+			t.Error(err)
+		}
+	}
+}
