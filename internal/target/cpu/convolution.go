@@ -41,15 +41,22 @@ func runConvolution(_ *execCtx, l dsl.Layer, in []*tensor.Tensor) ([]*tensor.Ten
 }
 
 // convForward computes dst (N, K, out...) from src (N, C, in...) and
-// weights w (K, C/G, k...), adding bias when it is not nil.
+// weights w (K, C/G, k...), adding bias when it is not nil. dst must be
+// zero on entry (as make returns it).
 func convForward(src, w, bias, dst []float32, N, C, K, G int, g *convGeom3) {
 	P, I, KK := g.outVol(), g.inVol(), g.kVol()
 	Cg, Kg := C/G, K/G
 	if P == 0 || N == 0 || K == 0 {
 		return
 	}
-	// Start from the bias so the GEMM accumulates onto it (beta = 1).
-	convFillBias(dst, bias, N, K, P)
+	// With a bias, start from it so the GEMM accumulates onto it (beta =
+	// 1). Without one (convolutions followed by a batch norm), the GEMM
+	// overwrites dst (beta = 0) and saves a pass over the output.
+	beta := float32(0)
+	if bias != nil {
+		convFillBias(dst, bias, N, K, P)
+		beta = 1
+	}
 	if Cg == 1 {
 		convDirect(src, w, dst, N, C, K, G, g)
 		return
@@ -72,7 +79,7 @@ func convForward(src, w, bias, dst []float32, N, C, K, G int, g *convGeom3) {
 			}
 			wg := w[grp*Kg*Cg*KK : (grp+1)*Kg*Cg*KK]
 			og := dst[(n*K+grp*Kg)*P : (n*K+(grp+1)*Kg)*P]
-			sgemm(false, false, Kg, P, Cg*KK, 1, wg, Cg*KK, b, P, 1, og, P)
+			sgemm(false, false, Kg, P, Cg*KK, 1, wg, Cg*KK, b, P, beta, og, P)
 		}
 	}
 }
