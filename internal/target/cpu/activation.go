@@ -11,16 +11,31 @@ func init() { register(dsl.LayerActivation, runActivation) }
 
 func runActivation(_ *execCtx, l dsl.Layer, in []*tensor.Tensor) ([]*tensor.Tensor, error) {
 	a := l.(*dsl.ActivationLayer)
-	f := activationFunc(a.ActivationType(), float64(a.Alpha()), float64(a.Beta()))
 	src := in[0].AsFloat32()
 	dst := make([]float32, len(src))
-	parallelFor(len(src), 1<<14, func(lo, hi int) {
-		for i := lo; i < hi; i++ {
-			dst[i] = float32(f(float64(src[i])))
-		}
-	})
-	out, err := tensor.FromFloat32s(in[0].DType(), in[0].Shape(), dst)
+	if a.ActivationType() == dsl.ActivationReLU {
+		parallelFor(len(src), 1<<14, func(lo, hi int) { reluF32(dst[lo:hi], src[lo:hi]) })
+	} else {
+		f := activationFunc(a.ActivationType(), float64(a.Alpha()), float64(a.Beta()))
+		parallelFor(len(src), 1<<14, func(lo, hi int) {
+			for i := lo; i < hi; i++ {
+				dst[i] = float32(f(float64(src[i])))
+			}
+		})
+	}
+	out, err := perfOutput(in[0].DType(), in[0].Shape(), dst)
 	return []*tensor.Tensor{out}, err
+}
+
+// reluF32 is ReLU directly on float32 values, the hot activation of CNNs.
+// The builtin max has math.Max's semantics (NaN stays NaN, -0 gives +0)
+// and compiles without a branch per element, which matters on activations
+// whose signs are random: a branchy loop was five times slower.
+func reluF32(dst, src []float32) {
+	dst = dst[:len(src)]
+	for i, v := range src {
+		dst[i] = max(v, 0)
+	}
 }
 
 // activationFunc returns the scalar function of an activation, computed in

@@ -21,27 +21,87 @@ func runElementWise(_ *execCtx, l dsl.Layer, in []*tensor.Tensor) ([]*tensor.Ten
 	if op.IsComparison() {
 		outType = tensor.Bool
 	}
-	out := tensor.New(outType, shape...)
-	idx := broadcastIndex(shape, a.Shape(), b.Shape())
-	n := out.Len()
+	p := newPerfRows(shape, a.Shape(), b.Shape())
+	var out *tensor.Tensor
 	switch {
+	case outType == tensor.Float32 && b.DType() == tensor.Float32:
+		dst := make([]float32, tensor.Volume(shape))
+		ewFloat32(op, &p, dst, a.Float32s(), b.Float32s())
+		out, err = tensor.FromFloat32(shape, dst)
 	case a.DType().IsFloat():
+		// Other float types and comparisons compute in float64 and round
+		// once on store, as SetFloat64 does.
 		av, bv := a.AsFloat32(), b.AsFloat32()
 		f := floatBinary(op)
-		for i := int64(0); i < n; i++ {
-			out.SetFloat64(i, f(float64(av[idx[0][i]]), float64(bv[idx[1][i]])))
-		}
-	default: // integers and Bool
-		f := intBinary(op)
-		for i := int64(0); i < n; i++ {
-			x, y := a.Int64At(idx[0][i]), b.Int64At(idx[1][i])
-			if y == 0 && (op == dsl.ElementWiseDiv || op == dsl.ElementWiseFloorDiv) {
-				return nil, layerErr(l, diag.OutOfRange, "integer division by zero at element %d of %q", idx[1][i], l.Input(1).Name())
+		vals := make([]float64, tensor.Volume(shape))
+		parallelFor(p.rows, max(1, (1<<14)/max(p.n, 1)), func(lo, hi int) {
+			for r := lo; r < hi; r++ {
+				oa, ob := p.offsets(r)
+				row := vals[r*p.n : (r+1)*p.n]
+				for i := range row {
+					row[i] = f(float64(av[oa+i*p.inner[0]]), float64(bv[ob+i*p.inner[1]]))
+				}
 			}
-			out.SetInt64(i, wrapInt(outType, f(x, y)))
+		})
+		out, err = tensor.FromFloat64s(outType, shape, vals)
+	default: // integers and Bool, in order so the first division by zero is reported
+		out = tensor.New(outType, shape...)
+		f := intBinary(op)
+		for r := 0; r < p.rows; r++ {
+			oa, ob := p.offsets(r)
+			for i := 0; i < p.n; i++ {
+				ib := int64(ob + i*p.inner[1])
+				x, y := a.Int64At(int64(oa+i*p.inner[0])), b.Int64At(ib)
+				if y == 0 && (op == dsl.ElementWiseDiv || op == dsl.ElementWiseFloorDiv) {
+					return nil, layerErr(l, diag.OutOfRange, "integer division by zero at element %d of %q", ib, l.Input(1).Name())
+				}
+				out.SetInt64(int64(r*p.n+i), wrapInt(outType, f(x, y)))
+			}
 		}
 	}
+	if err != nil {
+		return nil, err
+	}
 	return []*tensor.Tensor{out}, nil
+}
+
+// ewFloat32 computes a Float32 elementwise operation row by row, in
+// parallel. Sum, Sub, Prod and Div round the float32 operation directly:
+// that equals rounding the float64 result of the float32 operands (float64
+// holds every such result to more than twice float32's precision), so the
+// values match the float64 path bit for bit.
+func ewFloat32(op dsl.ElementWiseOperation, p *perfRows, dst, av, bv []float32) {
+	f := floatBinary(op)
+	parallelFor(p.rows, max(1, (1<<14)/max(p.n, 1)), func(lo, hi int) {
+		for r := lo; r < hi; r++ {
+			oa, ob := p.offsets(r)
+			row := dst[r*p.n : (r+1)*p.n]
+			x, y := av[oa:], bv[ob:]
+			sx, sy := p.inner[0], p.inner[1]
+			switch op {
+			case dsl.ElementWiseSum:
+				for i := range row {
+					row[i] = x[i*sx] + y[i*sy]
+				}
+			case dsl.ElementWiseSub:
+				for i := range row {
+					row[i] = x[i*sx] - y[i*sy]
+				}
+			case dsl.ElementWiseProd:
+				for i := range row {
+					row[i] = x[i*sx] * y[i*sy]
+				}
+			case dsl.ElementWiseDiv:
+				for i := range row {
+					row[i] = x[i*sx] / y[i*sy]
+				}
+			default:
+				for i := range row {
+					row[i] = float32(f(float64(x[i*sx]), float64(y[i*sy])))
+				}
+			}
+		}
+	})
 }
 
 // runtimeBroadcast checks concrete shapes (dynamic dims resolved) the same
