@@ -56,11 +56,6 @@ func (c *inferCtx) errorf(code diag.Code, format string, args ...any) {
 	c.report(diag.SeverityError, code, format, args...)
 }
 
-// warnf records a warning.
-func (c *inferCtx) warnf(code diag.Code, format string, args ...any) {
-	c.report(diag.SeverityWarning, code, format, args...)
-}
-
 // failed reports whether errorf was called during this inference.
 func (c *inferCtx) failed() bool { return c.l.problems.HasErrors() }
 

@@ -24,15 +24,6 @@ func (c *nodeCtx) nnUnary(t *dsl.Tensor, op dsl.UnaryOperation) *dsl.Tensor {
 	return c.Net().AddUnary(t, op).Output(0)
 }
 
-// nnAxesMask turns axes into a bitmask.
-func nnAxesMask(axes ...int) uint32 {
-	var m uint32
-	for _, a := range axes {
-		m |= 1 << uint(a)
-	}
-	return m
-}
-
 // nnAxis normalizes an ONNX axis attribute against rank r.
 func (c *nodeCtx) nnAxis(name string, axis int64, r int) (int, error) {
 	if axis < -int64(r) || axis >= int64(r) {

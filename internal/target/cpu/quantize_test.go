@@ -59,11 +59,11 @@ func TestQuantizeZeroPoint(t *testing.T) {
 
 func TestQuantizePerChannelAndBlock(t *testing.T) {
 	rng := newRNG(11)
-	x, xs := randTensor(t, rng, tensor.Float32, 4, 3, 6)
+	_, xs := randTensor(t, rng, tensor.Float32, 4, 3, 6)
 	for i := range xs {
 		xs[i] *= 10
 	}
-	x = mustTensor(t, tensor.Float32, []int64{4, 3, 6}, xs)
+	x := mustTensor(t, tensor.Float32, []int64{4, 3, 6}, xs)
 	xs = x.Float64s()
 	round := func(v float64, lo, hi float64) float64 {
 		f := float64(int64(v))
