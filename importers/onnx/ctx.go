@@ -333,7 +333,7 @@ func (c *nodeCtx) ImportSubgraph(g *onnxpb.GraphProto, bind map[string]*dsl.Tens
 		}
 		imp.define(init.GetName(), &value{c: t})
 	}
-	if _, err := imp.importNodes(g, g.GetNode()); err != nil {
+	if err := imp.importNodes(g.GetNode()); err != nil {
 		return nil, err
 	}
 	outs := make([]*dsl.Tensor, len(g.GetOutput()))

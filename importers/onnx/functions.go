@@ -87,7 +87,7 @@ func (imp *importer) expandFunction(c *nodeCtx, fn *onnxpb.FunctionProto) error 
 	}
 	imp.model.Opsets = opsets
 	defer func() { imp.model.Opsets = saved }()
-	if _, err := imp.importNodes(nil, body); err != nil {
+	if err := imp.importNodes(body); err != nil {
 		return c.Errorf(diag.CodeOf(err), "in function %s: %v", fn.GetName(), err)
 	}
 	return nil

@@ -59,11 +59,9 @@ func ImportModel(m *Model, opt Options) (*dsl.Network, error) {
 	if err := imp.importGraphInputs(g); err != nil {
 		return nil, err
 	}
-	outs, err := imp.importNodes(g, g.GetNode())
-	if err != nil {
+	if err := imp.importNodes(g.GetNode()); err != nil {
 		return nil, err
 	}
-	_ = outs
 	for _, o := range g.GetOutput() {
 		name := o.GetName()
 		t, err := imp.tensorFor(name, "graph output")

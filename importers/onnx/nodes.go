@@ -25,17 +25,17 @@ const maxFoldElements = 1 << 24
 
 // importNodes imports nodes in dependency order. ONNX requires graphs to
 // be sorted, but exporters do not always comply, so they are sorted here.
-func (imp *importer) importNodes(g *onnxpb.GraphProto, nodes []*onnxpb.NodeProto) ([]*dsl.Tensor, error) {
+func (imp *importer) importNodes(nodes []*onnxpb.NodeProto) error {
 	order, err := imp.sortNodes(nodes)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	for _, i := range order {
 		if err := imp.importNode(nodes[i], i); err != nil {
-			return nil, err
+			return err
 		}
 	}
-	return nil, nil
+	return nil
 }
 
 // sortNodes returns node indices so every node follows the producers of
@@ -227,7 +227,7 @@ func (imp *importer) defineOutputs(c *nodeCtx, outs []*dsl.Tensor) error {
 // tryFold computes a node whose inputs are all constants on the CPU engine
 // and defines its outputs as constants. It reports whether it did.
 func (imp *importer) tryFold(c *nodeCtx, run importFunc) (bool, error) {
-	if noFold[c.node.GetOpType()] || len(c.node.GetAttribute()) > 0 && hasSubgraph(c.node) {
+	if noFold[c.node.GetOpType()] || hasSubgraph(c.node) {
 		return false, nil
 	}
 	var consts []*tensor.Tensor
