@@ -83,19 +83,25 @@ func Run(c Case, run Runner) Result {
 	if err != nil {
 		return fail("import: %v", err)
 	}
-	if fix := rankOverrides(net, sets[0]); fix != nil {
+	first, err := loadInputs(sets[0], len(net.Inputs()))
+	if err != nil {
+		return fail("%v", err)
+	}
+	if fix := rankOverrides(net, first); fix != nil {
 		if net, err = onnx.ImportModel(m, onnx.Options{InputDims: fix}); err != nil {
 			return fail("import with the data's input shapes: %v", err)
 		}
 	}
-	for _, set := range sets {
+	for si, set := range sets {
+		raw := first
+		if si > 0 {
+			if raw, err = loadInputs(set, len(net.Inputs())); err != nil {
+				return fail("%v", err)
+			}
+		}
 		inputs := map[string]*tensor.Tensor{}
 		for i, in := range net.Inputs() {
-			t, err := onnx.LoadTensorFile(filepath.Join(set, fmt.Sprintf("input_%d.pb", i)))
-			if err != nil {
-				return fail("%s: input %d: %v", filepath.Base(set), i, err)
-			}
-			inputs[in.Name()] = reinterpretHalfBits(t, in.Type())
+			inputs[in.Name()] = reinterpretHalfBits(raw[i], in.Type())
 		}
 		got, err := run(net, inputs)
 		if err != nil {
@@ -237,22 +243,34 @@ func reinterpretHalfBits(t *tensor.Tensor, want tensor.DataType) *tensor.Tensor 
 	return out
 }
 
+// loadInputs reads input_0.pb ... input_{n-1}.pb of one test data set.
+func loadInputs(set string, n int) ([]*tensor.Tensor, error) {
+	out := make([]*tensor.Tensor, n)
+	for i := range out {
+		t, err := onnx.LoadTensorFile(filepath.Join(set, fmt.Sprintf("input_%d.pb", i)))
+		if err != nil {
+			return nil, fmt.Errorf("%s: input %d: %v", filepath.Base(set), i, err)
+		}
+		out[i] = t
+	}
+	return out, nil
+}
+
 // rankOverrides works around test cases whose stored inputs do not have the
 // rank the model declares (test_castlike_*BFLOAT16*: a "like" input
 // declared 3x4, stored with rank 1, whose values the op never reads): such
 // inputs are imported with the data's shape, as trtexec --shapes would.
 // It returns nil when every input matches.
-func rankOverrides(net *dsl.Network, set string) map[string]dsl.Dims {
+func rankOverrides(net *dsl.Network, data []*tensor.Tensor) map[string]dsl.Dims {
 	var fix map[string]dsl.Dims
 	for i, in := range net.Inputs() {
-		t, err := onnx.LoadTensorFile(filepath.Join(set, fmt.Sprintf("input_%d.pb", i)))
-		if err != nil || t.Rank() == in.Rank() {
+		if data[i].Rank() == in.Rank() {
 			continue
 		}
 		if fix == nil {
 			fix = map[string]dsl.Dims{}
 		}
-		fix[in.Name()] = dsl.Dims(t.Shape())
+		fix[in.Name()] = dsl.Dims(data[i].Shape())
 	}
 	return fix
 }
