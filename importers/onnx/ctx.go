@@ -49,6 +49,17 @@ func (c *nodeCtx) HasInput(i int) bool {
 	return i < len(c.node.GetInput()) && c.node.GetInput()[i] != ""
 }
 
+// Require checks that the first n inputs are given: a node that omits a
+// required input gets an error naming it instead of a nil tensor.
+func (c *nodeCtx) Require(n int) error {
+	for i := range n {
+		if !c.HasInput(i) {
+			return c.Errorf(diag.InvalidNode, "%s needs input %d (of %d required): input %d is missing", c.node.GetOpType(), i, n, i)
+		}
+	}
+	return nil
+}
+
 // HasOutput reports whether output i is wanted.
 func (c *nodeCtx) HasOutput(i int) bool {
 	return i < len(c.node.GetOutput()) && c.node.GetOutput()[i] != ""

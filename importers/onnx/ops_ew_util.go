@@ -109,10 +109,8 @@ func (c *nodeCtx) ewBroadcast2(a, b *dsl.Tensor) ([]*dsl.Tensor, error) {
 // a node that omits one gets an error instead of a nil tensor.
 func ewRegister(info OpInfo, nIn int, fn importFunc) {
 	register(info, func(c *nodeCtx) ([]*dsl.Tensor, error) {
-		for i := 0; i < nIn; i++ {
-			if !c.HasInput(i) {
-				return nil, c.Errorf(diag.InvalidNode, "%s needs %d input(s); input %d is missing", c.node.GetOpType(), nIn, i)
-			}
+		if err := c.Require(nIn); err != nil {
+			return nil, err
 		}
 		return fn(c)
 	})

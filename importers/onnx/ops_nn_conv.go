@@ -27,7 +27,7 @@ type nnConvSetup struct {
 
 func (c *nodeCtx) nnConvCommon() (nnConvSetup, error) {
 	var s nnConvSetup
-	if err := c.nnRequire(2); err != nil {
+	if err := c.Require(2); err != nil {
 		return s, err
 	}
 	s.x = c.Input(0)

@@ -15,7 +15,7 @@ func init() {
 // importGridSample maps GridSample onto a GridSample layer; opset 16 names
 // the modes bilinear/bicubic, opset 20 linear/cubic.
 func importGridSample(c *nodeCtx) ([]*dsl.Tensor, error) {
-	if err := c.nnRequire(2); err != nil {
+	if err := c.Require(2); err != nil {
 		return nil, err
 	}
 	x, grid := c.Input(0), c.Input(1)

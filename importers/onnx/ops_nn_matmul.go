@@ -23,7 +23,7 @@ func init() {
 // Vector operation drops its unit dim from the result), and the operand
 // with fewer batch dims gets leading unit dims so both have as many.
 func importMatMul(c *nodeCtx) ([]*dsl.Tensor, error) {
-	if err := c.nnRequire(2); err != nil {
+	if err := c.Require(2); err != nil {
 		return nil, err
 	}
 	a, b := c.Input(0), c.Input(1)
@@ -51,7 +51,7 @@ func importMatMul(c *nodeCtx) ([]*dsl.Tensor, error) {
 
 // importGemm is alpha*op(A)*op(B) + beta*C with C broadcast to the result.
 func importGemm(c *nodeCtx) ([]*dsl.Tensor, error) {
-	if err := c.nnRequire(2); err != nil {
+	if err := c.Require(2); err != nil {
 		return nil, err
 	}
 	a, b := c.Input(0), c.Input(1)
@@ -91,7 +91,7 @@ func importGemm(c *nodeCtx) ([]*dsl.Tensor, error) {
 }
 
 func importEinsum(c *nodeCtx) ([]*dsl.Tensor, error) {
-	if err := c.nnRequire(1); err != nil {
+	if err := c.Require(1); err != nil {
 		return nil, err
 	}
 	eq := c.AttrString("equation", "")

@@ -50,7 +50,7 @@ func (c *nodeCtx) nnPerChannel(t *dsl.Tensor, r int) *dsl.Tensor {
 // importBatchNorm folds known statistics into a Scale layer
 // (y = x*a + b per channel); otherwise it composes elementwise layers.
 func importBatchNorm(c *nodeCtx) ([]*dsl.Tensor, error) {
-	if err := c.nnRequire(5); err != nil {
+	if err := c.Require(5); err != nil {
 		return nil, err
 	}
 	x := c.Input(0)
@@ -142,7 +142,7 @@ func importBatchNorm(c *nodeCtx) ([]*dsl.Tensor, error) {
 
 // importInstanceNorm normalizes each (n, c) plane over the spatial dims.
 func importInstanceNorm(c *nodeCtx) ([]*dsl.Tensor, error) {
-	if err := c.nnRequire(3); err != nil {
+	if err := c.Require(3); err != nil {
 		return nil, err
 	}
 	x := c.Input(0)
@@ -166,7 +166,7 @@ func importInstanceNorm(c *nodeCtx) ([]*dsl.Tensor, error) {
 // InvStdDev outputs requested it composes reductions (they are the
 // normalization statistics, with the reduced dims kept as 1).
 func importLayerNorm(c *nodeCtx) ([]*dsl.Tensor, error) {
-	if err := c.nnRequire(2); err != nil {
+	if err := c.Require(2); err != nil {
 		return nil, err
 	}
 	x := c.Input(0)
@@ -219,7 +219,7 @@ func importLayerNorm(c *nodeCtx) ([]*dsl.Tensor, error) {
 
 // importGroupNorm: opset 18 scales per group, opset 21 per channel.
 func importGroupNorm(c *nodeCtx) ([]*dsl.Tensor, error) {
-	if err := c.nnRequire(3); err != nil {
+	if err := c.Require(3); err != nil {
 		return nil, err
 	}
 	x := c.Input(0)
@@ -264,7 +264,7 @@ func importGroupNorm(c *nodeCtx) ([]*dsl.Tensor, error) {
 }
 
 func importLRN(c *nodeCtx) ([]*dsl.Tensor, error) {
-	if err := c.nnRequire(1); err != nil {
+	if err := c.Require(1); err != nil {
 		return nil, err
 	}
 	x := c.Input(0)
@@ -317,7 +317,7 @@ func (c *nodeCtx) nnLRNComposed(x *dsl.Tensor, size int64, alpha, beta, bias flo
 
 // importMVN is (x - mean) / sqrt(var + 1e-9) over axes (default N, H, W).
 func importMVN(c *nodeCtx) ([]*dsl.Tensor, error) {
-	if err := c.nnRequire(1); err != nil {
+	if err := c.Require(1); err != nil {
 		return nil, err
 	}
 	x := c.Input(0)
@@ -342,7 +342,7 @@ func importMVN(c *nodeCtx) ([]*dsl.Tensor, error) {
 
 // importLpNorm divides by the L1 or L2 norm along axis.
 func importLpNorm(c *nodeCtx) ([]*dsl.Tensor, error) {
-	if err := c.nnRequire(1); err != nil {
+	if err := c.Require(1); err != nil {
 		return nil, err
 	}
 	x := c.Input(0)

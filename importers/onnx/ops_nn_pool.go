@@ -51,7 +51,7 @@ type nnPoolOpts struct {
 
 func importPool(kind nnPoolKind) importFunc {
 	return func(c *nodeCtx) ([]*dsl.Tensor, error) {
-		if err := c.nnRequire(1); err != nil {
+		if err := c.Require(1); err != nil {
 			return nil, err
 		}
 		x := c.Input(0)
@@ -406,7 +406,7 @@ func nnPoolCounts(in dsl.Dims, out []int64, o *nnPoolOpts) []float64 {
 // importGlobalPool reduces every spatial dim, keeping them as unit dims.
 func importGlobalPool(op dsl.ReduceOperation) importFunc {
 	return func(c *nodeCtx) ([]*dsl.Tensor, error) {
-		if err := c.nnRequire(1); err != nil {
+		if err := c.Require(1); err != nil {
 			return nil, err
 		}
 		x := c.Input(0)
@@ -426,7 +426,7 @@ func importGlobalPool(op dsl.ReduceOperation) importFunc {
 
 // importGlobalLpPool is (sum |x|^p)^(1/p) over the spatial dims.
 func importGlobalLpPool(c *nodeCtx) ([]*dsl.Tensor, error) {
-	if err := c.nnRequire(1); err != nil {
+	if err := c.Require(1); err != nil {
 		return nil, err
 	}
 	x := c.Input(0)

@@ -23,7 +23,7 @@ func init() {
 // importResize maps Resize (and the deprecated Upsample, which is Resize
 // with asymmetric coordinates and floor rounding) onto a Resize layer.
 func importResize(c *nodeCtx) ([]*dsl.Tensor, error) {
-	if err := c.nnRequire(1); err != nil {
+	if err := c.Require(1); err != nil {
 		return nil, err
 	}
 	x := c.Input(0)

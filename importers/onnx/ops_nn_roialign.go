@@ -31,7 +31,7 @@ type nnRoiAlign struct {
 // (sampling_ratio=0) differs per roi, so it needs the rois at import time:
 // rois with equal ratios share one pipeline, the others get their own.
 func importRoiAlign(c *nodeCtx) ([]*dsl.Tensor, error) {
-	if err := c.nnRequire(3); err != nil {
+	if err := c.Require(3); err != nil {
 		return nil, err
 	}
 	x := c.Input(0)

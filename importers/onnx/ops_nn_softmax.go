@@ -29,7 +29,7 @@ const (
 // (default -1).
 func importSoftmaxFamily(kind nnSoftmaxKind) importFunc {
 	return func(c *nodeCtx) ([]*dsl.Tensor, error) {
-		if err := c.nnRequire(1); err != nil {
+		if err := c.Require(1); err != nil {
 			return nil, err
 		}
 		x := c.Input(0)

@@ -22,7 +22,7 @@ func init() {
 // importTopK: k is an attribute before opset 10 and an input after; a k
 // known at import time is static, otherwise it feeds the layer's k input.
 func importTopK(c *nodeCtx) ([]*dsl.Tensor, error) {
-	if err := c.nnRequire(1); err != nil {
+	if err := c.Require(1); err != nil {
 		return nil, err
 	}
 	x := c.Input(0)
@@ -64,7 +64,7 @@ func importTopK(c *nodeCtx) ([]*dsl.Tensor, error) {
 // axis is reversed first and the index mirrored back.
 func importArgMinMax(isMax bool) importFunc {
 	return func(c *nodeCtx) ([]*dsl.Tensor, error) {
-		if err := c.nnRequire(1); err != nil {
+		if err := c.Require(1); err != nil {
 			return nil, err
 		}
 		x := c.Input(0)

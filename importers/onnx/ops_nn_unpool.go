@@ -17,7 +17,7 @@ func init() {
 // (as MaxPool's Indices give them), with a ScatterND on the flattened
 // output.
 func importMaxUnpool(c *nodeCtx) ([]*dsl.Tensor, error) {
-	if err := c.nnRequire(2); err != nil {
+	if err := c.Require(2); err != nil {
 		return nil, err
 	}
 	x, idx := c.Input(0), c.Input(1)

@@ -136,13 +136,3 @@ func (c *nodeCtx) nnScalar(dt dsl.DataType, v float64) *dsl.Tensor {
 	}
 	return c.Constant(h)
 }
-
-// nnRequire checks that the first n inputs are given.
-func (c *nodeCtx) nnRequire(n int) error {
-	for i := range n {
-		if !c.HasInput(i) {
-			return c.Errorf(diag.InvalidNode, "%s needs input %d; the node has %d inputs", c.node.GetOpType(), i, c.NbInputs())
-		}
-	}
-	return nil
-}
