@@ -139,15 +139,14 @@ func (imp *importer) importNode(n *onnxpb.NodeProto, index int) (err error) {
 			err = c.Errorf(diag.Internal, "internal error while importing: %v\n%s", r, debug.Stack())
 		}
 	}()
-	if fn := imp.model.Function(n.GetDomain(), n.GetOpType(), n.GetOverload()); fn != nil {
-		if _, has := lookup(dom, n.GetOpType(), opset); !has {
-			return imp.expandFunction(c, fn)
-		}
-	}
-	fn, ok := lookup(dom, n.GetOpType(), opset)
+	// An importer wins over a model-local function of the same name; a
+	// function wins over a plugin.
+	imp0, ok := lookup(dom, n.GetOpType(), opset)
 	var run importFunc
 	if ok {
-		run = fn.fn
+		run = imp0.fn
+	} else if fn := imp.model.Function(n.GetDomain(), n.GetOpType(), n.GetOverload()); fn != nil {
+		return imp.expandFunction(c, fn)
 	} else if creator, ok := pluginFor(n); ok {
 		run = func(c *nodeCtx) ([]*dsl.Tensor, error) { return importPlugin(c, creator) }
 	} else {
