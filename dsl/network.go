@@ -40,6 +40,9 @@ type Network struct {
 	// by a layer added after it; from then on inference and execution
 	// follow TopoLayers instead of add order.
 	forwardRefs bool
+	// regionCopies maps the loops and conditionals of networks that
+	// CopyLayer copied from to their copies in this network.
+	regionCopies map[any]any
 }
 
 // NewNetwork returns an empty network.
