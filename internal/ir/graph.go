@@ -55,3 +55,36 @@ func (g *Graph) FusionOf(l dsl.Layer) *Fusion {
 func (g *Graph) String() string {
 	return fmt.Sprintf("graph %q: %d layers, %d fusions", g.Net.Name(), g.Net.NbLayers(), len(g.Fusions))
 }
+
+// Derive returns a graph for net, a rebuild of g.Net: precision decisions
+// carry over by layer name (names that no longer exist are dropped), and
+// fusions carry over when every member still exists under a unique name.
+func (g *Graph) Derive(net *dsl.Network) *Graph {
+	ng := New(net)
+	byName := map[string]dsl.Layer{}
+	dupName := map[string]bool{}
+	for _, l := range net.Layers() {
+		if _, ok := byName[l.Name()]; ok {
+			dupName[l.Name()] = true
+		}
+		byName[l.Name()] = l
+	}
+	for name, d := range g.Precisions {
+		if _, ok := byName[name]; ok {
+			ng.Precisions[name] = d
+		}
+	}
+fusions:
+	for _, f := range g.Fusions {
+		nf := Fusion{Kind: f.Kind}
+		for _, l := range f.Layers {
+			m, ok := byName[l.Name()]
+			if !ok || dupName[l.Name()] {
+				continue fusions
+			}
+			nf.Layers = append(nf.Layers, m)
+		}
+		ng.Fusions = append(ng.Fusions, nf)
+	}
+	return ng
+}
