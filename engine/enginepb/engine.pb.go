@@ -53,7 +53,14 @@ type Manifest struct {
 	Metadata map[string]string `protobuf:"bytes,9,rep,name=metadata,proto3" json:"metadata,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
 	// Where every section lies in the file. Written by the engine package's
 	// Writer; anything set by the caller is replaced.
-	Sections      []*Section `protobuf:"bytes,10,rep,name=sections,proto3" json:"sections,omitempty"`
+	Sections []*Section `protobuf:"bytes,10,rep,name=sections,proto3" json:"sections,omitempty"`
+	// Memory the engine needs for activations and scratch at the largest
+	// shapes of its profiles, in bytes: device memory on a GPU target, host
+	// memory on the CPU target (an estimate there).
+	DeviceMemorySize int64 `protobuf:"varint,11,opt,name=device_memory_size,json=deviceMemorySize,proto3" json:"device_memory_size,omitempty"`
+	// What the compiler did, for inspection (trtc inspect); not needed to
+	// run the engine.
+	Build         *BuildReport `protobuf:"bytes,12,opt,name=build,proto3" json:"build,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -158,6 +165,370 @@ func (x *Manifest) GetSections() []*Section {
 	return nil
 }
 
+func (x *Manifest) GetDeviceMemorySize() int64 {
+	if x != nil {
+		return x.DeviceMemorySize
+	}
+	return 0
+}
+
+func (x *Manifest) GetBuild() *BuildReport {
+	if x != nil {
+		return x.Build
+	}
+	return nil
+}
+
+// BuildReport is the compiler's account of an engine: the layers it runs,
+// their precisions and tactics, the fusions, and the passes.
+type BuildReport struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The requested precision: "fp32", "tf32", "fp16", "bf16".
+	Precision string `protobuf:"bytes,1,opt,name=precision,proto3" json:"precision,omitempty"`
+	// The builder optimization level, 0 to 5.
+	OptLevel int32 `protobuf:"varint,2,opt,name=opt_level,json=optLevel,proto3" json:"opt_level,omitempty"`
+	// The network's layer count before the passes.
+	LayersBefore int32 `protobuf:"varint,3,opt,name=layers_before,json=layersBefore,proto3" json:"layers_before,omitempty"`
+	// The layers of the compiled network in execution order.
+	Layers  []*LayerInfo  `protobuf:"bytes,4,rep,name=layers,proto3" json:"layers,omitempty"`
+	Fusions []*FusionInfo `protobuf:"bytes,5,rep,name=fusions,proto3" json:"fusions,omitempty"`
+	Passes  []*PassInfo   `protobuf:"bytes,6,rep,name=passes,proto3" json:"passes,omitempty"`
+	// Warnings the build produced (a layer on a slow path, ...).
+	Warnings []string `protobuf:"bytes,7,rep,name=warnings,proto3" json:"warnings,omitempty"`
+	// The source the network came from ("model.onnx", "dsl").
+	Source        string `protobuf:"bytes,8,opt,name=source,proto3" json:"source,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *BuildReport) Reset() {
+	*x = BuildReport{}
+	mi := &file_engine_proto_msgTypes[1]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *BuildReport) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*BuildReport) ProtoMessage() {}
+
+func (x *BuildReport) ProtoReflect() protoreflect.Message {
+	mi := &file_engine_proto_msgTypes[1]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use BuildReport.ProtoReflect.Descriptor instead.
+func (*BuildReport) Descriptor() ([]byte, []int) {
+	return file_engine_proto_rawDescGZIP(), []int{1}
+}
+
+func (x *BuildReport) GetPrecision() string {
+	if x != nil {
+		return x.Precision
+	}
+	return ""
+}
+
+func (x *BuildReport) GetOptLevel() int32 {
+	if x != nil {
+		return x.OptLevel
+	}
+	return 0
+}
+
+func (x *BuildReport) GetLayersBefore() int32 {
+	if x != nil {
+		return x.LayersBefore
+	}
+	return 0
+}
+
+func (x *BuildReport) GetLayers() []*LayerInfo {
+	if x != nil {
+		return x.Layers
+	}
+	return nil
+}
+
+func (x *BuildReport) GetFusions() []*FusionInfo {
+	if x != nil {
+		return x.Fusions
+	}
+	return nil
+}
+
+func (x *BuildReport) GetPasses() []*PassInfo {
+	if x != nil {
+		return x.Passes
+	}
+	return nil
+}
+
+func (x *BuildReport) GetWarnings() []string {
+	if x != nil {
+		return x.Warnings
+	}
+	return nil
+}
+
+func (x *BuildReport) GetSource() string {
+	if x != nil {
+		return x.Source
+	}
+	return ""
+}
+
+// LayerInfo is one layer of the compiled network.
+type LayerInfo struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	Name  string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	// The dsl.LayerType name: "Convolution", "SoftMax", ...
+	Kind string `protobuf:"bytes,2,opt,name=kind,proto3" json:"kind,omitempty"`
+	// Input and output tensors (name, type, dims with -1 for dynamic).
+	Inputs  []*TensorDesc `protobuf:"bytes,3,rep,name=inputs,proto3" json:"inputs,omitempty"`
+	Outputs []*TensorDesc `protobuf:"bytes,4,rep,name=outputs,proto3" json:"outputs,omitempty"`
+	// The type the layer computes in and why ("fp16 requested", "softmax
+	// kept in fp32"); empty for layers with no float computation.
+	Precision       string `protobuf:"bytes,5,opt,name=precision,proto3" json:"precision,omitempty"`
+	PrecisionReason string `protobuf:"bytes,6,opt,name=precision_reason,json=precisionReason,proto3" json:"precision_reason,omitempty"`
+	// The index of the fusion the layer belongs to in BuildReport.fusions,
+	// or -1.
+	Fusion int32 `protobuf:"varint,7,opt,name=fusion,proto3" json:"fusion,omitempty"`
+	// The implementation chosen for the layer, when the target chose among
+	// several ("cublasLt algo 12, 0.041 ms").
+	Tactic        string `protobuf:"bytes,8,opt,name=tactic,proto3" json:"tactic,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *LayerInfo) Reset() {
+	*x = LayerInfo{}
+	mi := &file_engine_proto_msgTypes[2]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *LayerInfo) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*LayerInfo) ProtoMessage() {}
+
+func (x *LayerInfo) ProtoReflect() protoreflect.Message {
+	mi := &file_engine_proto_msgTypes[2]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use LayerInfo.ProtoReflect.Descriptor instead.
+func (*LayerInfo) Descriptor() ([]byte, []int) {
+	return file_engine_proto_rawDescGZIP(), []int{2}
+}
+
+func (x *LayerInfo) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *LayerInfo) GetKind() string {
+	if x != nil {
+		return x.Kind
+	}
+	return ""
+}
+
+func (x *LayerInfo) GetInputs() []*TensorDesc {
+	if x != nil {
+		return x.Inputs
+	}
+	return nil
+}
+
+func (x *LayerInfo) GetOutputs() []*TensorDesc {
+	if x != nil {
+		return x.Outputs
+	}
+	return nil
+}
+
+func (x *LayerInfo) GetPrecision() string {
+	if x != nil {
+		return x.Precision
+	}
+	return ""
+}
+
+func (x *LayerInfo) GetPrecisionReason() string {
+	if x != nil {
+		return x.PrecisionReason
+	}
+	return ""
+}
+
+func (x *LayerInfo) GetFusion() int32 {
+	if x != nil {
+		return x.Fusion
+	}
+	return 0
+}
+
+func (x *LayerInfo) GetTactic() string {
+	if x != nil {
+		return x.Tactic
+	}
+	return ""
+}
+
+// FusionInfo is a group of layers a target runs as one kernel.
+type FusionInfo struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The ir.FusedKind name: "ConvBiasActivation", "Pointwise", ...
+	Kind string `protobuf:"bytes,1,opt,name=kind,proto3" json:"kind,omitempty"`
+	// The member layers' names, in execution order.
+	Layers        []string `protobuf:"bytes,2,rep,name=layers,proto3" json:"layers,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *FusionInfo) Reset() {
+	*x = FusionInfo{}
+	mi := &file_engine_proto_msgTypes[3]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *FusionInfo) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*FusionInfo) ProtoMessage() {}
+
+func (x *FusionInfo) ProtoReflect() protoreflect.Message {
+	mi := &file_engine_proto_msgTypes[3]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use FusionInfo.ProtoReflect.Descriptor instead.
+func (*FusionInfo) Descriptor() ([]byte, []int) {
+	return file_engine_proto_rawDescGZIP(), []int{3}
+}
+
+func (x *FusionInfo) GetKind() string {
+	if x != nil {
+		return x.Kind
+	}
+	return ""
+}
+
+func (x *FusionInfo) GetLayers() []string {
+	if x != nil {
+		return x.Layers
+	}
+	return nil
+}
+
+// PassInfo is what one compiler pass did.
+type PassInfo struct {
+	state        protoimpl.MessageState `protogen:"open.v1"`
+	Name         string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	LayersBefore int32                  `protobuf:"varint,2,opt,name=layers_before,json=layersBefore,proto3" json:"layers_before,omitempty"`
+	LayersAfter  int32                  `protobuf:"varint,3,opt,name=layers_after,json=layersAfter,proto3" json:"layers_after,omitempty"`
+	DurationNs   int64                  `protobuf:"varint,4,opt,name=duration_ns,json=durationNs,proto3" json:"duration_ns,omitempty"`
+	// Set when the optimization level skipped the pass.
+	Skipped       bool `protobuf:"varint,5,opt,name=skipped,proto3" json:"skipped,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *PassInfo) Reset() {
+	*x = PassInfo{}
+	mi := &file_engine_proto_msgTypes[4]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PassInfo) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PassInfo) ProtoMessage() {}
+
+func (x *PassInfo) ProtoReflect() protoreflect.Message {
+	mi := &file_engine_proto_msgTypes[4]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PassInfo.ProtoReflect.Descriptor instead.
+func (*PassInfo) Descriptor() ([]byte, []int) {
+	return file_engine_proto_rawDescGZIP(), []int{4}
+}
+
+func (x *PassInfo) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *PassInfo) GetLayersBefore() int32 {
+	if x != nil {
+		return x.LayersBefore
+	}
+	return 0
+}
+
+func (x *PassInfo) GetLayersAfter() int32 {
+	if x != nil {
+		return x.LayersAfter
+	}
+	return 0
+}
+
+func (x *PassInfo) GetDurationNs() int64 {
+	if x != nil {
+		return x.DurationNs
+	}
+	return 0
+}
+
+func (x *PassInfo) GetSkipped() bool {
+	if x != nil {
+		return x.Skipped
+	}
+	return false
+}
+
 // TensorDesc is one network input or output.
 type TensorDesc struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -172,7 +543,7 @@ type TensorDesc struct {
 
 func (x *TensorDesc) Reset() {
 	*x = TensorDesc{}
-	mi := &file_engine_proto_msgTypes[1]
+	mi := &file_engine_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -184,7 +555,7 @@ func (x *TensorDesc) String() string {
 func (*TensorDesc) ProtoMessage() {}
 
 func (x *TensorDesc) ProtoReflect() protoreflect.Message {
-	mi := &file_engine_proto_msgTypes[1]
+	mi := &file_engine_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -197,7 +568,7 @@ func (x *TensorDesc) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TensorDesc.ProtoReflect.Descriptor instead.
 func (*TensorDesc) Descriptor() ([]byte, []int) {
-	return file_engine_proto_rawDescGZIP(), []int{1}
+	return file_engine_proto_rawDescGZIP(), []int{5}
 }
 
 func (x *TensorDesc) GetName() string {
@@ -232,7 +603,7 @@ type OptimizationProfile struct {
 
 func (x *OptimizationProfile) Reset() {
 	*x = OptimizationProfile{}
-	mi := &file_engine_proto_msgTypes[2]
+	mi := &file_engine_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -244,7 +615,7 @@ func (x *OptimizationProfile) String() string {
 func (*OptimizationProfile) ProtoMessage() {}
 
 func (x *OptimizationProfile) ProtoReflect() protoreflect.Message {
-	mi := &file_engine_proto_msgTypes[2]
+	mi := &file_engine_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -257,7 +628,7 @@ func (x *OptimizationProfile) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use OptimizationProfile.ProtoReflect.Descriptor instead.
 func (*OptimizationProfile) Descriptor() ([]byte, []int) {
-	return file_engine_proto_rawDescGZIP(), []int{2}
+	return file_engine_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *OptimizationProfile) GetInputs() []*ShapeRange {
@@ -281,7 +652,7 @@ type ShapeRange struct {
 
 func (x *ShapeRange) Reset() {
 	*x = ShapeRange{}
-	mi := &file_engine_proto_msgTypes[3]
+	mi := &file_engine_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -293,7 +664,7 @@ func (x *ShapeRange) String() string {
 func (*ShapeRange) ProtoMessage() {}
 
 func (x *ShapeRange) ProtoReflect() protoreflect.Message {
-	mi := &file_engine_proto_msgTypes[3]
+	mi := &file_engine_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -306,7 +677,7 @@ func (x *ShapeRange) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ShapeRange.ProtoReflect.Descriptor instead.
 func (*ShapeRange) Descriptor() ([]byte, []int) {
-	return file_engine_proto_rawDescGZIP(), []int{3}
+	return file_engine_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *ShapeRange) GetInput() string {
@@ -356,7 +727,7 @@ type Section struct {
 
 func (x *Section) Reset() {
 	*x = Section{}
-	mi := &file_engine_proto_msgTypes[4]
+	mi := &file_engine_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -368,7 +739,7 @@ func (x *Section) String() string {
 func (*Section) ProtoMessage() {}
 
 func (x *Section) ProtoReflect() protoreflect.Message {
-	mi := &file_engine_proto_msgTypes[4]
+	mi := &file_engine_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -381,7 +752,7 @@ func (x *Section) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Section.ProtoReflect.Descriptor instead.
 func (*Section) Descriptor() ([]byte, []int) {
-	return file_engine_proto_rawDescGZIP(), []int{4}
+	return file_engine_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *Section) GetName() string {
@@ -423,7 +794,7 @@ var File_engine_proto protoreflect.FileDescriptor
 
 const file_engine_proto_rawDesc = "" +
 	"\n" +
-	"\fengine.proto\x12\vtrtc.engine\"\xf6\x04\n" +
+	"\fengine.proto\x12\vtrtc.engine\"\xd4\x05\n" +
 	"\bManifest\x12!\n" +
 	"\ftrtc_version\x18\x01 \x01(\tR\vtrtcVersion\x12\x16\n" +
 	"\x06target\x18\x02 \x01(\tR\x06target\x12\x1f\n" +
@@ -436,13 +807,44 @@ const file_engine_proto_rawDesc = "" +
 	"\bprofiles\x18\b \x03(\v2 .trtc.engine.OptimizationProfileR\bprofiles\x12?\n" +
 	"\bmetadata\x18\t \x03(\v2#.trtc.engine.Manifest.MetadataEntryR\bmetadata\x120\n" +
 	"\bsections\x18\n" +
-	" \x03(\v2\x14.trtc.engine.SectionR\bsections\x1aB\n" +
+	" \x03(\v2\x14.trtc.engine.SectionR\bsections\x12,\n" +
+	"\x12device_memory_size\x18\v \x01(\x03R\x10deviceMemorySize\x12.\n" +
+	"\x05build\x18\f \x01(\v2\x18.trtc.engine.BuildReportR\x05build\x1aB\n" +
 	"\x14LibraryVersionsEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\x1a;\n" +
 	"\rMetadataEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
-	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"J\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\xb3\x02\n" +
+	"\vBuildReport\x12\x1c\n" +
+	"\tprecision\x18\x01 \x01(\tR\tprecision\x12\x1b\n" +
+	"\topt_level\x18\x02 \x01(\x05R\boptLevel\x12#\n" +
+	"\rlayers_before\x18\x03 \x01(\x05R\flayersBefore\x12.\n" +
+	"\x06layers\x18\x04 \x03(\v2\x16.trtc.engine.LayerInfoR\x06layers\x121\n" +
+	"\afusions\x18\x05 \x03(\v2\x17.trtc.engine.FusionInfoR\afusions\x12-\n" +
+	"\x06passes\x18\x06 \x03(\v2\x15.trtc.engine.PassInfoR\x06passes\x12\x1a\n" +
+	"\bwarnings\x18\a \x03(\tR\bwarnings\x12\x16\n" +
+	"\x06source\x18\b \x01(\tR\x06source\"\x90\x02\n" +
+	"\tLayerInfo\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\x12\x12\n" +
+	"\x04kind\x18\x02 \x01(\tR\x04kind\x12/\n" +
+	"\x06inputs\x18\x03 \x03(\v2\x17.trtc.engine.TensorDescR\x06inputs\x121\n" +
+	"\aoutputs\x18\x04 \x03(\v2\x17.trtc.engine.TensorDescR\aoutputs\x12\x1c\n" +
+	"\tprecision\x18\x05 \x01(\tR\tprecision\x12)\n" +
+	"\x10precision_reason\x18\x06 \x01(\tR\x0fprecisionReason\x12\x16\n" +
+	"\x06fusion\x18\a \x01(\x05R\x06fusion\x12\x16\n" +
+	"\x06tactic\x18\b \x01(\tR\x06tactic\"8\n" +
+	"\n" +
+	"FusionInfo\x12\x12\n" +
+	"\x04kind\x18\x01 \x01(\tR\x04kind\x12\x16\n" +
+	"\x06layers\x18\x02 \x03(\tR\x06layers\"\xa1\x01\n" +
+	"\bPassInfo\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\x12#\n" +
+	"\rlayers_before\x18\x02 \x01(\x05R\flayersBefore\x12!\n" +
+	"\flayers_after\x18\x03 \x01(\x05R\vlayersAfter\x12\x1f\n" +
+	"\vduration_ns\x18\x04 \x01(\x03R\n" +
+	"durationNs\x12\x18\n" +
+	"\askipped\x18\x05 \x01(\bR\askipped\"J\n" +
 	"\n" +
 	"TensorDesc\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x14\n" +
@@ -475,29 +877,39 @@ func file_engine_proto_rawDescGZIP() []byte {
 	return file_engine_proto_rawDescData
 }
 
-var file_engine_proto_msgTypes = make([]protoimpl.MessageInfo, 7)
+var file_engine_proto_msgTypes = make([]protoimpl.MessageInfo, 11)
 var file_engine_proto_goTypes = []any{
 	(*Manifest)(nil),            // 0: trtc.engine.Manifest
-	(*TensorDesc)(nil),          // 1: trtc.engine.TensorDesc
-	(*OptimizationProfile)(nil), // 2: trtc.engine.OptimizationProfile
-	(*ShapeRange)(nil),          // 3: trtc.engine.ShapeRange
-	(*Section)(nil),             // 4: trtc.engine.Section
-	nil,                         // 5: trtc.engine.Manifest.LibraryVersionsEntry
-	nil,                         // 6: trtc.engine.Manifest.MetadataEntry
+	(*BuildReport)(nil),         // 1: trtc.engine.BuildReport
+	(*LayerInfo)(nil),           // 2: trtc.engine.LayerInfo
+	(*FusionInfo)(nil),          // 3: trtc.engine.FusionInfo
+	(*PassInfo)(nil),            // 4: trtc.engine.PassInfo
+	(*TensorDesc)(nil),          // 5: trtc.engine.TensorDesc
+	(*OptimizationProfile)(nil), // 6: trtc.engine.OptimizationProfile
+	(*ShapeRange)(nil),          // 7: trtc.engine.ShapeRange
+	(*Section)(nil),             // 8: trtc.engine.Section
+	nil,                         // 9: trtc.engine.Manifest.LibraryVersionsEntry
+	nil,                         // 10: trtc.engine.Manifest.MetadataEntry
 }
 var file_engine_proto_depIdxs = []int32{
-	5, // 0: trtc.engine.Manifest.library_versions:type_name -> trtc.engine.Manifest.LibraryVersionsEntry
-	1, // 1: trtc.engine.Manifest.inputs:type_name -> trtc.engine.TensorDesc
-	1, // 2: trtc.engine.Manifest.outputs:type_name -> trtc.engine.TensorDesc
-	2, // 3: trtc.engine.Manifest.profiles:type_name -> trtc.engine.OptimizationProfile
-	6, // 4: trtc.engine.Manifest.metadata:type_name -> trtc.engine.Manifest.MetadataEntry
-	4, // 5: trtc.engine.Manifest.sections:type_name -> trtc.engine.Section
-	3, // 6: trtc.engine.OptimizationProfile.inputs:type_name -> trtc.engine.ShapeRange
-	7, // [7:7] is the sub-list for method output_type
-	7, // [7:7] is the sub-list for method input_type
-	7, // [7:7] is the sub-list for extension type_name
-	7, // [7:7] is the sub-list for extension extendee
-	0, // [0:7] is the sub-list for field type_name
+	9,  // 0: trtc.engine.Manifest.library_versions:type_name -> trtc.engine.Manifest.LibraryVersionsEntry
+	5,  // 1: trtc.engine.Manifest.inputs:type_name -> trtc.engine.TensorDesc
+	5,  // 2: trtc.engine.Manifest.outputs:type_name -> trtc.engine.TensorDesc
+	6,  // 3: trtc.engine.Manifest.profiles:type_name -> trtc.engine.OptimizationProfile
+	10, // 4: trtc.engine.Manifest.metadata:type_name -> trtc.engine.Manifest.MetadataEntry
+	8,  // 5: trtc.engine.Manifest.sections:type_name -> trtc.engine.Section
+	1,  // 6: trtc.engine.Manifest.build:type_name -> trtc.engine.BuildReport
+	2,  // 7: trtc.engine.BuildReport.layers:type_name -> trtc.engine.LayerInfo
+	3,  // 8: trtc.engine.BuildReport.fusions:type_name -> trtc.engine.FusionInfo
+	4,  // 9: trtc.engine.BuildReport.passes:type_name -> trtc.engine.PassInfo
+	5,  // 10: trtc.engine.LayerInfo.inputs:type_name -> trtc.engine.TensorDesc
+	5,  // 11: trtc.engine.LayerInfo.outputs:type_name -> trtc.engine.TensorDesc
+	7,  // 12: trtc.engine.OptimizationProfile.inputs:type_name -> trtc.engine.ShapeRange
+	13, // [13:13] is the sub-list for method output_type
+	13, // [13:13] is the sub-list for method input_type
+	13, // [13:13] is the sub-list for extension type_name
+	13, // [13:13] is the sub-list for extension extendee
+	0,  // [0:13] is the sub-list for field type_name
 }
 
 func init() { file_engine_proto_init() }
@@ -511,7 +923,7 @@ func file_engine_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_engine_proto_rawDesc), len(file_engine_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   7,
+			NumMessages:   11,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

@@ -1,0 +1,53 @@
+package compiler
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/trtc/trtc/diag"
+	"github.com/trtc/trtc/internal/target"
+)
+
+// notBuiltIn says why a known target is missing from this binary.
+var notBuiltIn = map[string]string{
+	"tensorrt": "this trtc was built without TensorRT support; rebuild with -tags tensorrt (needs TensorRT headers)",
+	"cuda":     "trtc's CUDA target is not part of this build yet (issue \"The CUDA target\"); use --target cpu",
+}
+
+// resolveTarget picks the target a build lowers to and probes its device.
+// "auto" takes the first target of target.Known that is in this binary
+// and can run here, and records why each one before it was passed over.
+func resolveTarget(name string) (target.Target, target.Device, []string, error) {
+	if name == "" {
+		name = "auto"
+	}
+	if name != "auto" {
+		t, ok := target.Lookup(name)
+		if !ok {
+			if why, known := notBuiltIn[name]; known {
+				return nil, target.Device{}, nil, diag.Errorf(diag.NoDevice, "target %q: %s", name, why)
+			}
+			return nil, target.Device{}, nil, diag.Errorf(diag.InvalidArgument, "unknown target %q: want auto, %s", name, strings.Join(target.Known, ", "))
+		}
+		dev, err := t.Probe()
+		if err != nil {
+			return nil, target.Device{}, nil, fmt.Errorf("target %q cannot run here: %w", name, err)
+		}
+		return t, dev, nil, nil
+	}
+	var passed []string
+	for _, n := range target.Known {
+		t, ok := target.Lookup(n)
+		if !ok {
+			passed = append(passed, fmt.Sprintf("%s: not in this build", n))
+			continue
+		}
+		dev, err := t.Probe()
+		if err != nil {
+			passed = append(passed, fmt.Sprintf("%s: %v", n, err))
+			continue
+		}
+		return t, dev, passed, nil
+	}
+	return nil, target.Device{}, passed, diag.Errorf(diag.NoDevice, "no target can run here: %s", strings.Join(passed, "; "))
+}

@@ -1,0 +1,169 @@
+package engine
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"strings"
+	"sync"
+
+	"github.com/trtc/trtc/diag"
+	"github.com/trtc/trtc/internal/target"
+	"github.com/trtc/trtc/tensor"
+)
+
+// Context runs an engine (TensorRT's IExecutionContext). A context runs one
+// inference at a time; for concurrent inference make one context per
+// goroutine: contexts of an engine share its weights.
+type Context struct {
+	e       *Engine
+	tc      target.Context
+	mu      sync.Mutex
+	profile int
+}
+
+// NewContext makes an execution context using optimization profile 0.
+func (e *Engine) NewContext() (*Context, error) {
+	tc, err := e.exe.NewContext()
+	if err != nil {
+		return nil, err
+	}
+	return &Context{e: e, tc: tc}, nil
+}
+
+// SetOptimizationProfile selects the profile whose shape ranges Execute
+// checks inputs against (TensorRT's setOptimizationProfileAsync).
+func (c *Context) SetOptimizationProfile(i int) error {
+	n := len(c.e.file.Manifest().GetProfiles())
+	if i < 0 || (i >= n && !(i == 0 && n == 0)) {
+		return diag.Errorf(diag.InvalidArgument, "optimization profile %d does not exist: the engine has %d (0..%d)", i, n, n-1)
+	}
+	c.mu.Lock()
+	c.profile = i
+	c.mu.Unlock()
+	return nil
+}
+
+// OptimizationProfile is the selected profile's index.
+func (c *Context) OptimizationProfile() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.profile
+}
+
+// Execute runs the engine on host tensors given by input name and returns
+// the outputs by name. Every input must be given, with the engine's type,
+// its static dims, and dynamic dims within the selected profile.
+func (c *Context) Execute(ctx context.Context, inputs map[string]*tensor.Tensor) (map[string]*tensor.Tensor, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if err := c.checkInputs(inputs); err != nil {
+		return nil, err
+	}
+	return c.tc.Execute(ctx, inputs)
+}
+
+// Close releases the context's memory.
+func (c *Context) Close() error { return c.tc.Close() }
+
+// checkInputs reports every problem with inputs at once: missing, unknown,
+// wrong type, wrong rank or static dims, and dims outside the profile.
+func (c *Context) checkInputs(inputs map[string]*tensor.Tensor) error {
+	m := c.e.file.Manifest()
+	var ranges map[string]*target.ShapeRange
+	if profs := c.e.Profiles(); c.profile < len(profs) {
+		ranges = map[string]*target.ShapeRange{}
+		for i := range profs[c.profile].Inputs {
+			r := &profs[c.profile].Inputs[i]
+			ranges[r.Input] = r
+		}
+	}
+	var errs diag.List
+	known := map[string]bool{}
+	for _, in := range m.GetInputs() {
+		name := in.GetName()
+		known[name] = true
+		v := inputs[name]
+		want := tensor.DataType(in.GetDtype())
+		switch {
+		case v == nil:
+			errs = append(errs, diag.Errorf(diag.InvalidArgument, "input %q (%v %s) is missing", name, want, FormatDims(in.GetDims())))
+			continue
+		case v.DType() != want:
+			errs = append(errs, diag.Errorf(diag.TypeMismatch, "input %q must be %v, got %v", name, want, v.DType()))
+			continue
+		}
+		if err := CheckShape(name, in.GetDims(), ranges[name], c.profile, v.Shape()); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	for name := range inputs {
+		if !known[name] {
+			var names []string
+			for _, in := range m.GetInputs() {
+				names = append(names, in.GetName())
+			}
+			errs = append(errs, diag.Errorf(diag.InvalidArgument, "%q is not an input of the engine (its inputs: %s)", name, strings.Join(names, ", ")))
+		}
+	}
+	return errs.Err()
+}
+
+// CheckShape checks a concrete shape against an input's declared dims and
+// its range in profile idx (r may be nil for an input with static dims).
+func CheckShape(name string, dims []int64, r *target.ShapeRange, idx int, shape []int64) *diag.Error {
+	if len(shape) != len(dims) {
+		return diag.Errorf(diag.ShapeMismatch, "input %q has rank %d (shape %s), the engine expects rank %d (%s)", name, len(shape), FormatDims(shape), len(dims), FormatDims(dims))
+	}
+	for i, d := range dims {
+		if d >= 0 && shape[i] != d {
+			return diag.Errorf(diag.ShapeMismatch, "input %q: shape %s does not match the engine's %s at dimension %d", name, FormatDims(shape), FormatDims(dims), i)
+		}
+	}
+	if r == nil {
+		for _, d := range dims {
+			if d < 0 {
+				return diag.Errorf(diag.ShapeMismatch, "input %q has dynamic dims %s but optimization profile %d has no range for it", name, FormatDims(dims), idx)
+			}
+		}
+		return nil
+	}
+	for i := range shape {
+		if shape[i] < r.Min[i] || shape[i] > r.Max[i] {
+			return diag.Errorf(diag.ShapeMismatch, "input %q: shape %s is outside optimization profile %d (min %s, max %s) at dimension %d; build the engine with a profile that covers it (--min-shapes/--max-shapes)",
+				name, FormatDims(shape), idx, FormatDims(r.Min), FormatDims(r.Max), i)
+		}
+	}
+	return nil
+}
+
+// FormatDims writes dims as trtexec does: 1x3x224x224, with -1 for dynamic
+// dims and "scalar" for rank 0.
+func FormatDims(d []int64) string {
+	if len(d) == 0 {
+		return "scalar"
+	}
+	s := make([]string, len(d))
+	for i, v := range d {
+		s[i] = strconv.FormatInt(v, 10)
+	}
+	return strings.Join(s, "x")
+}
+
+// ParseDims reads 1x3x224x224 (as written by FormatDims; "scalar" or empty
+// for rank 0).
+func ParseDims(s string) ([]int64, error) {
+	if s == "" || s == "scalar" {
+		return []int64{}, nil
+	}
+	parts := strings.Split(s, "x")
+	out := make([]int64, len(parts))
+	for i, p := range parts {
+		v, err := strconv.ParseInt(p, 10, 64)
+		if err != nil || v < -1 {
+			return nil, fmt.Errorf("bad dims %q: %q is not a dimension (want a count like 1x3x224x224)", s, p)
+		}
+		out[i] = v
+	}
+	return out, nil
+}
