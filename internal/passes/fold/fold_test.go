@@ -7,6 +7,7 @@ import (
 	"github.com/trtc/trtc/dsl"
 	"github.com/trtc/trtc/internal/ir"
 	"github.com/trtc/trtc/internal/ir/irtest"
+	"github.com/trtc/trtc/internal/target/cpu"
 	"github.com/trtc/trtc/tensor"
 )
 
@@ -369,6 +370,44 @@ func TestEvaluationErrors(t *testing.T) {
 			t.Errorf("%s: %v, want %v", name, l, want)
 		}
 	}
+	// The failure is still there, for the engine to report when it runs.
+	if _, err := cpu.Run(ng.Net, irtest.RandomInputs(ng.Net, 1, 2)); err == nil {
+		t.Fatalf("the folded network runs, but the division by zero and the bad gather should still fail")
+	}
+}
+
+// TestQuantizeAndAssertionKept: Q/DQ of constant weights stay (they mark
+// explicit quantization for the consumer) and an assertion stays, while the
+// comparison it checks folds.
+func TestQuantizeAndAssertionKept(t *testing.T) {
+	n := dsl.NewNetwork()
+	x := n.AddInput("x", dsl.Float32, dsl.Dims{4})
+	w := constF32(t, n, "w", dsl.Dims{4}, 0.25)
+	scale := n.AddConstant(dsl.Dims{}, f32(t, dsl.Dims{}, 0.1))
+	q := n.AddQuantize(w, scale.Output(0), dsl.Int8)
+	q.SetName("q")
+	dq := n.AddDequantize(q.Output(0), scale.Output(0), dsl.Float32)
+	dq.SetName("dq")
+	eq := n.AddElementWise(constI64(n, "a", 1), constI64(n, "b", 1), dsl.ElementWiseEqual)
+	eq.SetName("eq")
+	as := n.AddAssertion(eq.Output(0), "a must equal b")
+	as.SetName("assert")
+	y := n.AddElementWise(x, dq.Output(0), dsl.ElementWiseProd)
+	y.Output(0).SetName("y")
+	n.MarkOutput(y.Output(0))
+	if err := n.Err(); err != nil {
+		t.Fatal(err)
+	}
+
+	ng := run(t, n, ir.Options{})
+	for name, want := range map[string]dsl.LayerType{
+		"q": dsl.LayerQuantize, "dq": dsl.LayerDequantize, "assert": dsl.LayerAssertion, "eq": dsl.LayerCast,
+	} {
+		if l := layerNamed(ng.Net, name); l == nil || l.Type() != want {
+			t.Errorf("%s: %v, want %v", name, l, want)
+		}
+	}
+	irtest.Differential(t, n, ng.Net, 0)
 }
 
 // TestLoopLeftAlone: the layers of a loop stay as they are, though all its
