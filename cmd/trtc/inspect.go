@@ -17,19 +17,25 @@ func newInspectCmd() *cobra.Command {
 	var format string
 	var shapes []string
 	cmd := &cobra.Command{
-		Use:   "inspect MODEL.onnx",
-		Short: "Show the network trtc imports from an ONNX model (layers, types, dims)",
-		Long: `Import an ONNX model and print the resulting network: inputs, outputs and
-every layer with its input and output types and dims (-1 for dynamic), as
-text, JSON or Graphviz dot (render with: dot -Tsvg net.dot -o net.svg).
-Engine files will be inspected the same way once the compiler writes them.`,
+		Use:   "inspect MODEL.engine|MODEL.onnx",
+		Short: "Show what an engine or an ONNX model is made of",
+		Long: `Given an engine file, print what it was built for (target, device,
+libraries), its inputs, outputs, optimization profiles and memory, the
+passes that ran, the fusions, and every layer with its precision (and
+why: "softmax kept in fp32"), fusion and tactic. Given an ONNX model,
+print the network trtc imports from it: inputs, outputs and every layer
+with its input and output types and dims (-1 for dynamic).
+Formats: text, json, or Graphviz dot (render with: dot -Tsvg x.dot -o x.svg).`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			dims, err := parseShapes(shapes)
+			if isEngineFile(args[0]) {
+				return inspectEngine(cmd.OutOrStdout(), args[0], format)
+			}
+			dims, err := parseShapeList("--shapes", shapes)
 			if err != nil {
 				return err
 			}
-			net, err := onnx.Import(args[0], onnx.Options{InputDims: dims})
+			net, err := onnx.Import(args[0], onnx.Options{InputDims: toDSLDims(dims)})
 			if err != nil {
 				return err
 			}
@@ -42,7 +48,7 @@ Engine files will be inspected the same way once the compiler writes them.`,
 			case "dot":
 				return inspectDot(w, net)
 			}
-			return fmt.Errorf("--format %q: want text, json or dot", format)
+			return usageError{fmt.Errorf("--format %q: want text, json or dot", format)}
 		},
 	}
 	cmd.Flags().StringVar(&format, "format", "text", "output format: text, json or dot")
@@ -193,3 +199,13 @@ func dotID(s string) string {
 		return '_'
 	}, s)
 }
+
+func toDSLDims(m map[string][]int64) map[string]dsl.Dims {
+	out := make(map[string]dsl.Dims, len(m))
+	for k, v := range m {
+		out[k] = dsl.Dims(v)
+	}
+	return out
+}
+
+func sortStrings(s []string) { sort.Strings(s) }

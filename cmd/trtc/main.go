@@ -1,34 +1,70 @@
-// Command trtc is the command-line front end of trtc: `trtc run` imports an
-// ONNX model and runs it (CPU engine for now), `trtc inspect` shows the
-// network a model becomes, `trtc ops` and `trtc layers` report what the
-// build supports. compile and bench arrive with the compiler and engine.
+// Command trtc is the command-line front end of trtc: `trtc compile` turns
+// an ONNX model into an engine file, `trtc run`, `trtc bench` and `trtc
+// compare` execute engines (or ONNX models, compiled on the fly), `trtc
+// inspect` shows what an engine or model is made of, and `trtc ops` and
+// `trtc layers` report what the build supports.
+//
+// Exit codes: 0 success, 1 a user error (a bad model, flag or input; the
+// message says what to change), 2 an internal error (a bug in trtc).
 package main
 
 import (
+	"errors"
 	"fmt"
 	"os"
 
 	"github.com/spf13/cobra"
+
+	"github.com/trtc/trtc/diag"
 )
 
 // version is set at link time with -ldflags "-X main.version=...".
 var version = "dev"
 
 func main() {
-	if err := newRootCmd().Execute(); err != nil {
-		fmt.Fprintln(os.Stderr, "trtc:", err)
-		os.Exit(1)
+	os.Exit(run(os.Args[1:]))
+}
+
+// run executes the command line and returns the exit code.
+func run(args []string) int {
+	cmd := newRootCmd()
+	cmd.SetArgs(args)
+	err := cmd.Execute()
+	if err == nil {
+		return 0
 	}
+	fmt.Fprintln(os.Stderr, "trtc:", err)
+	return exitCode(err)
+}
+
+// usageError marks a mistake in the command line.
+type usageError struct{ err error }
+
+func (u usageError) Error() string { return u.err.Error() }
+func (u usageError) Unwrap() error { return u.err }
+
+// exitCode is 2 for internal errors, 1 for everything else.
+func exitCode(err error) int {
+	if errors.Is(err, diag.Internal) {
+		return 2
+	}
+	return 1
 }
 
 func newRootCmd() *cobra.Command {
 	root := &cobra.Command{
-		Use:           "trtc",
-		Short:         "Compile neural networks for NVIDIA GPUs from Go",
+		Use:   "trtc",
+		Short: "Compile neural networks for NVIDIA GPUs from Go",
+		Long: `trtc compiles ONNX models and networks written in Go into engines for
+TensorRT, trtc's own CUDA engine, or the pure-Go CPU engine, and runs,
+benchmarks, compares and inspects them.
+
+Exit codes: 0 success, 1 user error (bad model, flags or inputs), 2 internal error.`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.AddCommand(newRunCmd(), newInspectCmd(), newVersionCmd(), newLayersCmd(), newOpsCmd())
+	root.AddCommand(newCompileCmd(), newRunCmd(), newBenchCmd(), newCompareCmd(), newInspectCmd(),
+		newVersionCmd(), newLayersCmd(), newOpsCmd())
 	return root
 }
 

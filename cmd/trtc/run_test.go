@@ -41,7 +41,7 @@ func TestRunDefaultsDynamicDimsToOne(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(out, "using 1x16x32") || !strings.Contains(out, "output y: float32 [1 16 32]") {
+	if !strings.Contains(out, "building for 1x16x32") || !strings.Contains(out, "output y: float32 [1 16 32]") {
 		t.Errorf("unexpected report:\n%s", out)
 	}
 }
@@ -52,8 +52,8 @@ func TestRunRejectsBadFlags(t *testing.T) {
 		want string
 	}{
 		{[]string{"--shapes", "x=1x3"}, "want name:dims"},
-		{[]string{"--shapes", "nope:1x3x32x32"}, `"nope", which is not an input`},
-		{[]string{"--shapes", "x:1x-3x32x32"}, "bad dimension"},
+		{[]string{"--shapes", "nope:1x3x32x32"}, `"nope", which is not a network input`},
+		{[]string{"--shapes", "x:1x-3x32x32"}, "is not a dimension"},
 		{[]string{"--input", "x"}, "want name=file.npy"},
 		{[]string{"--input", "x=/does/not/exist.npy"}, "exist.npy"},
 		{[]string{"--iterations", "0"}, "at least 1"},

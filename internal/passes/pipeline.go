@@ -11,6 +11,7 @@ import (
 
 	"github.com/trtc/trtc/diag"
 	"github.com/trtc/trtc/internal/ir"
+	"github.com/trtc/trtc/internal/passes/fold"
 )
 
 // Pass is one rewrite of the graph.
@@ -28,7 +29,9 @@ type Pass struct {
 }
 
 // pipeline is the order passes run in.
-var pipeline = []Pass{}
+var pipeline = []Pass{
+	{Name: "fold", Run: fold.Constants, Required: true}, // constant subgraphs, shape arithmetic on static shapes
+}
 
 func init() {
 	if err := checkOrder(pipeline); err != nil {

@@ -1,0 +1,155 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"path/filepath"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/trtc/trtc/engine"
+	"github.com/trtc/trtc/engine/enginepb"
+)
+
+func newCompileCmd() *cobra.Command {
+	var o buildOptions
+	var out string
+	cmd := &cobra.Command{
+		Use:   "compile MODEL.onnx -o MODEL.engine",
+		Short: "Compile an ONNX model into an engine file, like trtexec --saveEngine",
+		Long: `Import an ONNX model, optimize it (dead layers, constant folding, common
+subexpressions, identity and shuffle elimination, BatchNorm/Scale folding,
+Q/DQ propagation, fp16/bf16 autocast, fusion) and write an engine for the
+target. Dynamic input dims need optimization profiles: --shapes for one
+fixed shape, --min-shapes/--opt-shapes/--max-shapes for a range, --profile
+for more profiles. The summary lists layers before and after, fusions,
+precision per layer and the time of every phase.`,
+		Example: `  trtc compile model.onnx -o model.engine --shapes x:1x3x224x224
+  trtc compile model.onnx -o model.engine --precision fp16 \
+      --min-shapes x:1x3x224x224 --opt-shapes x:8x3x224x224 --max-shapes x:32x3x224x224`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if out == "" {
+				return usageError{fmt.Errorf("no output file: give -o MODEL.engine")}
+			}
+			w := cmd.OutOrStdout()
+			start := time.Now()
+			net, err := importModel(args[0])
+			if err != nil {
+				return err
+			}
+			importTime := time.Since(start)
+			cfg, err := o.config(w, net, filepath.Base(args[0]))
+			if err != nil {
+				return err
+			}
+			plan, buildTime, err := buildPlan(w, net, cfg)
+			if err != nil {
+				return err
+			}
+			if err := plan.Save(out); err != nil {
+				return err
+			}
+			printSummary(w, plan, importTime, buildTime, o.verbose)
+			fmt.Fprintf(w, "wrote %s\n", out)
+			return nil
+		},
+	}
+	addBuildFlags(cmd, &o)
+	cmd.Flags().StringVarP(&out, "output", "o", "", "engine file to write")
+	return cmd
+}
+
+// oneLineSummary is "target cpu, 12 -> 9 layers, 3 fusions, fp32".
+func oneLineSummary(p *engine.Plan) string {
+	m := p.Manifest
+	b := m.GetBuild()
+	return fmt.Sprintf("target %s, %d -> %d layers, %d fusions, %s", m.GetTarget(), b.GetLayersBefore(), len(b.GetLayers()), len(b.GetFusions()), b.GetPrecision())
+}
+
+// printSummary is the build summary of trtc compile.
+func printSummary(w io.Writer, p *engine.Plan, importTime, buildTime time.Duration, verbose bool) {
+	m := p.Manifest
+	b := m.GetBuild()
+	dev := m.GetMetadata()["build.device"]
+	fmt.Fprintf(w, "target:     %s (%s)\n", m.GetTarget(), dev)
+	fmt.Fprintf(w, "precision:  %s, optimization level %d\n", b.GetPrecision(), b.GetOptLevel())
+	fmt.Fprintf(w, "layers:     %d before, %d after\n", b.GetLayersBefore(), len(b.GetLayers()))
+	fmt.Fprintf(w, "fusions:    %s\n", fusionCounts(b))
+	fmt.Fprintf(w, "precisions: %s\n", precisionCounts(b))
+	for _, l := range b.GetLayers() {
+		if l.GetPrecision() != "" && l.GetPrecision() != "fp32" && b.GetPrecision() == "fp32" || strings.Contains(l.GetPrecisionReason(), "kept") {
+			if verbose {
+				fmt.Fprintf(w, "            %s %q: %s (%s)\n", l.GetKind(), l.GetName(), l.GetPrecision(), l.GetPrecisionReason())
+			}
+		}
+	}
+	fmt.Fprintf(w, "time:       import %v, passes %v, lower %v, total build %v\n", importTime.Round(time.Millisecond),
+		passTime(b).Round(time.Millisecond), lowerTime(m).Round(time.Millisecond), buildTime.Round(time.Millisecond))
+	if verbose {
+		for _, ps := range b.GetPasses() {
+			state := fmt.Sprintf("%d -> %d layers in %v", ps.GetLayersBefore(), ps.GetLayersAfter(), time.Duration(ps.GetDurationNs()).Round(time.Microsecond))
+			if ps.GetSkipped() {
+				state = "skipped at this optimization level"
+			}
+			fmt.Fprintf(w, "  pass %-12s %s\n", ps.GetName(), state)
+		}
+	}
+	for _, warn := range b.GetWarnings() {
+		fmt.Fprintf(w, "note:       %s\n", warn)
+	}
+}
+
+func fusionCounts(b *enginepb.BuildReport) string {
+	counts := map[string]int{}
+	for _, f := range b.GetFusions() {
+		counts[f.GetKind()]++
+	}
+	if len(counts) == 0 {
+		return "none"
+	}
+	return joinCounts(counts)
+}
+
+func precisionCounts(b *enginepb.BuildReport) string {
+	counts := map[string]int{}
+	for _, l := range b.GetLayers() {
+		if p := l.GetPrecision(); p != "" {
+			counts[p]++
+		}
+	}
+	if len(counts) == 0 {
+		return "no float layers"
+	}
+	return joinCounts(counts)
+}
+
+func joinCounts(counts map[string]int) string {
+	keys := make([]string, 0, len(counts))
+	for k := range counts {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	parts := make([]string, len(keys))
+	for i, k := range keys {
+		parts[i] = fmt.Sprintf("%s %d", k, counts[k])
+	}
+	return strings.Join(parts, ", ")
+}
+
+func passTime(b *enginepb.BuildReport) time.Duration {
+	var d time.Duration
+	for _, p := range b.GetPasses() {
+		d += time.Duration(p.GetDurationNs())
+	}
+	return d
+}
+
+func lowerTime(m *enginepb.Manifest) time.Duration {
+	var ns int64
+	fmt.Sscan(m.GetMetadata()["build.lower_ns"], &ns)
+	return time.Duration(ns)
+}
