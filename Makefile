@@ -30,6 +30,7 @@ fuzz:
 	$(GO) test ./importers/onnx -run '^$$' -fuzz '^FuzzParseModel$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./importers/onnx -run '^$$' -fuzz '^FuzzImport$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./engine -run '^$$' -fuzz '^FuzzRead$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./internal/target/cpu -run '^$$' -fuzz '^FuzzLoadSections$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./dsl -run '^$$' -fuzz '^FuzzDecodeNetwork$$' -fuzztime $(FUZZTIME)
 
 # CPU engine benchmarks (ResNet-18 at batch 1 among them).

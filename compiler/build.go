@@ -72,6 +72,9 @@ func Build(net *dsl.Network, cfg Config) (plan *engine.Plan, err error) {
 		return nil, err
 	}
 	lowerTime := time.Since(start)
+	if b.MemorySize == 0 {
+		b.MemorySize = activationBytes(g.Net, cfg.Profiles)
+	}
 
 	m := &enginepb.Manifest{
 		TrtcVersion:      Version(),

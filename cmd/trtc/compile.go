@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"io"
 	"path/filepath"
-	"sort"
 	"strings"
 	"time"
 
@@ -12,6 +11,7 @@ import (
 
 	"github.com/trtc/trtc/engine"
 	"github.com/trtc/trtc/engine/enginepb"
+	"github.com/trtc/trtc/internal/inspect"
 )
 
 func newCompileCmd() *cobra.Command {
@@ -78,8 +78,8 @@ func printSummary(w io.Writer, p *engine.Plan, importTime, buildTime time.Durati
 	fmt.Fprintf(w, "target:     %s (%s)\n", m.GetTarget(), dev)
 	fmt.Fprintf(w, "precision:  %s, optimization level %d\n", b.GetPrecision(), b.GetOptLevel())
 	fmt.Fprintf(w, "layers:     %d before, %d after\n", b.GetLayersBefore(), len(b.GetLayers()))
-	fmt.Fprintf(w, "fusions:    %s\n", fusionCounts(b))
-	fmt.Fprintf(w, "precisions: %s\n", precisionCounts(b))
+	fmt.Fprintf(w, "fusions:    %s\n", inspect.FusionCounts(b))
+	fmt.Fprintf(w, "precisions: %s\n", inspect.PrecisionCounts(b))
 	for _, l := range b.GetLayers() {
 		if l.GetPrecision() != "" && l.GetPrecision() != "fp32" && b.GetPrecision() == "fp32" || strings.Contains(l.GetPrecisionReason(), "kept") {
 			if verbose {
@@ -101,43 +101,6 @@ func printSummary(w io.Writer, p *engine.Plan, importTime, buildTime time.Durati
 	for _, warn := range b.GetWarnings() {
 		fmt.Fprintf(w, "note:       %s\n", warn)
 	}
-}
-
-func fusionCounts(b *enginepb.BuildReport) string {
-	counts := map[string]int{}
-	for _, f := range b.GetFusions() {
-		counts[f.GetKind()]++
-	}
-	if len(counts) == 0 {
-		return "none"
-	}
-	return joinCounts(counts)
-}
-
-func precisionCounts(b *enginepb.BuildReport) string {
-	counts := map[string]int{}
-	for _, l := range b.GetLayers() {
-		if p := l.GetPrecision(); p != "" {
-			counts[p]++
-		}
-	}
-	if len(counts) == 0 {
-		return "no float layers"
-	}
-	return joinCounts(counts)
-}
-
-func joinCounts(counts map[string]int) string {
-	keys := make([]string, 0, len(counts))
-	for k := range counts {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	parts := make([]string, len(keys))
-	for i, k := range keys {
-		parts[i] = fmt.Sprintf("%s %d", k, counts[k])
-	}
-	return strings.Join(parts, ", ")
 }
 
 func passTime(b *enginepb.BuildReport) time.Duration {

@@ -207,5 +207,3 @@ func toDSLDims(m map[string][]int64) map[string]dsl.Dims {
 	}
 	return out
 }
-
-func sortStrings(s []string) { sort.Strings(s) }

@@ -4,13 +4,9 @@ import (
 	"fmt"
 	"io"
 	"path/filepath"
-	"strings"
-
-	"google.golang.org/protobuf/encoding/protojson"
 
 	"github.com/trtc/trtc/engine"
-	"github.com/trtc/trtc/engine/enginepb"
-	"github.com/trtc/trtc/tensor"
+	"github.com/trtc/trtc/internal/inspect"
 )
 
 // inspectEngine shows an engine file (TensorRT's engine inspector): what
@@ -28,155 +24,11 @@ func inspectEngine(w io.Writer, path, format string) error {
 	m := f.Manifest()
 	switch format {
 	case "text":
-		return engineText(w, filepath.Base(path), f.FormatVersion(), m)
+		return inspect.Text(w, filepath.Base(path), f.FormatVersion(), m)
 	case "json":
-		b, err := protojson.MarshalOptions{Multiline: true, Indent: "  ", EmitUnpopulated: false}.Marshal(m)
-		if err != nil {
-			return err
-		}
-		_, err = fmt.Fprintf(w, "%s\n", b)
-		return err
+		return inspect.JSON(w, m)
 	case "dot":
-		return engineDot(w, m)
+		return inspect.Dot(w, m)
 	}
 	return usageError{fmt.Errorf("--format %q: want text, json or dot", format)}
-}
-
-func tensorString(t *enginepb.TensorDesc) string {
-	return fmt.Sprintf("%s (%v %s)", t.GetName(), tensor.DataType(t.GetDtype()), engine.FormatDims(t.GetDims()))
-}
-
-func engineText(w io.Writer, name string, version uint32, m *enginepb.Manifest) error {
-	b := m.GetBuild()
-	arch := m.GetDeviceArch()
-	if arch == "" {
-		arch = "any device"
-	}
-	fmt.Fprintf(w, "engine %s: target %s (%s), file format %d, built by trtc %s\n", name, m.GetTarget(), arch, version, m.GetTrtcVersion())
-	for _, lib := range sortedStrings(m.GetLibraryVersions()) {
-		fmt.Fprintf(w, "library %s %s\n", lib, m.GetLibraryVersions()[lib])
-	}
-	src := b.GetSource()
-	if src == "" {
-		src = "Go code"
-	}
-	fmt.Fprintf(w, "network %s from %s: precision %s, optimization level %d\n", m.GetNetworkName(), src, b.GetPrecision(), b.GetOptLevel())
-	for _, t := range m.GetInputs() {
-		fmt.Fprintf(w, "input  %s\n", tensorString(t))
-	}
-	for _, t := range m.GetOutputs() {
-		fmt.Fprintf(w, "output %s\n", tensorString(t))
-	}
-	for i, p := range m.GetProfiles() {
-		for _, r := range p.GetInputs() {
-			fmt.Fprintf(w, "profile %d: %s min %s opt %s max %s\n", i, r.GetInput(), engine.FormatDims(r.GetMin()), engine.FormatDims(r.GetOpt()), engine.FormatDims(r.GetMax()))
-		}
-	}
-	fmt.Fprintf(w, "memory: %d bytes for activations at the largest shapes\n", m.GetDeviceMemorySize())
-	fmt.Fprintf(w, "layers: %d (%d before the passes); fusions: %s; precisions: %s\n", len(b.GetLayers()), b.GetLayersBefore(), fusionCounts(b), precisionCounts(b))
-	for _, p := range b.GetPasses() {
-		if p.GetSkipped() {
-			fmt.Fprintf(w, "pass %s: skipped at this optimization level\n", p.GetName())
-		} else {
-			fmt.Fprintf(w, "pass %s: %d -> %d layers\n", p.GetName(), p.GetLayersBefore(), p.GetLayersAfter())
-		}
-	}
-	for i, f := range b.GetFusions() {
-		fmt.Fprintf(w, "fusion %d %s: %s\n", i, f.GetKind(), strings.Join(f.GetLayers(), ", "))
-	}
-	fmt.Fprintln(w)
-	for i, l := range b.GetLayers() {
-		var ins, outs []string
-		for _, t := range l.GetInputs() {
-			ins = append(ins, tensorString(t))
-		}
-		for _, t := range l.GetOutputs() {
-			outs = append(outs, tensorString(t))
-		}
-		extra := ""
-		if l.GetPrecision() != "" {
-			extra += fmt.Sprintf(" %s (%s)", l.GetPrecision(), l.GetPrecisionReason())
-		}
-		if l.GetFusion() >= 0 {
-			extra += fmt.Sprintf(" [fusion %d %s]", l.GetFusion(), b.GetFusions()[l.GetFusion()].GetKind())
-		}
-		if l.GetTactic() != "" {
-			extra += " tactic " + l.GetTactic()
-		}
-		fmt.Fprintf(w, "[%d] %s %q%s\n    in:  %s\n    out: %s\n", i, l.GetKind(), l.GetName(), extra, strings.Join(ins, ", "), strings.Join(outs, ", "))
-	}
-	for _, s := range m.GetSections() {
-		fmt.Fprintf(w, "section %s (%s): %d bytes at offset %d\n", s.GetName(), s.GetKind(), s.GetLength(), s.GetOffset())
-	}
-	for _, warn := range b.GetWarnings() {
-		fmt.Fprintf(w, "note: %s\n", warn)
-	}
-	return nil
-}
-
-// engineDot draws the compiled network: one box per layer labelled with
-// its kind, name and precision, each fusion a cluster.
-func engineDot(w io.Writer, m *enginepb.Manifest) error {
-	b := m.GetBuild()
-	var sb strings.Builder
-	fmt.Fprintf(&sb, "digraph %q {\n  rankdir=TB;\n  node [shape=box, fontname=\"Helvetica\"];\n", m.GetNetworkName())
-	producer := map[string]string{}
-	for _, t := range m.GetInputs() {
-		id := "in_" + dotID(t.GetName())
-		fmt.Fprintf(&sb, "  %s [shape=ellipse, label=%q];\n", id, tensorString(t))
-		producer[t.GetName()] = id
-	}
-	members := map[int32][]int{}
-	for i, l := range b.GetLayers() {
-		if l.GetFusion() >= 0 {
-			members[l.GetFusion()] = append(members[l.GetFusion()], i)
-		}
-	}
-	label := func(l *enginepb.LayerInfo) string {
-		s := l.GetKind() + "\n" + l.GetName()
-		if l.GetPrecision() != "" {
-			s += "\n" + l.GetPrecision()
-		}
-		return s
-	}
-	for fi, f := range b.GetFusions() {
-		fmt.Fprintf(&sb, "  subgraph cluster_%d {\n    label=%q; style=rounded; color=blue;\n", fi, fmt.Sprintf("fusion %d %s", fi, f.GetKind()))
-		for _, i := range members[int32(fi)] {
-			fmt.Fprintf(&sb, "    l%d [label=%q];\n", i, label(b.GetLayers()[i]))
-		}
-		sb.WriteString("  }\n")
-	}
-	for i, l := range b.GetLayers() {
-		id := fmt.Sprintf("l%d", i)
-		if l.GetFusion() < 0 {
-			fmt.Fprintf(&sb, "  %s [label=%q];\n", id, label(l))
-		}
-		for _, t := range l.GetInputs() {
-			if p, ok := producer[t.GetName()]; ok {
-				fmt.Fprintf(&sb, "  %s -> %s [label=%q];\n", p, id, fmt.Sprintf("%v %s", tensor.DataType(t.GetDtype()), engine.FormatDims(t.GetDims())))
-			}
-		}
-		for _, t := range l.GetOutputs() {
-			producer[t.GetName()] = id
-		}
-	}
-	for _, t := range m.GetOutputs() {
-		id := "out_" + dotID(t.GetName())
-		fmt.Fprintf(&sb, "  %s [shape=ellipse, label=%q];\n", id, tensorString(t))
-		if p, ok := producer[t.GetName()]; ok {
-			fmt.Fprintf(&sb, "  %s -> %s;\n", p, id)
-		}
-	}
-	sb.WriteString("}\n")
-	_, err := io.WriteString(w, sb.String())
-	return err
-}
-
-func sortedStrings(m map[string]string) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sortStrings(keys)
-	return keys
 }

@@ -1,6 +1,7 @@
 // Command mlp builds a small multi-layer perceptron in trtc's Go DSL, with
 // weights from a safetensors file (PyTorch state-dict names fc1.weight,
-// fc1.bias, ...) or generated, and runs a random batch on the CPU engine.
+// fc1.bias, ...) or generated, compiles it with trtc's compiler for the
+// best target present and runs a random batch.
 //
 //	go run ./examples/mlp                          # generated weights
 //	go run ./examples/mlp -save mlp.safetensors    # ... and save them
@@ -8,12 +9,15 @@
 package main
 
 import (
+	"context"
 	"flag"
 	"fmt"
 	"math/rand/v2"
 	"os"
 
-	"github.com/trtc/trtc/internal/target/cpu"
+	"github.com/trtc/trtc/compiler"
+	"github.com/trtc/trtc/dsl"
+	"github.com/trtc/trtc/engine"
 	"github.com/trtc/trtc/tensor"
 )
 
@@ -55,7 +59,7 @@ func run(weightsPath, savePath string, batch int64) error {
 		x[i] = rng.Float32()
 	}
 	in, _ := tensor.FromFloat32([]int64{batch, layerSizes[0]}, x)
-	out, err := cpu.Run(net, map[string]*tensor.Tensor{"x": in})
+	out, err := compileAndRun(net, map[string]*tensor.Tensor{"x": in})
 	if err != nil {
 		return err
 	}
@@ -72,4 +76,26 @@ func run(weightsPath, savePath string, batch int64) error {
 		fmt.Printf("row %d: class %d (p=%.3f)\n", r, best, row[best])
 	}
 	return nil
+}
+
+// compileAndRun builds an engine for the input's batch size (a profile
+// fixed at its shape) and runs it once.
+func compileAndRun(net *dsl.Network, in map[string]*tensor.Tensor) (map[string]*tensor.Tensor, error) {
+	cfg := compiler.DefaultConfig()
+	cfg.Profiles = []compiler.Profile{compiler.StaticProfile(map[string][]int64{"x": in["x"].Shape()})}
+	plan, err := compiler.Build(net, cfg)
+	if err != nil {
+		return nil, err
+	}
+	eng, err := engine.LoadPlan(plan)
+	if err != nil {
+		return nil, err
+	}
+	defer eng.Close()
+	ctx, err := eng.NewContext()
+	if err != nil {
+		return nil, err
+	}
+	defer ctx.Close()
+	return ctx.Execute(context.Background(), in)
 }

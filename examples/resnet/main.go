@@ -1,8 +1,8 @@
-// Command resnet builds ResNet-18 in trtc's Go DSL (with dsl/nn), runs it
-// on a random image with the CPU reference engine and prints the top-5
-// classes and the time per run.
+// Command resnet builds ResNet-18 in trtc's Go DSL (with dsl/nn), compiles
+// it with trtc's compiler for the best target present, runs it on a random
+// image and prints the top-5 classes and the time per run.
 //
-//	go run ./examples/resnet [-batch 1] [-runs 3]
+//	go run ./examples/resnet [-batch 1] [-runs 3] [-precision fp16] [-o resnet18.engine]
 package main
 
 import (
@@ -16,46 +16,75 @@ import (
 	"sort"
 	"time"
 
-	"github.com/trtc/trtc/internal/target/cpu"
+	"github.com/trtc/trtc/compiler"
+	"github.com/trtc/trtc/engine"
 	"github.com/trtc/trtc/tensor"
 )
 
 func main() {
 	batch := flag.Int64("batch", 1, "images per run")
 	runs := flag.Int("runs", 3, "timed runs after one warm-up run")
+	prec := flag.String("precision", "fp32", "fp32, tf32, fp16 or bf16")
+	out := flag.String("o", "", "also write the engine to this file")
 	flag.Parse()
 	if *batch < 1 || *runs < 1 {
 		log.Fatal("-batch and -runs must be at least 1")
 	}
-	if err := run(*batch, *runs); err != nil {
+	p, err := compiler.ParsePrecision(*prec)
+	if err != nil {
+		log.Fatal(err)
+	}
+	if err := run(*batch, *runs, p, *out); err != nil {
 		fmt.Fprintln(os.Stderr, "resnet:", err)
 		os.Exit(1)
 	}
 }
 
-func run(batch int64, runs int) error {
+func run(batch int64, runs int, precision compiler.Precision, enginePath string) error {
 	start := time.Now()
 	net, err := buildResNet18(-1, 1000, 42)
 	if err != nil {
 		return err
 	}
-	eng, err := cpu.New(net)
+	fmt.Printf("built %s in the DSL: %d layers in %v\n", net.Name(), net.NbLayers(), time.Since(start).Round(time.Millisecond))
+	start = time.Now()
+	cfg := compiler.DefaultConfig() // the best target present: today the CPU engine
+	cfg.Precision = precision
+	cfg.Profiles = []compiler.Profile{compiler.StaticProfile(map[string][]int64{"image": {batch, 3, 224, 224}})}
+	plan, err := compiler.Build(net, cfg)
 	if err != nil {
 		return err
 	}
-	fmt.Printf("built %s: %d layers in %v\n", net.Name(), net.NbLayers(), time.Since(start).Round(time.Millisecond))
-	fmt.Println("target: cpu (trtc's CUDA and TensorRT targets are not written yet)")
+	if enginePath != "" {
+		if err := plan.Save(enginePath); err != nil {
+			return err
+		}
+		fmt.Printf("wrote %s (inspect it with: go run ./cmd/trtc inspect %s)\n", enginePath, enginePath)
+	}
+	eng, err := engine.LoadPlan(plan)
+	if err != nil {
+		return err
+	}
+	defer eng.Close()
+	b := plan.Manifest.GetBuild()
+	fmt.Printf("compiled for target %s in %v: %d -> %d layers, %d fusions, %s\n", eng.Target(),
+		time.Since(start).Round(time.Millisecond), b.GetLayersBefore(), len(b.GetLayers()), len(b.GetFusions()), b.GetPrecision())
+	ectx, err := eng.NewContext()
+	if err != nil {
+		return err
+	}
+	defer ectx.Close()
 
 	img := randomImage(batch, 7)
 	inputs := map[string]*tensor.Tensor{"image": img}
-	if _, err := eng.Run(context.Background(), inputs); err != nil { // warm-up
+	if _, err := ectx.Execute(context.Background(), inputs); err != nil { // warm-up
 		return err
 	}
 	var best time.Duration
 	var out map[string]*tensor.Tensor
 	for i := 0; i < runs; i++ {
 		t0 := time.Now()
-		out, err = eng.Run(context.Background(), inputs)
+		out, err = ectx.Execute(context.Background(), inputs)
 		if err != nil {
 			return err
 		}
