@@ -23,8 +23,10 @@ func (s fuzzSections) Section(name string) ([]byte, error) {
 	}
 	return b, nil
 }
-func (s fuzzSections) Metadata() map[string]string { return map[string]string{metaEncoding: dsl.EncodingVersion()} }
-func (s fuzzSections) Name() string                { return "fuzz.engine" }
+func (s fuzzSections) Metadata() map[string]string {
+	return map[string]string{metaEncoding: dsl.EncodingVersion()}
+}
+func (s fuzzSections) Name() string { return "fuzz.engine" }
 
 func lowerSmall(t testing.TB) *target.Build {
 	net := dsl.NewNetwork()
