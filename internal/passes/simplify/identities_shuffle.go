@@ -112,24 +112,28 @@ func (s *shuffleSpec) isNoop() bool {
 // the dims of a's output.
 func mergeShuffles(a, b *shuffleSpec, mid dsl.Dims) *shuffleSpec {
 	m := &shuffleSpec{in: a.in, names: append(append([]string{}, a.names...), b.names...)}
-	pa, ok1 := composePerm(a.first, a.second)
-	pb, ok2 := composePerm(b.first, b.second)
-	if !ok1 || !ok2 {
-		return nil
-	}
+	// The one permutation of a shuffle without reshape (its two
+	// transposes act on the same axes).
+	whole := func(s *shuffleSpec) (dsl.Permutation, bool) { return composePerm(s.first, s.second) }
 	var ok bool
 	switch {
 	case b.reshape == nil:
 		// b only permutes: fold its permutation into a's last one.
+		pb, okb := whole(b)
 		if a.reshape == nil {
+			pa, oka := whole(a)
 			m.first, ok = composePerm(pa, pb)
+			ok = ok && oka && okb
 		} else {
 			m.first, m.reshape, m.zip = a.first, a.reshape, a.zip
 			m.second, ok = composePerm(a.second, pb)
+			ok = ok && okb
 		}
 	case a.reshape == nil:
 		// a only permutes: fold its permutation into b's first one.
+		pa, oka := whole(a)
 		m.first, ok = composePerm(pa, b.first)
+		ok = ok && oka
 		m.reshape, m.zip, m.second = b.reshape, b.zip, b.second
 	case a.second == nil && b.first == nil:
 		// Two reshapes with nothing between them: b's reshape applies to
