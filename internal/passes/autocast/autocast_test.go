@@ -506,3 +506,35 @@ func TestComparisonsFollowTheirInputs(t *testing.T) {
 		t.Error(err)
 	}
 }
+
+// A constant takes the type its readers will read it in: one concatenated
+// with a half tensor is converted, one concatenated with an fp32 network
+// input stays fp32 (the concatenation then runs in fp32 and is cast once).
+func TestConstantsFollowTheirReaders(t *testing.T) {
+	net := dsl.NewNetwork()
+	x := net.AddInput("x", dsl.Float32, dsl.Dims{2, 4})
+	t1 := name(net.AddActivation(x, dsl.ActivationTanh), "tanh")
+	c1 := name(net.AddConstant(dsl.Dims{1, 4}, dsl.Float32Weights(0.1, 0.2, 0.3, 0.4)), "c1")
+	c2 := name(net.AddConstant(dsl.Dims{1, 4}, dsl.Float32Weights(-0.5, 0.25, 1, 2)), "c2")
+	cl := net.AddConcatenation([]*dsl.Tensor{c1, t1})
+	cl.SetAxis(0)
+	a := name(cl, "concat_half")
+	cl = net.AddConcatenation([]*dsl.Tensor{c2, x})
+	cl.SetAxis(0)
+	b := name(cl, "concat_fp32")
+	y := name(net.AddElementWise(a, b, dsl.ElementWiseSum), "sum")
+	y.SetName("y")
+	net.MarkOutput(y)
+
+	g := autocast(t, net, ir.Options{Compute: dsl.Float16})
+	wantComputes(t, g, "concat_half", dsl.Float16, "follows its input")
+	wantComputes(t, g, "concat_fp32", dsl.Float32, "follows its input")
+	wantComputes(t, g, "sum", dsl.Float16, "fp16 requested")
+	wantComputes(t, g, "c1", dsl.Float16, "converted to fp16 at build time for its consumers")
+	wantComputes(t, g, "c2", dsl.Float32, "follows its consumers")
+	// x to fp16 (for tanh), concat_fp32 to fp16 (for sum), y to fp32.
+	if n := countKind(g.Net, dsl.LayerCast); n != 3 {
+		t.Errorf("%d casts, want 3", n)
+	}
+	agree(t, net, g.Net, dsl.Float16, 1)
+}

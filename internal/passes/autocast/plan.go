@@ -40,6 +40,11 @@ type planner struct {
 	plans     map[dsl.Layer]*plan
 	consumers map[*dsl.Tensor][]use
 	demands   map[*dsl.Tensor]map[dsl.DataType]bool
+	// arrive predicts the type each tensor will have in the rebuilt
+	// network; a tensor missing from it is flexible: it comes from a
+	// float32 constant (possibly through data movement) whose type is
+	// decided by its readers.
+	arrive map[*dsl.Tensor]dsl.DataType
 }
 
 // use is one input of a layer.
@@ -72,11 +77,13 @@ func regionOf(net *dsl.Network) map[dsl.Layer]string {
 }
 
 // makePlans decides each layer's type statically (compute layers,
-// plugins, overrides, constants); follow layers are decided during the
-// rebuild from the types their inputs arrive in.
+// plugins, overrides), predicts the type every tensor will arrive in, and
+// from that decides the constants. Data-movement layers are decided during
+// the rebuild from the types that actually arrive; the prediction only
+// lets constants pick the type their readers will want.
 func makePlans(net *dsl.Network, topo []dsl.Layer, o ir.Options) (map[dsl.Layer]*plan, error) {
 	pl := &planner{net: net, o: o, plans: map[dsl.Layer]*plan{}, consumers: map[*dsl.Tensor][]use{},
-		demands: map[*dsl.Tensor]map[dsl.DataType]bool{}}
+		demands: map[*dsl.Tensor]map[dsl.DataType]bool{}, arrive: map[*dsl.Tensor]dsl.DataType{}}
 	regions := regionOf(net)
 	overridden := map[string]bool{}
 	for _, l := range topo {
@@ -101,12 +108,23 @@ func makePlans(net *dsl.Network, topo []dsl.Layer, o ir.Options) (map[dsl.Layer]
 		}
 		pl.decide(l, p)
 	}
+	names := make([]string, 0, len(o.LayerPrecisions))
 	for name := range o.LayerPrecisions {
+		names = append(names, name)
+	}
+	slices.Sort(names)
+	for _, name := range names {
 		if !overridden[name] {
 			e := diag.Errorf(diag.InvalidArgument, "autocast: a layer precision override names %q, which is not a layer of network %q", name, net.Name())
 			e.Layer = name
 			return nil, e
 		}
+	}
+	for _, in := range net.Inputs() {
+		pl.arrive[in] = in.Type()
+	}
+	for _, l := range topo {
+		pl.predict(l, pl.plans[l])
 	}
 	for _, l := range topo {
 		if p := pl.plans[l]; p.class == classConstant && !p.fixed {
@@ -213,6 +231,61 @@ func pluginAccepts(l *dsl.PluginLayer, group []int, dt dsl.DataType) (ok bool) {
 	return err == nil
 }
 
+// predict records the types l's outputs will have: compute layers turn
+// their float32 outputs into their compute type; data movement takes the
+// type its non-flexible inputs agree on (float32 when they disagree) and
+// is flexible itself when every float input is; float32 constants are
+// flexible; everything else keeps its declared types.
+func (pl *planner) predict(l dsl.Layer, p *plan) {
+	set := func(dt dsl.DataType) {
+		for i := 0; i < l.NbOutputs(); i++ {
+			o := l.Output(i)
+			if isFloat(o.Type()) && o.Type() == dsl.Float32 {
+				pl.arrive[o] = dt
+			} else {
+				pl.arrive[o] = o.Type()
+			}
+		}
+	}
+	switch {
+	case p.class == classConstant && !p.fixed:
+		if l.Output(0).Type() != dsl.Float32 {
+			set(l.Output(0).Type())
+		}
+		return // flexible
+	case p.fixed:
+		set(p.typ)
+		return
+	case p.class != classFollow || len(p.group) == 0:
+		set(dsl.Float32)
+		return
+	}
+	var dt dsl.DataType
+	known := false
+	for _, i := range p.group {
+		a, ok := pl.arrive[l.Input(i)]
+		switch {
+		case !ok:
+		case !known:
+			dt, known = a, true
+		case a != dt:
+			dt = dsl.Float32
+		}
+	}
+	if !known {
+		for i := 0; i < l.NbOutputs(); i++ {
+			if o := l.Output(i); !isFloat(o.Type()) {
+				pl.arrive[o] = o.Type()
+			}
+		}
+		return // flexible: every float input is
+	}
+	if !allows(p.rule, dt) {
+		dt = dsl.Float32
+	}
+	set(dt)
+}
+
 // decideConstant converts a float32 constant when every reader wants it
 // in one half type; otherwise it stays and readers that want half share
 // one cast.
@@ -239,6 +312,25 @@ func (pl *planner) decideConstant(l *dsl.ConstantLayer, p *plan) {
 	}
 }
 
+// predicted reports whether a follow layer's type is predicted (it is not
+// flexible), followType what it is.
+func (pl *planner) predicted(l dsl.Layer) bool {
+	_, ok := pl.arrive[firstFloat(l)]
+	return ok
+}
+
+func (pl *planner) followType(l dsl.Layer) dsl.DataType { return pl.arrive[firstFloat(l)] }
+
+// firstFloat returns l's first float output, or nil.
+func firstFloat(l dsl.Layer) *dsl.Tensor {
+	for i := 0; i < l.NbOutputs(); i++ {
+		if o := l.Output(i); isFloat(o.Type()) {
+			return o
+		}
+	}
+	return nil
+}
+
 // demand is the set of types t's readers want it in: compute layers their
 // compute type, follow layers what their own readers want, everything
 // else (and the network output binding) t's declared type. Layers that
@@ -260,6 +352,8 @@ func (pl *planner) demand(t *dsl.Tensor) map[dsl.DataType]bool {
 			d[t.Type()] = true
 		case p.fixed:
 			d[p.typ] = true
+		case p.class == classFollow && pl.predicted(u.l):
+			d[pl.followType(u.l)] = true
 		case p.class == classFollow:
 			for o := 0; o < u.l.NbOutputs(); o++ {
 				if out := u.l.Output(o); isFloat(out.Type()) {
