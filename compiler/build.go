@@ -56,8 +56,12 @@ func Build(net *dsl.Network, cfg Config) (plan *engine.Plan, err error) {
 			opts.LayerPrecisions[name] = p.computeType()
 		}
 	}
+	work, err := specialize(net, cfg.Profiles)
+	if err != nil {
+		return nil, err
+	}
 	done := 0
-	g, reports, err := passes.Run(ir.New(net), passes.Config{Options: opts, Verify: cfg.Verify, Progress: func(r passes.Report) {
+	g, reports, err := passes.Run(ir.New(work), passes.Config{Options: opts, Verify: cfg.Verify, Progress: func(r passes.Report) {
 		done++
 		progress(Progress{Phase: "passes", Pass: r.Pass, Done: done, Total: len(passes.Names())})
 	}})
@@ -82,8 +86,8 @@ func Build(net *dsl.Network, cfg Config) (plan *engine.Plan, err error) {
 		DeviceArch:       dev.Arch,
 		LibraryVersions:  dev.Libraries,
 		NetworkName:      net.Name(),
-		Inputs:           tensorDescs(g.Net.Inputs()),
-		Outputs:          tensorDescs(g.Net.Outputs()),
+		Inputs:           tensorDescs(net.Inputs()),
+		Outputs:          tensorDescs(net.Outputs()),
 		Profiles:         engine.ProfileMessages(cfg.Profiles),
 		Metadata:         map[string]string{"build.lower_ns": strconv.FormatInt(lowerTime.Nanoseconds(), 10), "build.device": dev.Name},
 		DeviceMemorySize: b.MemorySize,

@@ -3,6 +3,7 @@ package compiler_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"math/rand/v2"
 	"strings"
 	"testing"
@@ -12,8 +13,10 @@ import (
 	"github.com/trtc/trtc/dsl"
 	"github.com/trtc/trtc/dsl/nn"
 	"github.com/trtc/trtc/engine"
+	"github.com/trtc/trtc/importers/onnx"
 	"github.com/trtc/trtc/internal/ir/irtest"
 	"github.com/trtc/trtc/internal/target/cpu"
+	"github.com/trtc/trtc/internal/tolerance"
 	"github.com/trtc/trtc/tensor"
 )
 
@@ -184,4 +187,32 @@ func TestAutoPicksAnAvailableTarget(t *testing.T) {
 	if !found {
 		t.Errorf("warnings %q do not say why tensorrt was passed over", plan.Manifest.GetBuild().GetWarnings())
 	}
+}
+
+func onnxModel(file string) func(t testing.TB) *dsl.Network {
+	return func(t testing.TB) *dsl.Network {
+		net, err := onnx.Import("../importers/onnx/testdata/pytorch/"+file, onnx.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return net
+	}
+}
+
+func randFor(seed uint64) *rand.Rand { return rand.New(rand.NewPCG(seed, 99)) }
+
+// compareAs compares outputs with the tolerance of computing in dt,
+// scaled by the longest reduction k.
+func compareAs(want, got map[string]*tensor.Tensor, dt dsl.DataType, k int) error {
+	tol := tolerance.For(dt).Scaled(k)
+	for name, w := range want {
+		g := got[name]
+		if g == nil {
+			return fmt.Errorf("output %q missing", name)
+		}
+		if err := tol.Compare(g.Float64s(), w.Float64s()); err != nil {
+			return fmt.Errorf("output %q: %v", name, err)
+		}
+	}
+	return nil
 }

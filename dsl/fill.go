@@ -66,7 +66,8 @@ const fillMaxRank = 8
 //
 // TensorRT gives random fills no seed and advances its state across
 // executions. trtc's CPU engine draws from a PCG generator seeded with
-// (FillSeed, layer index), so every run of a network gives the same values
+// (FillSeed, FNV-1a hash of the layer name), so every run of a network gives
+// the same values, compiler passes that keep a layer's name keep its draws,
 // and the reference stays reproducible; other targets are compared with
 // statistics, not element by element.
 type FillLayer struct {
@@ -80,7 +81,8 @@ type FillLayer struct {
 }
 
 // FillSeed is the first word of the seed of the CPU engine's random fills
-// (the second is the layer index).
+// (the second is the FNV-1a hash of the layer's name: passes that renumber
+// layers keep names).
 const FillSeed = 0x7472746366696c6c // "trtcfill"
 
 // AddFill adds a fill layer with static dims (used while input 0 is unset).

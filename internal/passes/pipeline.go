@@ -11,7 +11,11 @@ import (
 
 	"github.com/trtc/trtc/diag"
 	"github.com/trtc/trtc/internal/ir"
+	"github.com/trtc/trtc/internal/passes/autocast"
 	"github.com/trtc/trtc/internal/passes/fold"
+	"github.com/trtc/trtc/internal/passes/qdq"
+	"github.com/trtc/trtc/internal/passes/simplify"
+	"github.com/trtc/trtc/internal/passes/weightfold"
 )
 
 // Pass is one rewrite of the graph.
@@ -30,7 +34,13 @@ type Pass struct {
 
 // pipeline is the order passes run in.
 var pipeline = []Pass{
-	{Name: "fold", Run: fold.Constants, Required: true}, // constant subgraphs, shape arithmetic on static shapes
+	{Name: "fold", Run: fold.Constants, Required: true},                                                      // constant subgraphs, shape arithmetic on static shapes
+	{Name: "identities", Run: simplify.Identities, MinLevel: 1, After: []string{"fold"}},                     // identity, no-op cast/shuffle removal; cast chains, shuffle merging
+	{Name: "cse", Run: simplify.CSE, MinLevel: 1, After: []string{"identities"}},                             // layers computing the same thing become one
+	{Name: "dead-layers", Run: simplify.DeadLayers, Required: true, After: []string{"cse"}},                  // layers no output needs
+	{Name: "weightfold", Run: weightfold.ScaleIntoConv, MinLevel: 1, After: []string{"fold", "dead-layers"}}, // BatchNorm/Scale/bias into the convolution's weights
+	{Name: "qdq", Run: qdq.Propagate, MinLevel: 1, After: []string{"fold"}},                                  // Dequantize later, Quantize/Dequantize pairs cancel
+	{Name: "autocast", Run: autocast.Autocast, Required: true, After: []string{"weightfold", "qdq"}},         // fp16/bf16 with fp32 where it matters; precision decisions
 }
 
 func init() {

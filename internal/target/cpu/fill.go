@@ -1,6 +1,7 @@
 package cpu
 
 import (
+	"hash/fnv"
 	"math/rand/v2"
 
 	"github.com/trtc/trtc/diag"
@@ -39,7 +40,9 @@ func runFill(_ *execCtx, l dsl.Layer, in []*tensor.Tensor) ([]*tensor.Tensor, er
 	if a != nil {
 		alpha, beta = a.Float64At(0), b.Float64At(0)
 	}
-	rng := rand.New(rand.NewPCG(dsl.FillSeed, uint64(l.Index())))
+	h := fnv.New64a()
+	h.Write([]byte(l.Name()))
+	rng := rand.New(rand.NewPCG(dsl.FillSeed, h.Sum64()))
 	vals := make([]float64, out.Len())
 	for i := range vals {
 		if f.Operation() == dsl.FillRandomUniform {
