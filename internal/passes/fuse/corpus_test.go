@@ -6,9 +6,11 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/trtc/trtc/dsl"
 	"github.com/trtc/trtc/importers/onnx"
 	"github.com/trtc/trtc/internal/ir"
 	"github.com/trtc/trtc/internal/ir/irtest"
+	"github.com/trtc/trtc/internal/passes/autocast"
 	"github.com/trtc/trtc/internal/target/cpu"
 )
 
@@ -102,31 +104,52 @@ func TestConformanceCorpus(t *testing.T) {
 
 // TestPyTorchExports fuses the two PyTorch exports of the importer's test
 // data: a small CNN (conv + ReLU, conv + SiLU, a Gemm and a SoftMax) and a
-// transformer block (LayerNormalization, attention, a GELU MLP).
+// transformer block (LayerNormalization, attention, a GELU MLP), as
+// imported and after autocast to fp16, which the pipeline runs before
+// fusion (its Casts around the fp32 softmax and normalizations join their
+// groups).
 func TestPyTorchExports(t *testing.T) {
 	for _, c := range []struct {
-		file string
-		want []ir.FusedKind
+		file       string
+		want, fp16 []ir.FusedKind
 	}{
-		{"small_cnn", []ir.FusedKind{ir.FusedConvBiasActivation, ir.FusedMatMulBiasActivation}},
-		{"transformer_block", []ir.FusedKind{ir.FusedNormalization, ir.FusedMatMulBiasActivation}},
+		{"small_cnn",
+			[]ir.FusedKind{ir.FusedConvBiasActivation, ir.FusedMatMulBiasActivation},
+			[]ir.FusedKind{ir.FusedConvBiasActivation, ir.FusedMatMulBiasActivation, ir.FusedSoftMax}},
+		{"transformer_block",
+			[]ir.FusedKind{ir.FusedNormalization, ir.FusedMatMulBiasActivation},
+			[]ir.FusedKind{ir.FusedNormalization, ir.FusedMatMulBiasActivation, ir.FusedSoftMax}},
 	} {
 		t.Run(c.file, func(t *testing.T) {
 			net, err := onnx.Import("../../../importers/onnx/testdata/pytorch/"+c.file+".onnx", onnx.Options{})
 			if err != nil {
 				t.Fatal(err)
 			}
-			g := fuse(t, net)
-			counts := countKinds(g, nil)
-			t.Logf("%s: %d layers, fusions: %s", c.file, net.NbLayers(), kindsString(counts))
-			for _, s := range describe(g) {
-				t.Logf("  %s", s)
-			}
-			for _, k := range c.want {
-				if counts[k] == 0 {
-					t.Errorf("no %v fusion", k)
+			check := func(what string, g *ir.Graph, want []ir.FusedKind) {
+				counts := countKinds(g, nil)
+				t.Logf("%s %s: %d layers, fusions: %s", c.file, what, g.Net.NbLayers(), kindsString(counts))
+				for _, s := range describe(g) {
+					t.Logf("  %s", s)
+				}
+				for _, k := range want {
+					if counts[k] == 0 {
+						t.Errorf("%s: no %v fusion", what, k)
+					}
 				}
 			}
+			check("as imported", fuse(t, net), c.want)
+			g16, err := autocast.Autocast(ir.New(net), ir.Options{Compute: dsl.Float16})
+			if err != nil {
+				t.Fatal(err)
+			}
+			f16, err := Fuse(g16, ir.Options{Compute: dsl.Float16})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := ir.Check(f16); err != nil {
+				t.Fatal(err)
+			}
+			check("fp16", f16, c.fp16)
 		})
 	}
 }

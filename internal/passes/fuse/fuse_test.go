@@ -166,6 +166,50 @@ func TestNormalization(t *testing.T) {
 		"Normalization[resid norm2 relu]")
 }
 
+// cast adds a Cast to dt.
+func (b *builder) cast(n string, x *dsl.Tensor, dt dsl.DataType) *dsl.Tensor {
+	return name(b.net.AddCast(x, dt).Output(0), n)
+}
+
+// TestAutocastCasts: the casts autocast puts around what it keeps in fp32
+// join the softmax and normalization groups, and constants rounded to fp16
+// still make a GELU.
+func TestAutocastCasts(t *testing.T) {
+	b := newBuilder()
+	half := func(n string, dims ...int64) *dsl.Tensor { return b.net.AddInput(n, dsl.Float16, dims) }
+	r := b.ew("resid", half("x", 2, 4, 8), half("r", 2, 4, 8), dsl.ElementWiseSum)
+	n := b.net.AddNormalization(b.cast("to32", r, dsl.Float32), b.constant("g", 1, 1, 8), b.constant("bb", 1, 1, 8), 1<<2)
+	n.SetName("norm")
+	y := b.cast("to16", n.Output(0), dsl.Float16)
+	s := b.net.AddSoftMax(b.cast("sm.to32", half("s", 2, 4, 8), dsl.Float32))
+	s.SetName("softmax")
+	z := b.cast("sm.to16", s.Output(0), dsl.Float16)
+	// GELU on fp16, its constants rounded to fp16.
+	c16 := func(n string, v float64) *dsl.Tensor {
+		w := must(dsl.Float32Weights(float32(v)).Tensor().Convert(dsl.Float16))
+		return name(b.net.AddConstant(dsl.Dims{1, 1}, dsl.NewWeights(w)).Output(0), n)
+	}
+	w := must(b.weights(8, 8).Tensor().Convert(dsl.Float16))
+	mm := b.matmul("mm", half("m", 4, 8), name(b.net.AddConstant(dsl.Dims{8, 8}, dsl.NewWeights(w)).Output(0), "w"))
+	d := b.ew("div", mm, c16("sqrt2", math.Sqrt2), dsl.ElementWiseDiv)
+	e := b.unary("erf", d, dsl.UnaryErf)
+	a := b.ew("add1", e, c16("one", 1), dsl.ElementWiseSum)
+	m := b.ew("mulx", mm, a, dsl.ElementWiseProd)
+	out := b.ew("half", m, c16("half", 0.5), dsl.ElementWiseProd)
+	g := fuse(t, b.output(y, r, z, out))
+	wantGroups(t, g,
+		"Normalization[resid to32 norm to16]",
+		"SoftMax[sm.to32 softmax sm.to16]",
+		"MatMulBiasActivation[mm div erf add1 mulx half]")
+}
+
+func must[T any](v T, err error) T {
+	if err != nil {
+		panic(err)
+	}
+	return v
+}
+
 // layerNorm writes LayerNorm over the last axis as PyTorch exports it below
 // opset 17.
 func (b *builder) layerNorm(x *dsl.Tensor, pow bool) *dsl.Tensor {

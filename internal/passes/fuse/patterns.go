@@ -71,8 +71,9 @@ func matchMatMulBiasActivation(g *graph, seed dsl.Layer) []dsl.Layer {
 }
 
 // matchSoftMax: a SoftMax layer with the pointwise layers that prepare its
-// input (an attention's scale and mask, seeded at the first of them) or
-// consume its output (log), or a softmax written out: optional ReduceMax
+// input (an attention's scale and mask, autocast's Cast to fp32; seeded at
+// the first of them) and those that consume its output (log, the Cast
+// back), or a softmax written out: optional ReduceMax
 // and Sub for stability, Exp, ReduceSum, Div, all over the same axes.
 func matchSoftMax(g *graph, seed dsl.Layer) []dsl.Layer {
 	switch seed.Type() {
@@ -96,7 +97,8 @@ func matchSoftMax(g *graph, seed dsl.Layer) []dsl.Layer {
 			return nil
 		}
 		if c.Type() == dsl.LayerSoftMax {
-			return append(ms, c)
+			ms = append(ms, c)
+			return append(ms, g.pointwiseChain(c.Output(0))...)
 		}
 		if !isPointwise(c) || !c.Output(0).Dims().Equal(t.Dims()) {
 			return nil
@@ -163,30 +165,43 @@ func (g *graph) softmaxFromExp(exp *dsl.UnaryLayer, axes uint32, sameAxes bool) 
 	return nil
 }
 
-// matchNormalization: a Normalization layer, optionally preceded by the
-// residual add of a transformer (an ElementWise sum of two tensors of its
-// dims: "skip layer norm"; the sum may be read elsewhere too, the residual
-// stream goes on, so such a group has two outputs), and followed by its
-// affine (Scale, or products and sums with static operands) and an
-// optional activation. Or LayerNorm written as reductions, as PyTorch
-// exports it below opset 17.
+// matchNormalization: a Normalization layer, optionally preceded by a Cast
+// and by the residual add of a transformer (an ElementWise sum of two
+// tensors of its dims: "skip layer norm"; the sum may be read elsewhere
+// too, the residual stream goes on, so such a group has two outputs), and
+// followed by its affine (Scale, or products and sums with static
+// operands, and Casts) and an optional activation. Or LayerNorm written as
+// reductions, as PyTorch exports it below opset 17.
 func matchNormalization(g *graph, seed dsl.Layer) []dsl.Layer {
 	switch l := seed.(type) {
 	case *dsl.NormalizationLayer:
-		var ms []dsl.Layer
-		x := l.Input(0)
-		if p, _ := x.Producer(); g.free(p) && g.static(l.Input(1)) && (l.Input(2) == nil || g.static(l.Input(2))) {
-			if add, ok := p.(*dsl.ElementWiseLayer); ok && add.Operation() == dsl.ElementWiseSum &&
-				fitsAtRunTime(add.Input(0).Dims(), x.Dims()) && fitsAtRunTime(add.Input(1).Dims(), x.Dims()) {
-				ms = append(ms, p)
-			}
-		}
-		ms = append(ms, l)
-		return append(ms, g.normEpilogue(l.Output(0))...)
+		return append(g.normPrologue(l), g.normEpilogue(l.Output(0))...)
 	case *dsl.ReduceLayer:
 		return g.layerNormFromReduces(l)
 	}
 	return nil
+}
+
+// normPrologue returns l with what prepares its input: a Cast (autocast
+// computes normalizations in fp32) and before it the residual add. The add
+// is taken only when the scale and bias are static, so that they cannot
+// depend on the add (acceptable checks it anyway).
+func (g *graph) normPrologue(l *dsl.NormalizationLayer) []dsl.Layer {
+	ms := []dsl.Layer{l}
+	x := l.Input(0)
+	if p, _ := x.Producer(); g.free(p) && p.Type() == dsl.LayerCast && g.only(x) == l {
+		ms, x = append(ms, p), p.Input(0)
+	}
+	if !g.static(l.Input(1)) || (l.Input(2) != nil && !g.static(l.Input(2))) {
+		return ms
+	}
+	if p, _ := x.Producer(); g.free(p) {
+		if add, ok := p.(*dsl.ElementWiseLayer); ok && add.Operation() == dsl.ElementWiseSum &&
+			fitsAtRunTime(add.Input(0).Dims(), x.Dims()) && fitsAtRunTime(add.Input(1).Dims(), x.Dims()) {
+			ms = append(ms, p)
+		}
+	}
+	return ms
 }
 
 // normEpilogue is a normalization's affine and activation.
