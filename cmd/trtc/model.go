@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/trtc/trtc/dsl"
@@ -63,5 +64,20 @@ func openModel(w io.Writer, path string, o *buildOptions) (*loadedModel, error) 
 		return nil, err
 	}
 	fmt.Fprintf(w, "imported %s in %v; compiled in %v: %s\n", filepath.Base(path), importTime.Round(time.Millisecond), buildTime.Round(time.Millisecond), oneLineSummary(plan))
+	if why := passedOver(plan); why != "" {
+		fmt.Fprintf(w, "target auto chose %s: %s\n", plan.Manifest.GetTarget(), why)
+	}
 	return &loadedModel{eng: eng, net: net, plan: plan}, nil
+}
+
+// passedOver says why --target auto did not pick the targets before the
+// one it chose ("tensorrt: not in this build; cuda: ...").
+func passedOver(p *engine.Plan) string {
+	var why []string
+	for _, w := range p.Manifest.GetBuild().GetWarnings() {
+		if r, ok := strings.CutPrefix(w, "target auto passed over "); ok {
+			why = append(why, r)
+		}
+	}
+	return strings.Join(why, "; ")
 }
