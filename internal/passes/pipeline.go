@@ -13,6 +13,7 @@ import (
 	"github.com/trtc/trtc/internal/ir"
 	"github.com/trtc/trtc/internal/passes/autocast"
 	"github.com/trtc/trtc/internal/passes/fold"
+	"github.com/trtc/trtc/internal/passes/fuse"
 	"github.com/trtc/trtc/internal/passes/qdq"
 	"github.com/trtc/trtc/internal/passes/simplify"
 	"github.com/trtc/trtc/internal/passes/weightfold"
@@ -41,6 +42,7 @@ var pipeline = []Pass{
 	{Name: "weightfold", Run: weightfold.ScaleIntoConv, MinLevel: 1, After: []string{"fold", "dead-layers"}}, // BatchNorm/Scale/bias into the convolution's weights
 	{Name: "qdq", Run: qdq.Propagate, MinLevel: 1, After: []string{"fold"}},                                  // Dequantize later, Quantize/Dequantize pairs cancel
 	{Name: "autocast", Run: autocast.Autocast, Required: true, After: []string{"weightfold", "qdq"}},         // fp16/bf16 with fp32 where it matters; precision decisions
+	{Name: "fuse", Run: fuse.Fuse, MinLevel: 1, After: []string{"autocast", "weightfold", "dead-layers"}},    // fusion groups for GPU targets (annotations: the network is unchanged)
 }
 
 func init() {
