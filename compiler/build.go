@@ -14,6 +14,7 @@ import (
 	"github.com/trtc/trtc/internal/ir"
 	"github.com/trtc/trtc/internal/passes"
 	"github.com/trtc/trtc/internal/target"
+	"github.com/trtc/trtc/internal/timingcache"
 )
 
 // Build compiles net into an engine plan for cfg's target. net is not
@@ -69,27 +70,40 @@ func Build(net *dsl.Network, cfg Config) (plan *engine.Plan, err error) {
 		return nil, err
 	}
 
+	cache := timingcache.New()
+	if cfg.TimingCachePath != "" {
+		if cache, err = timingcache.Load(cfg.TimingCachePath); err != nil {
+			return nil, err
+		}
+	}
 	progress(Progress{Phase: "lower", Done: done, Total: len(passes.Names())})
-	b := &target.Build{Options: opts, Profiles: cfg.Profiles, Device: dev, WorkspaceLimit: cfg.WorkspaceLimit}
+	b := &target.Build{Options: opts, Profiles: cfg.Profiles, Device: dev, WorkspaceLimit: cfg.WorkspaceLimit, TimingCache: cache}
 	start := time.Now()
 	if err := t.Lower(g, b); err != nil {
 		return nil, err
 	}
 	lowerTime := time.Since(start)
+	if cfg.TimingCachePath != "" {
+		if err := cache.Save(cfg.TimingCachePath); err != nil {
+			return nil, err
+		}
+	}
+	hits, misses := cache.Stats()
 	if b.MemorySize == 0 {
 		b.MemorySize = activationBytes(g.Net, cfg.Profiles)
 	}
 
 	m := &enginepb.Manifest{
-		TrtcVersion:      Version(),
-		Target:           t.Name(),
-		DeviceArch:       dev.Arch,
-		LibraryVersions:  dev.Libraries,
-		NetworkName:      net.Name(),
-		Inputs:           tensorDescs(net.Inputs()),
-		Outputs:          tensorDescs(net.Outputs()),
-		Profiles:         engine.ProfileMessages(cfg.Profiles),
-		Metadata:         map[string]string{"build.lower_ns": strconv.FormatInt(lowerTime.Nanoseconds(), 10), "build.device": dev.Name},
+		TrtcVersion:     Version(),
+		Target:          t.Name(),
+		DeviceArch:      dev.Arch,
+		LibraryVersions: dev.Libraries,
+		NetworkName:     net.Name(),
+		Inputs:          tensorDescs(net.Inputs()),
+		Outputs:         tensorDescs(net.Outputs()),
+		Profiles:        engine.ProfileMessages(cfg.Profiles),
+		Metadata: map[string]string{"build.lower_ns": strconv.FormatInt(lowerTime.Nanoseconds(), 10), "build.device": dev.Name,
+			"build.timing_cache": fmt.Sprintf("%d hits, %d misses, %d entries", hits, misses, cache.Len())},
 		DeviceMemorySize: b.MemorySize,
 		Build:            report(net, g, cfg, reports, b, passedOver),
 	}

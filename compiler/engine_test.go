@@ -158,3 +158,22 @@ func TestStaticProfileSpecializes(t *testing.T) {
 		t.Errorf("a shape outside the static profile: %v", err)
 	}
 }
+
+// TestTimingCacheFile: a build writes the cache file; a corrupt one fails
+// the build with InvalidFile naming it.
+func TestTimingCacheFile(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "timing.cache")
+	cfg := cpuConfig()
+	cfg.Profiles = []compiler.Profile{batchProfile(1, 1, 2)}
+	cfg.TimingCachePath = path
+	if _, err := compiler.Build(mlp(t), cfg); err != nil {
+		t.Fatal(err)
+	}
+	if b, err := os.ReadFile(path); err != nil || !strings.Contains(string(b), "trtc-timing-cache") {
+		t.Fatalf("cache file not written: %v %q", err, b)
+	}
+	os.WriteFile(path, []byte("{not json"), 0o644)
+	if _, err := compiler.Build(mlp(t), cfg); !errors.Is(err, diag.InvalidFile) || !strings.Contains(err.Error(), path) {
+		t.Errorf("corrupt cache: %v", err)
+	}
+}

@@ -98,6 +98,13 @@ func printSummary(w io.Writer, p *engine.Plan, importTime, buildTime time.Durati
 			fmt.Fprintf(w, "  pass %-12s %s\n", ps.GetName(), state)
 		}
 	}
+	if tc := m.GetMetadata()["build.timing_cache"]; tc != "" {
+		fmt.Fprintf(w, "tactics:    timing cache %s", tc)
+		if m.GetTarget() == "cpu" {
+			fmt.Fprint(w, " (target cpu has one kernel per layer: nothing to time)")
+		}
+		fmt.Fprintln(w)
+	}
 	for _, warn := range b.GetWarnings() {
 		fmt.Fprintf(w, "note:       %s\n", warn)
 	}

@@ -14,6 +14,7 @@ import (
 	"sync"
 
 	"github.com/trtc/trtc/internal/ir"
+	"github.com/trtc/trtc/internal/timingcache"
 	"github.com/trtc/trtc/tensor"
 )
 
@@ -66,6 +67,10 @@ type Build struct {
 	Device   Device
 	// WorkspaceLimit bounds scratch memory in bytes (0: no limit).
 	WorkspaceLimit int64
+	// TimingCache holds measured tactic timings: a target that times
+	// candidates looks each layer signature up first and records what it
+	// measures. Never nil.
+	TimingCache *timingcache.Cache
 
 	// Filled by the target.
 	Sections []Section
