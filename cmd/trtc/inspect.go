@@ -1,9 +1,11 @@
 package main
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
+	"os/exec"
 	"sort"
 	"strings"
 
@@ -14,7 +16,7 @@ import (
 )
 
 func newInspectCmd() *cobra.Command {
-	var format string
+	var format, svg string
 	var shapes []string
 	cmd := &cobra.Command{
 		Use:   "inspect MODEL.engine|MODEL.onnx",
@@ -28,6 +30,9 @@ with its input and output types and dims (-1 for dynamic).
 Formats: text, json, or Graphviz dot (render with: dot -Tsvg x.dot -o x.svg).`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if svg != "" {
+				return inspectSVG(args[0], shapes, svg)
+			}
 			if isEngineFile(args[0]) {
 				return inspectEngine(cmd.OutOrStdout(), args[0], format)
 			}
@@ -52,6 +57,7 @@ Formats: text, json, or Graphviz dot (render with: dot -Tsvg x.dot -o x.svg).`,
 		},
 	}
 	cmd.Flags().StringVar(&format, "format", "text", "output format: text, json or dot")
+	cmd.Flags().StringVar(&svg, "svg", "", "render the graph to this SVG file with Graphviz's dot (must be installed)")
 	cmd.Flags().StringSliceVar(&shapes, "shapes", nil, "input shapes, name:1x3x224x224")
 	return cmd
 }
@@ -206,4 +212,35 @@ func toDSLDims(m map[string][]int64) map[string]dsl.Dims {
 		out[k] = dsl.Dims(v)
 	}
 	return out
+}
+
+// inspectSVG renders the dot form with Graphviz.
+func inspectSVG(path string, shapes []string, out string) error {
+	dotBin, err := exec.LookPath("dot")
+	if err != nil {
+		return usageError{fmt.Errorf("--svg needs Graphviz's dot, which is not installed (apt-get install graphviz); --format dot writes the graph for rendering elsewhere")}
+	}
+	var b bytes.Buffer
+	if isEngineFile(path) {
+		err = inspectEngine(&b, path, "dot")
+	} else {
+		var dims map[string][]int64
+		if dims, err = parseShapeList("--shapes", shapes); err != nil {
+			return err
+		}
+		var net *dsl.Network
+		if net, err = onnx.Import(path, onnx.Options{InputDims: toDSLDims(dims)}); err != nil {
+			return err
+		}
+		err = inspectDot(&b, net)
+	}
+	if err != nil {
+		return err
+	}
+	c := exec.Command(dotBin, "-Tsvg", "-o", out)
+	c.Stdin = &b
+	if msg, err := c.CombinedOutput(); err != nil {
+		return fmt.Errorf("dot -Tsvg: %v: %s", err, msg)
+	}
+	return nil
 }

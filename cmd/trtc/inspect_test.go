@@ -2,6 +2,8 @@ package main
 
 import (
 	"encoding/json"
+	"os"
+	"os/exec"
 	"strings"
 	"testing"
 )
@@ -37,5 +39,23 @@ func TestInspectFormats(t *testing.T) {
 	}
 	if _, err := runCLI(t, "inspect", model, "--format", "yaml"); err == nil {
 		t.Error("an unknown format was accepted")
+	}
+}
+
+func TestInspectSVG(t *testing.T) {
+	out := t.TempDir() + "/cnn.svg"
+	_, err := runCLI(t, "inspect", testdata+"small_cnn.onnx", "--svg", out)
+	if _, lookErr := exec.LookPath("dot"); lookErr != nil {
+		if err == nil || !strings.Contains(err.Error(), "apt-get install graphviz") {
+			t.Errorf("without Graphviz: %v", err)
+		}
+		t.Skip("Graphviz's dot is not installed; checked the error only")
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(out)
+	if err != nil || !strings.Contains(string(b), "<svg") {
+		t.Errorf("no SVG written: %v", err)
 	}
 }
