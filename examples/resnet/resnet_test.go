@@ -5,7 +5,9 @@ import (
 	"math"
 	"testing"
 
+	"github.com/trtc/trtc/compiler"
 	"github.com/trtc/trtc/dsl"
+	"github.com/trtc/trtc/engine"
 	"github.com/trtc/trtc/internal/target/cpu"
 	"github.com/trtc/trtc/tensor"
 )
@@ -86,6 +88,37 @@ func BenchmarkResNet18Batch1(b *testing.B) {
 	b.ResetTimer()
 	for b.Loop() {
 		if _, err := eng.Run(context.Background(), in); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkResNet18CompiledBatch1 times the same inference through
+// compiler.Build (BatchNorm folded, shape arithmetic folded) and an engine
+// context on the CPU target.
+func BenchmarkResNet18CompiledBatch1(b *testing.B) {
+	net, err := buildResNet18(1, 1000, 42)
+	if err != nil {
+		b.Fatal(err)
+	}
+	cfg := compiler.DefaultConfig()
+	cfg.Target = "cpu"
+	plan, err := compiler.Build(net, cfg)
+	if err != nil {
+		b.Fatal(err)
+	}
+	eng, err := engine.LoadPlan(plan)
+	if err != nil {
+		b.Fatal(err)
+	}
+	ctx, _ := eng.NewContext()
+	in := map[string]*tensor.Tensor{"image": randomImage(1, 7)}
+	if _, err := ctx.Execute(context.Background(), in); err != nil {
+		b.Fatal(err)
+	}
+	b.ResetTimer()
+	for b.Loop() {
+		if _, err := ctx.Execute(context.Background(), in); err != nil {
 			b.Fatal(err)
 		}
 	}
