@@ -13,6 +13,7 @@ import (
 	"github.com/trtc/trtc/engine/enginepb"
 	"github.com/trtc/trtc/internal/ir"
 	"github.com/trtc/trtc/internal/passes"
+	"github.com/trtc/trtc/internal/passes/autocast"
 	"github.com/trtc/trtc/internal/target"
 	"github.com/trtc/trtc/internal/timingcache"
 )
@@ -162,20 +163,9 @@ func report(src *dsl.Network, g *ir.Graph, cfg Config, reports []passes.Report, 
 	return r
 }
 
-// PrecisionName is the short name of a float type: fp32, fp16, bf16.
-func PrecisionName(dt dsl.DataType) string {
-	switch dt {
-	case dsl.Float32:
-		return "fp32"
-	case dsl.Float16:
-		return "fp16"
-	case dsl.BFloat16:
-		return "bf16"
-	case dsl.FP8E4M3:
-		return "fp8"
-	}
-	return dt.String()
-}
+// PrecisionName is the short name of a type as the build report writes
+// it: fp32, fp16, bf16, fp8, int8.
+func PrecisionName(dt dsl.DataType) string { return autocast.DescribePrecision(dt) }
 
 func tensorDescs(ts []*dsl.Tensor) []*enginepb.TensorDesc {
 	out := make([]*enginepb.TensorDesc, len(ts))

@@ -13,6 +13,7 @@ import (
 
 	"github.com/trtc/trtc/dsl"
 	"github.com/trtc/trtc/importers/onnx"
+	"github.com/trtc/trtc/internal/inspect"
 )
 
 func newInspectCmd() *cobra.Command {
@@ -196,15 +197,7 @@ func inspectDot(w io.Writer, net *dsl.Network) error {
 	return err
 }
 
-// dotID turns a tensor name into a Graphviz identifier.
-func dotID(s string) string {
-	return strings.Map(func(r rune) rune {
-		if r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' {
-			return r
-		}
-		return '_'
-	}, s)
-}
+func dotID(s string) string { return inspect.DotID(s) }
 
 func toDSLDims(m map[string][]int64) map[string]dsl.Dims {
 	out := make(map[string]dsl.Dims, len(m))

@@ -110,7 +110,7 @@ func Dot(w io.Writer, m *enginepb.Manifest) error {
 	fmt.Fprintf(&sb, "digraph %q {\n  rankdir=TB;\n  node [shape=box, fontname=\"Helvetica\"];\n", m.GetNetworkName())
 	producer := map[string]string{}
 	for _, t := range m.GetInputs() {
-		id := "in_" + dotID(t.GetName())
+		id := "in_" + DotID(t.GetName())
 		fmt.Fprintf(&sb, "  %s [shape=ellipse, label=%q];\n", id, tensorString(t))
 		producer[t.GetName()] = id
 	}
@@ -149,7 +149,7 @@ func Dot(w io.Writer, m *enginepb.Manifest) error {
 		}
 	}
 	for _, t := range m.GetOutputs() {
-		id := "out_" + dotID(t.GetName())
+		id := "out_" + DotID(t.GetName())
 		fmt.Fprintf(&sb, "  %s [shape=ellipse, label=%q];\n", id, tensorString(t))
 		if p, ok := producer[t.GetName()]; ok {
 			fmt.Fprintf(&sb, "  %s -> %s;\n", p, id)
@@ -208,8 +208,8 @@ func joinCounts(counts map[string]int) string {
 	return strings.Join(parts, ", ")
 }
 
-// dotID turns a name into a Graphviz identifier.
-func dotID(s string) string {
+// DotID turns a name into a Graphviz identifier.
+func DotID(s string) string {
 	return strings.Map(func(r rune) rune {
 		if r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' {
 			return r

@@ -83,14 +83,7 @@ type analysis struct {
 
 func analyze(net *dsl.Network, limit int64) *analysis {
 	a := &analysis{net: net, order: net.TopoLayers(), source: map[dsl.Layer]bool{},
-		fold: map[dsl.Layer]bool{}, inRegion: map[dsl.Layer]bool{}}
-	for _, r := range net.Regions() {
-		for _, set := range [][]dsl.Layer{r.Boundary, r.Body, r.Dead} {
-			for _, l := range set {
-				a.inRegion[l] = true
-			}
-		}
-	}
+		fold: map[dsl.Layer]bool{}, inRegion: ir.RegionMembers(net)}
 	for _, l := range a.order {
 		if a.inRegion[l] {
 			continue

@@ -165,12 +165,8 @@ func newGraph(net *dsl.Network) *graph {
 			g.data[l.Output(j)] = dep
 		}
 	}
-	for _, r := range net.Regions() {
-		for _, set := range [][]dsl.Layer{r.Boundary, r.Body, r.Dead} {
-			for _, l := range set {
-				g.inRegion[l] = true
-			}
-		}
+	for l := range ir.RegionMembers(net) {
+		g.inRegion[l] = true
 	}
 	return g
 }

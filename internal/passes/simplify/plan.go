@@ -88,17 +88,7 @@ func newPlan(net *dsl.Network) *plan {
 
 // regionMembers is every layer of a loop or conditional: boundary, body,
 // and the dead layers that read the region's values.
-func regionMembers(net *dsl.Network) map[dsl.Layer]bool {
-	m := map[dsl.Layer]bool{}
-	for _, r := range net.Regions() {
-		for _, ls := range [][]dsl.Layer{r.Boundary, r.Body, r.Dead} {
-			for _, l := range ls {
-				m[l] = true
-			}
-		}
-	}
-	return m
-}
+func regionMembers(net *dsl.Network) map[dsl.Layer]bool { return ir.RegionMembers(net) }
 
 // res returns the tensor that stands for t after the rewrites so far.
 func (p *plan) res(t *dsl.Tensor) *dsl.Tensor {

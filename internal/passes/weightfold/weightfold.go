@@ -72,25 +72,11 @@ type pass struct {
 func newPass(net *dsl.Network) *pass {
 	p := &pass{
 		r:        ir.NewRebuilder(net),
-		uses:     map[*dsl.Tensor]int{},
-		inRegion: map[dsl.Layer]bool{},
+		uses:     ir.UseCounts(net),
+		inRegion: ir.RegionMembers(net),
 		pending:  map[*dsl.Tensor]*folded{},
 		deferred: map[dsl.Layer]bool{},
 		renamed:  map[string]string{},
-	}
-	for _, l := range net.Layers() {
-		for i := 0; i < l.NbInputs(); i++ {
-			if t := l.Input(i); t != nil {
-				p.uses[t]++
-			}
-		}
-	}
-	for _, reg := range net.Regions() {
-		for _, set := range [][]dsl.Layer{reg.Boundary, reg.Body, reg.Dead} {
-			for _, l := range set {
-				p.inRegion[l] = true
-			}
-		}
 	}
 	return p
 }
