@@ -35,14 +35,15 @@ type Pass struct {
 
 // pipeline is the order passes run in.
 var pipeline = []Pass{
-	{Name: "fold", Run: fold.Constants, Required: true},                                                      // constant subgraphs, shape arithmetic on static shapes
-	{Name: "identities", Run: simplify.Identities, MinLevel: 1, After: []string{"fold"}},                     // identity, no-op cast/shuffle removal; cast chains, shuffle merging
-	{Name: "cse", Run: simplify.CSE, MinLevel: 1, After: []string{"identities"}},                             // layers computing the same thing become one
-	{Name: "dead-layers", Run: simplify.DeadLayers, Required: true, After: []string{"cse"}},                  // layers no output needs
-	{Name: "weightfold", Run: weightfold.ScaleIntoConv, MinLevel: 1, After: []string{"fold", "dead-layers"}}, // BatchNorm/Scale/bias into the convolution's weights
-	{Name: "qdq", Run: qdq.Propagate, MinLevel: 1, After: []string{"fold"}},                                  // Dequantize later, Quantize/Dequantize pairs cancel
-	{Name: "autocast", Run: autocast.Autocast, Required: true, After: []string{"weightfold", "qdq"}},         // fp16/bf16 with fp32 where it matters; precision decisions
-	{Name: "fuse", Run: fuse.Fuse, MinLevel: 1, After: []string{"autocast", "weightfold", "dead-layers"}},    // fusion groups for GPU targets (annotations: the network is unchanged)
+	{Name: "fold", Run: fold.Constants, Required: true},                                                            // constant subgraphs, shape arithmetic on static shapes
+	{Name: "identities", Run: simplify.Identities, MinLevel: 1, After: []string{"fold"}},                           // identity, no-op cast/shuffle removal; cast chains, shuffle merging
+	{Name: "cse", Run: simplify.CSE, MinLevel: 1, After: []string{"identities"}},                                   // layers computing the same thing become one
+	{Name: "dead-layers", Run: simplify.DeadLayers, Required: true, After: []string{"cse"}},                        // layers no output needs
+	{Name: "weightfold", Run: weightfold.ScaleIntoConv, MinLevel: 1, After: []string{"fold", "dead-layers"}},       // BatchNorm/Scale/bias into the convolution's weights
+	{Name: "matmulfold", Run: weightfold.ScaleIntoMatMul, MinLevel: 1, After: []string{"fold", "dead-layers"}},     // per-column factors into a matrix multiply's constant operand
+	{Name: "qdq", Run: qdq.Propagate, MinLevel: 1, After: []string{"fold"}},                                        // Dequantize later, Quantize/Dequantize pairs cancel
+	{Name: "autocast", Run: autocast.Autocast, Required: true, After: []string{"weightfold", "matmulfold", "qdq"}}, // fp16/bf16 with fp32 where it matters; precision decisions
+	{Name: "fuse", Run: fuse.Fuse, MinLevel: 1, After: []string{"autocast", "weightfold", "dead-layers"}},          // fusion groups for GPU targets (annotations: the network is unchanged)
 }
 
 func init() {
