@@ -48,6 +48,9 @@ type PluginLayer struct {
 	layerBase
 	plugin        Plugin
 	nbShapeInputs int
+	// unresolved marks a layer whose AddPlugin call named no usable
+	// plugin; the call recorded the error, and the one output is bad.
+	unresolved bool
 }
 
 // AddPluginV3 adds a plugin layer (TensorRT addPluginV3).
@@ -78,6 +81,12 @@ func PluginID(p Plugin) string {
 
 func (l *PluginLayer) infer(c *inferCtx) {
 	p := l.plugin
+	if l.unresolved {
+		for _, t := range l.outputs {
+			t.bad = true
+		}
+		return
+	}
 	if p == nil {
 		c.errorf(diag.InvalidArgument, "AddPluginV3 with a nil plugin")
 		return
@@ -101,12 +110,12 @@ func (l *PluginLayer) infer(c *inferCtx) {
 	}
 	outT, err := p.OutputTypes(types)
 	if err != nil {
-		c.errorf(diag.InvalidNode, "%s rejects input types %v: %v", id, types, err)
+		c.errorf(codeOr(err, diag.InvalidNode), "%s rejects input types %v: %s", id, types, errText(err))
 		return
 	}
 	outD, err := p.OutputDims(dims)
 	if err != nil {
-		c.errorf(diag.InvalidNode, "%s rejects input dims %v: %v", id, dims, err)
+		c.errorf(codeOr(err, diag.InvalidNode), "%s rejects input dims %v: %s", id, dims, errText(err))
 		return
 	}
 	if len(outT) != len(l.outputs) || len(outD) != len(l.outputs) {
@@ -124,4 +133,25 @@ func (l *PluginLayer) infer(c *inferCtx) {
 		}
 		c.setOutput(i, outT[i], outD[i])
 	}
+}
+
+// codeOr is err's diag code (a plugin may return diag.ShapeMismatch or
+// diag.TypeMismatch errors), or def when it has none.
+func codeOr(err error, def diag.Code) diag.Code {
+	if c := diag.CodeOf(err); c != 0 {
+		return c
+	}
+	return def
+}
+
+// errText is err's message without the code and location prefix when err
+// is a *diag.Error, whose code the caller reports on its own error.
+func errText(err error) string {
+	if e, ok := err.(*diag.Error); ok {
+		if e.Err != nil {
+			return e.Msg + ": " + e.Err.Error()
+		}
+		return e.Msg
+	}
+	return err.Error()
 }

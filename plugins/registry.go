@@ -47,7 +47,10 @@ var (
 // found at init, like a duplicate flag.
 func Register(c Creator) {
 	_, file, line, _ := runtime.Caller(1)
-	site := fmt.Sprintf("%s:%d", file, line)
+	register(c, fmt.Sprintf("%s:%d", file, line))
+}
+
+func register(c Creator, site string) {
 	k := Key{c.Name(), c.Version(), c.Namespace()}
 	mu.Lock()
 	defer mu.Unlock()

@@ -100,6 +100,11 @@ func importPlugin(c *nodeCtx, creator plugins.Creator) ([]*dsl.Tensor, error) {
 	delete(attrs, "plugin_version")
 	delete(attrs, "plugin_namespace")
 	p, err := creator.Create(attrs)
+	if err != nil && diag.CodeOf(err) != 0 {
+		// A plugins.Define creator's error names the plugin, the attribute
+		// and the type it expects; keep its code, add the node.
+		return nil, c.attach(err)
+	}
 	if err != nil {
 		return nil, c.Errorf(diag.UnsupportedAttr, "plugin %s version %q: %v", creator.Name(), creator.Version(), err)
 	}
