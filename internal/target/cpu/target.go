@@ -57,10 +57,18 @@ func (cpuTarget) Lower(g *ir.Graph, b *target.Build) error {
 	if _, err := New(g.Net); err != nil {
 		return err
 	}
+	return EncodeSections(g.Net, b)
+}
+
+// EncodeSections adds the network and its weights to b as the sections
+// DecodeSections reads back: how the CPU target stores its engine, and how
+// GPU targets keep the network for host-side shape resolution and for the
+// layers they run on the host.
+func EncodeSections(network *dsl.Network, b *target.Build) error {
 	var weights []byte
 	var index []byte
 	n := uint64(0)
-	net, err := dsl.EncodeNetwork(g.Net, dsl.EncodeOptions{PutWeights: func(t *tensor.Tensor) (uint64, error) {
+	net, err := dsl.EncodeNetwork(network, dsl.EncodeOptions{PutWeights: func(t *tensor.Tensor) (uint64, error) {
 		off := alignUp(uint64(len(weights)))
 		weights = append(weights, make([]byte, off-uint64(len(weights)))...)
 		weights = append(weights, t.Bytes()...)
@@ -85,7 +93,7 @@ func (cpuTarget) Lower(g *ir.Graph, b *target.Build) error {
 		b.Metadata = map[string]string{}
 	}
 	b.Metadata[metaEncoding] = dsl.EncodingVersion()
-	for _, l := range g.Net.Layers() {
+	for _, l := range network.Layers() {
 		if l.Type() == dsl.LayerPlugin {
 			b.Warnings = append(b.Warnings, fmt.Sprintf("layer %q runs plugin %s; loading the engine needs a binary with the plugin registered", l.Name(), dsl.PluginID(l.(*dsl.PluginLayer).Plugin())))
 		}
@@ -98,6 +106,21 @@ func alignUp(n uint64) uint64 { return (n + weightAlign - 1) &^ (weightAlign - 1
 // Load decodes the network, with weights that point into the weights
 // section (no copy), and plugins recreated from the registry.
 func (cpuTarget) Load(s target.Sections) (target.Executable, error) {
+	net, err := DecodeSections(s)
+	if err != nil {
+		return nil, err
+	}
+	e, err := New(net)
+	if err != nil {
+		return nil, err
+	}
+	return executable{e}, nil
+}
+
+// DecodeSections reads the network EncodeSections wrote, with weights that
+// point into the weights section (no copy) and plugins recreated from the
+// registry.
+func DecodeSections(s target.Sections) (*dsl.Network, error) {
 	if v := s.Metadata()[metaEncoding]; v != dsl.EncodingVersion() {
 		return nil, diag.Errorf(diag.EngineIncompatible, "%s: the network was encoded by a trtc whose layer schema is %q; this trtc's is %q: rebuild the engine with this trtc", s.Name(), v, dsl.EncodingVersion())
 	}
@@ -129,11 +152,7 @@ func (cpuTarget) Load(s target.Sections) (target.Executable, error) {
 	if err != nil {
 		return nil, err
 	}
-	e, err := New(net)
-	if err != nil {
-		return nil, err
-	}
-	return executable{e}, nil
+	return net, nil
 }
 
 // newPlugin recreates a plugin layer's plugin from the registry.
