@@ -1,6 +1,7 @@
 package compiler
 
 import (
+	"errors"
 	"fmt"
 	"runtime/debug"
 	"sort"
@@ -46,7 +47,7 @@ func Build(net *dsl.Network, cfg Config) (plan *engine.Plan, err error) {
 	if err := checkProfiles(net, cfg.Profiles); err != nil {
 		return nil, err
 	}
-	t, dev, passedOver, err := resolveTarget(cfg.Target)
+	cands, passedOver, err := resolveTargets(cfg.Target)
 	if err != nil {
 		return nil, err
 	}
@@ -78,10 +79,23 @@ func Build(net *dsl.Network, cfg Config) (plan *engine.Plan, err error) {
 		}
 	}
 	progress(Progress{Phase: "lower", Done: done, Total: len(passes.Names())})
-	b := &target.Build{Options: opts, Profiles: cfg.Profiles, Device: dev, WorkspaceLimit: cfg.WorkspaceLimit, TimingCache: cache}
+	// With target auto, a target that cannot run some layer of this
+	// network (diag.UnsupportedNode) gives way to the next one.
+	var t target.Target
+	var dev target.Device
+	var b *target.Build
 	start := time.Now()
-	if err := t.Lower(g, b); err != nil {
-		return nil, err
+	for i, c := range cands {
+		t, dev = c.t, c.dev
+		b = &target.Build{Options: opts, Profiles: cfg.Profiles, Device: dev, WorkspaceLimit: cfg.WorkspaceLimit, TimingCache: cache}
+		err = t.Lower(g, b)
+		if err == nil {
+			break
+		}
+		if i == len(cands)-1 || !errors.Is(err, diag.UnsupportedNode) {
+			return nil, err
+		}
+		passedOver = append(passedOver, fmt.Sprintf("%s: %v", t.Name(), err))
 	}
 	lowerTime := time.Since(start)
 	if cfg.TimingCachePath != "" {

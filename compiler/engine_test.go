@@ -105,7 +105,7 @@ func TestForeignAndCorruptEngines(t *testing.T) {
 	plan := buildMLP(t)
 	plan.Manifest.Target = "tensorrt"
 	_, err := engine.LoadPlan(plan)
-	if !errors.Is(err, diag.EngineIncompatible) || !strings.Contains(err.Error(), `engine built for target "tensorrt", which this trtc binary does not include (it has: cpu)`) {
+	if !errors.Is(err, diag.EngineIncompatible) || !strings.Contains(err.Error(), `engine built for target "tensorrt", which this trtc binary does not include (it has: cpu, cuda)`) {
 		t.Errorf("foreign target: %v", err)
 	}
 

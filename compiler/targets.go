@@ -11,7 +11,44 @@ import (
 // notBuiltIn says why a known target is missing from this binary.
 var notBuiltIn = map[string]string{
 	"tensorrt": "this trtc was built without TensorRT support; rebuild with -tags tensorrt (needs TensorRT headers)",
-	"cuda":     "trtc's CUDA target is not part of this build yet (issue \"The CUDA target\"); use --target cpu",
+}
+
+// candidates are the targets a build may lower to, in order, each with its
+// device: the named one, or for "auto" every target of target.Known that
+// is in this binary and can run here. passedOver says why the others were
+// not.
+type candidate struct {
+	t   target.Target
+	dev target.Device
+}
+
+func resolveTargets(name string) ([]candidate, []string, error) {
+	if name == "" || name != "auto" {
+		t, dev, _, err := resolveTarget(name)
+		if err != nil {
+			return nil, nil, err
+		}
+		return []candidate{{t, dev}}, nil, nil
+	}
+	var out []candidate
+	var passed []string
+	for _, n := range target.Known {
+		t, ok := target.Lookup(n)
+		if !ok {
+			passed = append(passed, fmt.Sprintf("%s: not in this build", n))
+			continue
+		}
+		dev, err := t.Probe()
+		if err != nil {
+			passed = append(passed, fmt.Sprintf("%s: %v", n, err))
+			continue
+		}
+		out = append(out, candidate{t, dev})
+	}
+	if len(out) == 0 {
+		return nil, passed, diag.Errorf(diag.NoDevice, "no target can run here: %s", strings.Join(passed, "; "))
+	}
+	return out, passed, nil
 }
 
 // resolveTarget picks the target a build lowers to and probes its device.

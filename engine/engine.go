@@ -10,9 +10,11 @@ import (
 	"github.com/trtc/trtc/internal/target"
 	"github.com/trtc/trtc/tensor"
 
-	// The CPU target is in every build; GPU targets register themselves
-	// from the packages that the build links (see internal/target).
+	// The CPU and CUDA targets are in every build (the CUDA target loads
+	// its libraries at run time and reports NoDevice where they are
+	// missing); TensorRT registers itself in builds with -tags tensorrt.
 	_ "github.com/trtc/trtc/internal/target/cpu"
+	_ "github.com/trtc/trtc/internal/target/cuda"
 )
 
 // Engine is a loaded engine (TensorRT's ICudaEngine): what it computes, and

@@ -29,6 +29,16 @@ func (p *Plan) AddSection(name, kind string, data []byte) {
 	p.sections = append(p.sections, pendingSection{name, kind, data})
 }
 
+// Section returns the bytes of a section added to the plan.
+func (p *Plan) Section(name string) ([]byte, error) {
+	for _, s := range p.sections {
+		if s.name == name {
+			return s.data, nil
+		}
+	}
+	return nil, diag.Errorf(diag.InvalidArgument, "the plan has no section %q", name)
+}
+
 // Bytes returns the engine file.
 func (p *Plan) Bytes() ([]byte, error) {
 	w := NewWriter(p.Manifest)

@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"io"
+	"os"
 	"path/filepath"
 	"strings"
 	"time"
@@ -12,11 +13,13 @@ import (
 	"github.com/trtc/trtc/engine"
 	"github.com/trtc/trtc/engine/enginepb"
 	"github.com/trtc/trtc/internal/inspect"
+	"github.com/trtc/trtc/internal/target/tensorrt"
+	"github.com/trtc/trtc/internal/triton"
 )
 
 func newCompileCmd() *cobra.Command {
 	var o buildOptions
-	var out string
+	var out, planPath, tritonRepo, tritonName string
 	cmd := &cobra.Command{
 		Use:   "compile MODEL.onnx -o MODEL.engine",
 		Short: "Compile an ONNX model into an engine file, like trtexec --saveEngine",
@@ -34,6 +37,12 @@ precision per layer and the time of every phase.`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if out == "" {
 				return usageError{fmt.Errorf("no output file: give -o MODEL.engine")}
+			}
+			if (planPath != "" || tritonRepo != "") && o.target != "tensorrt" {
+				return usageError{fmt.Errorf("--plan and --triton-repo write TensorRT plans: they need --target tensorrt")}
+			}
+			if (tritonRepo == "") != (tritonName == "") {
+				return usageError{fmt.Errorf("--triton-repo DIR needs --name NAME (and --name needs --triton-repo)")}
 			}
 			w := cmd.OutOrStdout()
 			start := time.Now()
@@ -53,6 +62,9 @@ precision per layer and the time of every phase.`,
 			if err := plan.Save(out); err != nil {
 				return err
 			}
+			if err := writeTensorRTOutputs(w, plan, planPath, tritonRepo, tritonName); err != nil {
+				return err
+			}
 			printSummary(w, plan, importTime, buildTime, o.verbose)
 			fmt.Fprintf(w, "wrote %s\n", out)
 			return nil
@@ -60,6 +72,9 @@ precision per layer and the time of every phase.`,
 	}
 	addBuildFlags(cmd, &o)
 	cmd.Flags().StringVarP(&out, "output", "o", "", "engine file to write")
+	cmd.Flags().StringVar(&planPath, "plan", "", "also write the bare TensorRT plan to this file (--target tensorrt)")
+	cmd.Flags().StringVar(&tritonRepo, "triton-repo", "", "also write a Triton model repository entry DIR/NAME (config.pbtxt, 1/model.plan; --target tensorrt)")
+	cmd.Flags().StringVar(&tritonName, "name", "", "the model's name in the Triton repository")
 	return cmd
 }
 
@@ -122,4 +137,29 @@ func lowerTime(m *enginepb.Manifest) time.Duration {
 	var ns int64
 	fmt.Sscan(m.GetMetadata()["build.lower_ns"], &ns)
 	return time.Duration(ns)
+}
+
+// writeTensorRTOutputs writes the bare plan and the Triton repository entry
+// of a TensorRT engine, when asked.
+func writeTensorRTOutputs(w io.Writer, p *engine.Plan, planPath, repo, name string) error {
+	if planPath == "" && repo == "" {
+		return nil
+	}
+	b, err := tensorrt.Plan(p.Manifest.GetTarget(), p)
+	if err != nil {
+		return err
+	}
+	if planPath != "" {
+		if err := os.WriteFile(planPath, b, 0o644); err != nil {
+			return err
+		}
+		fmt.Fprintf(w, "wrote %s (TensorRT plan, %d bytes)\n", planPath, len(b))
+	}
+	if repo != "" {
+		if err := triton.WriteRepository(repo, name, p.Manifest, b, triton.Options{}); err != nil {
+			return err
+		}
+		fmt.Fprintf(w, "wrote Triton model %s in %s\n", name, repo)
+	}
+	return nil
 }

@@ -17,7 +17,7 @@ import (
 // run it, bench it with JSON output.
 func TestCompileInspectRunBench(t *testing.T) {
 	eng := filepath.Join(t.TempDir(), "cnn.engine")
-	out, err := runCLI(t, "compile", testdata+"small_cnn.onnx", "-o", eng, "--precision", "fp16",
+	out, err := runCLI(t, "compile", testdata+"small_cnn.onnx", "-o", eng, "--target", "cpu", "--precision", "fp16",
 		"--min-shapes", "x:1x3x32x32", "--opt-shapes", "x:4x3x32x32", "--max-shapes", "x:8x3x32x32", "--verbose")
 	if err != nil {
 		t.Fatalf("%v\n%s", err, out)

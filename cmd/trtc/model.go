@@ -76,6 +76,9 @@ func passedOver(p *engine.Plan) string {
 	var why []string
 	for _, w := range p.Manifest.GetBuild().GetWarnings() {
 		if r, ok := strings.CutPrefix(w, "target auto passed over "); ok {
+			if i := strings.Index(r, "; tried"); i > 0 {
+				r = r[:i] // the full search list is in trtc inspect's notes
+			}
 			why = append(why, r)
 		}
 	}

@@ -1,0 +1,379 @@
+package cuda_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"regexp"
+	"sync"
+	"testing"
+
+	"github.com/trtc/trtc/compiler"
+	"github.com/trtc/trtc/diag"
+	"github.com/trtc/trtc/dsl"
+	"github.com/trtc/trtc/dsl/nn"
+	"github.com/trtc/trtc/engine"
+	"github.com/trtc/trtc/importers/onnx"
+	"github.com/trtc/trtc/internal/conformance"
+	gpu "github.com/trtc/trtc/internal/cuda"
+	"github.com/trtc/trtc/internal/ir/irtest"
+	"github.com/trtc/trtc/internal/target"
+	"github.com/trtc/trtc/internal/tolerance"
+	"github.com/trtc/trtc/tensor"
+)
+
+// needGPU skips the test where the CUDA target cannot run, after checking
+// that it says why with NoDevice.
+func needGPU(t *testing.T) {
+	t.Helper()
+	tg, ok := target.Lookup("cuda")
+	if !ok {
+		t.Fatal("the cuda target is not registered")
+	}
+	if _, err := tg.Probe(); err != nil {
+		if !errors.Is(err, diag.NoDevice) {
+			t.Fatalf("Probe without a GPU: want NoDevice, got %v", err)
+		}
+		t.Skipf("no GPU: %v", err)
+	}
+}
+
+func build(t *testing.T, net *dsl.Network, tgt string, prec compiler.Precision, shapes map[string][]int64) *engine.Engine {
+	t.Helper()
+	cfg := compiler.DefaultConfig()
+	cfg.Target, cfg.Precision, cfg.Verify = tgt, prec, true
+	if len(shapes) > 0 {
+		cfg.Profiles = []compiler.Profile{compiler.StaticProfile(shapes)}
+	}
+	plan, err := compiler.Build(net, cfg)
+	if err != nil {
+		t.Fatalf("build for %s: %v", tgt, err)
+	}
+	eng, err := engine.LoadPlan(plan)
+	if err != nil {
+		t.Fatalf("load for %s: %v", tgt, err)
+	}
+	return eng
+}
+
+func execute(t *testing.T, eng *engine.Engine, in map[string]*tensor.Tensor) map[string]*tensor.Tensor {
+	t.Helper()
+	c, err := eng.NewContext()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	out, err := c.Execute(context.Background(), in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// compareTargets builds net for cpu and cuda and compares on random inputs
+// within the tolerance of dt scaled by k.
+func compareTargets(t *testing.T, net *dsl.Network, shapes map[string][]int64, prec compiler.Precision, dt dsl.DataType, k int) {
+	t.Helper()
+	in := map[string]*tensor.Tensor{}
+	rng := rand.New(rand.NewPCG(3, 4))
+	for _, x := range net.Inputs() {
+		s, ok := shapes[x.Name()]
+		if !ok {
+			s = x.Dims()
+		}
+		in[x.Name()] = irtest.RandomTensor(rng, x.Type(), s)
+	}
+	cpuEng := build(t, net, "cpu", prec, shapes)
+	defer cpuEng.Close()
+	gpuEng := build(t, net, "cuda", prec, shapes)
+	defer gpuEng.Close()
+	want, got := execute(t, cpuEng, in), execute(t, gpuEng, in)
+	tol := tolerance.For(dt).Scaled(k)
+	for name, w := range want {
+		g := got[name]
+		if g == nil || fmt.Sprint(g.Shape()) != fmt.Sprint(w.Shape()) || g.DType() != w.DType() {
+			t.Fatalf("output %q: got %v, want %v %v", name, g, w.DType(), w.Shape())
+		}
+		if err := tol.Compare(g.Float64s(), w.Float64s()); err != nil {
+			t.Errorf("output %q: %v", name, err)
+		}
+	}
+}
+
+func weights(rng *rand.Rand, shape ...int64) dsl.Weights {
+	return dsl.NewWeights(irtest.RandomTensor(rng, dsl.Float32, shape))
+}
+
+// TestLayersAgainstCPU runs each layer family the CUDA target has kernels
+// for, and some it runs on the host, against the CPU engine.
+func TestLayersAgainstCPU(t *testing.T) {
+	needGPU(t)
+	rng := rand.New(rand.NewPCG(1, 2))
+	type tc struct {
+		name  string
+		build func(net *dsl.Network, x *dsl.Tensor) *dsl.Tensor
+		dims  dsl.Dims
+		k     int
+	}
+	cases := []tc{
+		{"elementwise-broadcast", func(n *dsl.Network, x *dsl.Tensor) *dsl.Tensor {
+			c := n.AddConstant(dsl.Dims{1, 8, 1, 1}, weights(rng, 1, 8, 1, 1)).Output(0)
+			y := n.AddElementWise(x, c, dsl.ElementWiseProd).Output(0)
+			y = n.AddElementWise(y, x, dsl.ElementWiseSub).Output(0)
+			return n.AddElementWise(y, c, dsl.ElementWiseMax).Output(0)
+		}, dsl.Dims{2, 8, 5, 5}, 1},
+		{"unary-activation", func(n *dsl.Network, x *dsl.Tensor) *dsl.Tensor {
+			y := n.AddActivation(x, dsl.ActivationGeluErf).Output(0)
+			y = n.AddUnary(y, dsl.UnaryExp).Output(0)
+			y = n.AddActivation(y, dsl.ActivationSigmoid).Output(0)
+			return n.AddUnary(y, dsl.UnarySqrt).Output(0)
+		}, dsl.Dims{3, 7, 11}, 4},
+		{"cast-compare-select", func(n *dsl.Network, x *dsl.Tensor) *dsl.Tensor {
+			z := n.AddConstant(dsl.Dims{1, 1}, dsl.Float32Weights(0)).Output(0)
+			c := n.AddElementWise(x, z, dsl.ElementWiseGreater).Output(0)
+			h := n.AddCast(x, dsl.Float16).Output(0)
+			h = n.AddCast(h, dsl.Float32).Output(0)
+			i := n.AddCast(n.AddElementWise(x, n.AddConstant(dsl.Dims{1, 1}, dsl.Float32Weights(10)).Output(0), dsl.ElementWiseProd).Output(0), dsl.Int32).Output(0)
+			return n.AddSelect(c, h, n.AddCast(i, dsl.Float32).Output(0)).Output(0)
+		}, dsl.Dims{16, 33}, 1},
+		{"reduce-softmax", func(n *dsl.Network, x *dsl.Tensor) *dsl.Tensor {
+			s := n.AddSoftMax(x)
+			s.SetAxes(1 << 1)
+			r := n.AddReduce(s.Output(0), dsl.ReduceSum, 1<<2, true).Output(0)
+			m := n.AddReduce(x, dsl.ReduceMax, 1<<2, true).Output(0)
+			return n.AddElementWise(r, m, dsl.ElementWiseSum).Output(0)
+		}, dsl.Dims{4, 300, 9}, 300},
+		{"transpose-reshape-concat-slice", func(n *dsl.Network, x *dsl.Tensor) *dsl.Tensor {
+			s := n.AddShuffle(x)
+			s.SetFirstTranspose(dsl.Permutation{0, 2, 1})
+			s.SetReshapeDimensions(dsl.Dims{6, 20})
+			y := n.AddConcatenation([]*dsl.Tensor{s.Output(0), s.Output(0)})
+			y.SetAxis(1)
+			return n.AddSlice(y.Output(0), dsl.Dims{1, 3}, dsl.Dims{4, 15}, dsl.Dims{1, 2}).Output(0)
+		}, dsl.Dims{6, 4, 5}, 1},
+		{"matmul-batched", func(n *dsl.Network, x *dsl.Tensor) *dsl.Tensor {
+			w := n.AddConstant(dsl.Dims{1, 32, 16}, weights(rng, 1, 32, 16)).Output(0)
+			y := n.AddMatrixMultiply(x, dsl.MatrixOpNone, w, dsl.MatrixOpNone).Output(0)
+			return n.AddMatrixMultiply(y, dsl.MatrixOpTranspose, y, dsl.MatrixOpNone).Output(0)
+		}, dsl.Dims{3, 10, 32}, 64},
+		{"conv-pool", func(n *dsl.Network, x *dsl.Tensor) *dsl.Tensor {
+			c := n.AddConvolutionNd(x, 16, dsl.Dims{3, 3}, weights(rng, 16, 4, 3, 3), weights(rng, 16))
+			c.SetPaddingNd(dsl.Dims{1, 1})
+			c.SetStrideNd(dsl.Dims{2, 2})
+			g := n.AddConvolutionNd(c.Output(0), 16, dsl.Dims{3, 3}, weights(rng, 16, 4, 3, 3), dsl.Weights{})
+			g.SetNbGroups(4)
+			g.SetDilationNd(dsl.Dims{2, 2})
+			g.SetPaddingNd(dsl.Dims{2, 2})
+			p := n.AddPoolingNd(n.AddActivation(g.Output(0), dsl.ActivationReLU).Output(0), dsl.PoolingAverage, dsl.Dims{3, 3})
+			p.SetPaddingNd(dsl.Dims{1, 1})
+			return n.AddPoolingNd(p.Output(0), dsl.PoolingMax, dsl.Dims{2, 2}).Output(0)
+		}, dsl.Dims{2, 4, 17, 17}, 144},
+		{"layernorm-gather", func(n *dsl.Network, x *dsl.Tensor) *dsl.Tensor {
+			g := n.AddConstant(dsl.Dims{1, 1, 24}, weights(rng, 1, 1, 24)).Output(0)
+			b := n.AddConstant(dsl.Dims{1, 1, 24}, weights(rng, 1, 1, 24)).Output(0)
+			y := n.AddNormalization(x, g, b, 1<<2).Output(0)
+			idx := n.AddConstant(dsl.Dims{3}, dsl.Int32Weights(2, 0, 2)).Output(0)
+			return n.AddGather(y, idx, 1).Output(0)
+		}, dsl.Dims{2, 5, 24}, 24},
+		{"host-topk", func(n *dsl.Network, x *dsl.Tensor) *dsl.Tensor {
+			return n.AddTopK(n.AddUnary(x, dsl.UnaryAbs).Output(0), dsl.TopKMax, 3, 1<<1).Output(0)
+		}, dsl.Dims{4, 10}, 1},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			net := dsl.NewNetwork()
+			x := net.AddInput("x", dsl.Float32, c.dims)
+			y := c.build(net, x)
+			y.SetName("y")
+			net.MarkOutput(y)
+			if err := net.Err(); err != nil {
+				t.Fatal(err)
+			}
+			compareTargets(t, net, nil, compiler.FP32, dsl.Float32, c.k)
+			compareTargets(t, net, nil, compiler.FP16, dsl.Float16, c.k)
+		})
+	}
+}
+
+func onnxNet(t *testing.T, file string) *dsl.Network {
+	net, err := onnx.Import(filepath.Join("..", "..", "..", "importers", "onnx", "testdata", "pytorch", file), onnx.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return net
+}
+
+// TestModelsAgainstCPU runs PyTorch exports and a DSL ResNet block on both.
+func TestModelsAgainstCPU(t *testing.T) {
+	needGPU(t)
+	compareTargets(t, onnxNet(t, "small_cnn.onnx"), map[string][]int64{"x": {8, 3, 32, 32}}, compiler.FP32, dsl.Float32, 144)
+	compareTargets(t, onnxNet(t, "small_cnn.onnx"), map[string][]int64{"x": {8, 3, 32, 32}}, compiler.FP16, dsl.Float16, 144)
+	compareTargets(t, onnxNet(t, "transformer_block.onnx"), map[string][]int64{"x": {4, 16, 32}}, compiler.FP32, dsl.Float32, 64)
+	compareTargets(t, onnxNet(t, "transformer_block.onnx"), map[string][]int64{"x": {4, 16, 32}}, compiler.FP16, dsl.Float16, 64)
+
+	rng := rand.New(rand.NewPCG(5, 6))
+	net := dsl.NewNetwork()
+	x := net.AddInput("x", dsl.Float32, dsl.Dims{-1, 16, 14, 14})
+	h := nn.Conv2d(net, x, weights(rng, 16, 16, 3, 3), dsl.Weights{}, nn.Conv2dOptions{Padding: [2]int64{1, 1}})
+	h = nn.BatchNorm(net, h, nn.BatchNormParams{Mean: weights(rng, 16).Tensor().AsFloat32(), Var: ones(16), Gamma: ones(16), Beta: weights(rng, 16).Tensor().AsFloat32(), Eps: 1e-5})
+	h = net.AddActivation(net.AddElementWise(h, x, dsl.ElementWiseSum).Output(0), dsl.ActivationReLU).Output(0)
+	h.SetName("y")
+	net.MarkOutput(h)
+	if err := net.Err(); err != nil {
+		t.Fatal(err)
+	}
+	compareTargets(t, net, map[string][]int64{"x": {4, 16, 14, 14}}, compiler.FP32, dsl.Float32, 144)
+}
+
+func ones(n int) []float32 {
+	v := make([]float32, n)
+	for i := range v {
+		v[i] = 1
+	}
+	return v
+}
+
+// TestNoLeaksAndConcurrentContexts runs an engine 10,000 times and checks
+// the device's free memory is back where it was, then runs 8 goroutines
+// with their own contexts and checks every answer equals one context's.
+func TestNoLeaksAndConcurrentContexts(t *testing.T) {
+	needGPU(t)
+	dev, err := gpu.NewContext(0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer dev.Close()
+	net := onnxNet(t, "small_cnn.onnx")
+	shapes := map[string][]int64{"x": {2, 3, 32, 32}}
+	in := map[string]*tensor.Tensor{"x": irtest.RandomTensor(rand.New(rand.NewPCG(9, 9)), dsl.Float32, shapes["x"])}
+	eng := build(t, net, "cuda", compiler.FP32, shapes)
+	want := execute(t, eng, in) // plans and allocates once
+	free0, _, _ := dev.MemGetInfo()
+	c, _ := eng.NewContext()
+	for i := 0; i < 10000; i++ {
+		if _, err := c.Execute(context.Background(), in); err != nil {
+			t.Fatal(err)
+		}
+	}
+	c.Close()
+	free1, _, _ := dev.MemGetInfo()
+	if free1 < free0 {
+		t.Errorf("device free memory went from %d to %d bytes over 10,000 executions", free0, free1)
+	}
+	var wg sync.WaitGroup
+	errs := make([]error, 8)
+	for g := range errs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			c, err := eng.NewContext()
+			if err != nil {
+				errs[g] = err
+				return
+			}
+			defer c.Close()
+			for range 50 {
+				got, err := c.Execute(context.Background(), in)
+				if err == nil {
+					err = irtest.Compare(want, got, 0)
+				}
+				if err != nil {
+					errs[g] = err
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	for g, err := range errs {
+		if err != nil {
+			t.Errorf("goroutine %d: %v", g, err)
+		}
+	}
+	eng.Close()
+}
+
+// TestConformanceCUDA runs the ONNX backend test data on the CUDA target.
+// Cases the CPU engine excludes are skipped; cases the CUDA target refuses
+// (loops, conditionals, data-dependent shapes) are counted apart.
+func TestConformanceCUDA(t *testing.T) {
+	needGPU(t)
+	root := os.Getenv("ONNX_TESTDATA")
+	if root == "" {
+		root = conformance.DefaultRoot
+	}
+	cases, err := conformance.Cases(root)
+	if err != nil {
+		t.Skipf("ONNX backend test data not found at %s: %v", root, err)
+	}
+	ex, err := conformance.LoadExcludes(filepath.Join("..", "..", "..", "importers", "onnx", "testdata", "conformance_cpu_exclude.txt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var only *regexp.Regexp
+	if p := os.Getenv("ONNX_ONLY"); p != "" {
+		only = regexp.MustCompile(p)
+	}
+	var results []conformance.Result
+	refused := 0
+	for _, c := range cases {
+		key := c.Group + "/" + c.Name
+		if only != nil && !only.MatchString(key) {
+			continue
+		}
+		if _, skip := ex[key]; skip {
+			results = append(results, conformance.Result{Case: c, Status: conformance.Skipped})
+			continue
+		}
+		r := conformance.Run(c, cudaRunner)
+		if r.Status == conformance.Failed {
+			if regexp.MustCompile(`UnsupportedNode`).MatchString(r.Detail) {
+				refused++
+				t.Logf("refused %s: %s", key, r.Detail)
+			} else {
+				t.Errorf("%s: %s", key, r.Detail)
+			}
+		}
+		results = append(results, r)
+	}
+	s := conformance.Summary(results)
+	fmt.Print(s)
+	fmt.Printf("cuda: %d cases refused by the CUDA target (loops, conditionals, data-dependent shapes)\n", refused)
+}
+
+func cudaRunner(net *dsl.Network, in map[string]*tensor.Tensor) (map[string]*tensor.Tensor, error) {
+	shapes := map[string][]int64{}
+	for _, x := range net.Inputs() {
+		shapes[x.Name()] = in[x.Name()].Shape()
+	}
+	cfg := compiler.DefaultConfig()
+	cfg.Target = "cuda"
+	cfg.Profiles = []compiler.Profile{compiler.StaticProfile(shapes)}
+	hasDyn := false
+	for _, x := range net.Inputs() {
+		if !x.Dims().IsStatic() {
+			hasDyn = true
+		}
+	}
+	if !hasDyn {
+		cfg.Profiles = nil
+	}
+	plan, err := compiler.Build(net, cfg)
+	if err != nil {
+		return nil, err
+	}
+	eng, err := engine.LoadPlan(plan)
+	if err != nil {
+		return nil, err
+	}
+	defer eng.Close()
+	c, err := eng.NewContext()
+	if err != nil {
+		return nil, err
+	}
+	defer c.Close()
+	return c.Execute(context.Background(), in)
+}

@@ -1,0 +1,399 @@
+package cuda
+
+import (
+	"context"
+	"encoding/binary"
+	"fmt"
+	"sync"
+
+	"github.com/trtc/trtc/diag"
+	"github.com/trtc/trtc/dsl"
+	"github.com/trtc/trtc/internal/cuda"
+	cpueng "github.com/trtc/trtc/internal/target/cpu"
+	"github.com/trtc/trtc/tensor"
+)
+
+// executable is a loaded CUDA engine: the network (for shapes and host
+// steps), the plan, the kernels, the weights on the device. Contexts share
+// all of it; each has its own stream and activation arena.
+type executable struct {
+	dev    *cuda.Context
+	net    *dsl.Network
+	layers []dsl.Layer
+	plan   *plan
+	mods   []*cuda.Module
+	fns    map[string]*cuda.Function
+	consts map[*dsl.Tensor]*cuda.Buffer // Constant layers' outputs
+	convW  map[dsl.Layer]*cuda.Buffer   // convolution kernels
+	convB  map[dsl.Layer]*cuda.Buffer   // convolution biases
+	lt     *cuda.BlasLt
+
+	mu     sync.Mutex
+	shapes map[string]*shapePlan
+}
+
+// shapePlan is everything that depends on the input shapes, made once per
+// set of shapes and shared by contexts: tensor dims, the arena layout,
+// kernel metadata on the device, matmul descriptors, host-step engines.
+type shapePlan struct {
+	dims      map[*dsl.Tensor][]int64
+	root      map[*dsl.Tensor]*dsl.Tensor // the tensor whose memory an alias uses
+	offset    map[*dsl.Tensor]int64       // arena offset of each root tensor
+	arenaSize int64
+	meta      *cuda.Buffer
+	metaOff   map[int]int64 // step -> byte offset in meta
+	extraOff  map[int]int64 // step -> second metadata (conv bias)
+	matmuls   map[int]*matmulPlan
+	hosts     map[int]*cpueng.Engine
+	convCol   int64 // bytes of the largest im2col buffer
+	// stageOff places inputs, shape values and outputs in the pinned
+	// staging memory of a context; stageSize is its size.
+	stageOff  map[*dsl.Tensor]int64
+	stageSize int64
+}
+
+func (x *executable) Close() error {
+	for _, m := range []map[*dsl.Tensor]*cuda.Buffer{x.consts} {
+		for _, b := range m {
+			b.Free()
+		}
+	}
+	for _, m := range []map[dsl.Layer]*cuda.Buffer{x.convW, x.convB} {
+		for _, b := range m {
+			b.Free()
+		}
+	}
+	x.mu.Lock()
+	for _, sp := range x.shapes {
+		sp.close()
+	}
+	x.mu.Unlock()
+	if x.lt != nil {
+		x.lt.Close()
+	}
+	for _, m := range x.mods {
+		m.Close()
+	}
+	return x.dev.Close()
+}
+
+func (sp *shapePlan) close() {
+	if sp.meta != nil {
+		sp.meta.Free()
+	}
+	for _, m := range sp.matmuls {
+		m.close()
+	}
+}
+
+// plan returns the shape plan for these input shapes, making it once.
+func (x *executable) shapePlan(shapes map[string][]int64) (*shapePlan, error) {
+	key := shapeKey(shapes)
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	if sp, ok := x.shapes[key]; ok {
+		return sp, nil
+	}
+	sp, err := x.makeShapePlan(shapes)
+	if err != nil {
+		return nil, err
+	}
+	x.shapes[key] = sp
+	return sp, nil
+}
+
+func (x *executable) makeShapePlan(shapes map[string][]int64) (*shapePlan, error) {
+	dims, err := resolveDims(x.net, shapes)
+	if err != nil {
+		return nil, err
+	}
+	sp := &shapePlan{dims: dims, root: map[*dsl.Tensor]*dsl.Tensor{}, offset: map[*dsl.Tensor]int64{},
+		metaOff: map[int]int64{}, extraOff: map[int]int64{}, matmuls: map[int]*matmulPlan{}, hosts: map[int]*cpueng.Engine{}}
+	// Aliases share their input's memory.
+	rootOf := func(t *dsl.Tensor) *dsl.Tensor {
+		for {
+			r, ok := sp.root[t]
+			if !ok {
+				return t
+			}
+			t = r
+		}
+	}
+	for i, l := range x.layers {
+		if x.plan.Steps[i].Kind == kindAlias {
+			sp.root[l.Output(0)] = rootOf(l.Input(0))
+		}
+	}
+	// Liveness: the last step that reads each root.
+	last := map[*dsl.Tensor]int{}
+	for i, l := range x.layers {
+		for j := 0; j < l.NbInputs(); j++ {
+			if t := l.Input(j); t != nil {
+				last[rootOf(t)] = i
+			}
+		}
+	}
+	for _, t := range x.net.Outputs() {
+		last[rootOf(t)] = len(x.layers)
+	}
+	var a arena
+	bytesOf := func(t *dsl.Tensor) int64 { return t.Type().ByteSize(volume(dims[t])) }
+	for _, t := range x.net.Inputs() {
+		sp.offset[t] = a.alloc(bytesOf(t))
+	}
+	for i, l := range x.layers {
+		k := x.plan.Steps[i].Kind
+		if k != kindAlias && k != kindConstant {
+			for j := 0; j < l.NbOutputs(); j++ {
+				sp.offset[l.Output(j)] = a.alloc(bytesOf(l.Output(j)))
+			}
+		}
+		for j := 0; j < l.NbInputs(); j++ {
+			t := l.Input(j)
+			if t == nil {
+				continue
+			}
+			r := rootOf(t)
+			if _, isConst := x.consts[r]; isConst {
+				continue
+			}
+			if last[r] == i {
+				if off, ok := sp.offset[r]; ok {
+					a.release(off, bytesOf(r))
+					last[r] = -1
+				}
+			}
+		}
+	}
+	sp.arenaSize = a.size
+	sp.stageOff = map[*dsl.Tensor]int64{}
+	place := func(t *dsl.Tensor) {
+		if _, ok := sp.stageOff[t]; !ok {
+			sp.stageOff[t] = sp.stageSize
+			sp.stageSize += (bytesOf(t) + arenaAlign - 1) &^ (arenaAlign - 1)
+		}
+	}
+	for _, t := range x.net.Inputs() {
+		place(t)
+	}
+	for i, l := range x.layers {
+		if x.plan.Steps[i].Kind == kindShape {
+			place(l.Output(0))
+		}
+	}
+	for _, t := range x.net.Outputs() {
+		place(t)
+	}
+
+	var meta []int64
+	put := func(m []int64) int64 {
+		off := int64(len(meta)) * 8
+		meta = append(meta, m...)
+		return off
+	}
+	for i, l := range x.layers {
+		s := x.plan.Steps[i]
+		switch s.Kind {
+		case kindKernel, kindCopy, kindGather, kindConv:
+			m, extra, err := x.stepMeta(sp, i, l)
+			if err != nil {
+				return nil, err
+			}
+			sp.metaOff[i] = put(m)
+			if extra != nil {
+				sp.extraOff[i] = put(extra)
+			}
+			if s.Kind == kindConv {
+				sp.convCol = max(sp.convCol, convColBytes(l, dims))
+			}
+		case kindConcat:
+			sp.metaOff[i] = int64(len(meta)) * 8
+			for _, m := range concatMetas(l, dims) {
+				put(m)
+			}
+		case kindHost:
+			e, err := hostEngine(l, dims)
+			if err != nil {
+				return nil, err
+			}
+			sp.hosts[i] = e
+		}
+		if s.Kind == kindMatmul || s.Kind == kindConv {
+			mp, err := x.newMatmulPlan(l, dims)
+			if err != nil {
+				sp.close()
+				return nil, err
+			}
+			sp.matmuls[i] = mp
+		}
+	}
+	if len(meta) > 0 {
+		b := make([]byte, 8*len(meta))
+		for i, v := range meta {
+			binary.LittleEndian.PutUint64(b[8*i:], uint64(v))
+		}
+		if sp.meta, err = x.dev.Alloc(len(b)); err != nil {
+			return nil, err
+		}
+		if err := x.dev.CopyHtoD(sp.meta.Ptr(), b); err != nil {
+			return nil, err
+		}
+	}
+	return sp, nil
+}
+
+// cudaContext is one execution context: a stream and an arena.
+type cudaContext struct {
+	x         *executable
+	stream    *cuda.Stream
+	arena     *cuda.Buffer
+	workspace *cuda.Buffer
+	col       *cuda.Buffer
+	// stage is pinned host memory the copies go through, so they are
+	// asynchronous on the stream: inputs, then shape values, then outputs.
+	stage *cuda.HostBuffer
+}
+
+const workspaceBytes = 32 << 20
+
+func (x *executable) NewContext() (tc targetContext, err error) {
+	s, err := x.dev.NewStream()
+	if err != nil {
+		return nil, err
+	}
+	ws, err := x.dev.Alloc(workspaceBytes)
+	if err != nil {
+		s.Close()
+		return nil, err
+	}
+	return &cudaContext{x: x, stream: s, workspace: ws}, nil
+}
+
+func (c *cudaContext) Close() error {
+	for _, b := range []*cuda.Buffer{c.arena, c.workspace, c.col} {
+		if b != nil {
+			b.Free()
+		}
+	}
+	if c.stage != nil {
+		c.stage.Free()
+	}
+	return c.stream.Close()
+}
+
+// ensure grows a buffer to at least n bytes.
+func (c *cudaContext) ensure(b **cuda.Buffer, n int64) error {
+	if *b != nil && int64((*b).Size()) >= n {
+		return nil
+	}
+	if *b != nil {
+		(*b).Free()
+		*b = nil
+	}
+	nb, err := c.x.dev.Alloc(int(max(n, arenaAlign)))
+	if err != nil {
+		return err
+	}
+	*b = nb
+	return nil
+}
+
+// ensureStage grows the pinned staging memory to n bytes.
+func (c *cudaContext) ensureStage(n int64) error {
+	if c.stage != nil && int64(len(c.stage.Bytes())) >= n {
+		return nil
+	}
+	if c.stage != nil {
+		c.stage.Free()
+		c.stage = nil
+	}
+	h, err := c.x.dev.AllocHost(int(max(n, arenaAlign)))
+	if err != nil {
+		return err
+	}
+	c.stage = h
+	return nil
+}
+
+// addr is the device address of t in this context.
+func (c *cudaContext) addr(sp *shapePlan, t *dsl.Tensor) cuda.DevicePtr {
+	for {
+		r, ok := sp.root[t]
+		if !ok {
+			break
+		}
+		t = r
+	}
+	if b, ok := c.x.consts[t]; ok {
+		return b.Ptr()
+	}
+	return c.arena.Ptr().Add(int(sp.offset[t]))
+}
+
+func (c *cudaContext) Execute(ctx context.Context, inputs map[string]*tensor.Tensor) (map[string]*tensor.Tensor, error) {
+	shapes := map[string][]int64{}
+	for _, in := range c.x.net.Inputs() {
+		v := inputs[in.Name()]
+		if v == nil {
+			return nil, diag.Errorf(diag.InvalidArgument, "input %q is missing", in.Name())
+		}
+		shapes[in.Name()] = v.Shape()
+	}
+	sp, err := c.x.shapePlan(shapes)
+	if err != nil {
+		return nil, err
+	}
+	if err := c.ensure(&c.arena, sp.arenaSize); err != nil {
+		return nil, err
+	}
+	if sp.convCol > 0 {
+		if err := c.ensure(&c.col, sp.convCol); err != nil {
+			return nil, err
+		}
+	}
+	if err := c.ensureStage(sp.stageSize); err != nil {
+		return nil, err
+	}
+	stage := c.stage.Bytes()
+	for _, in := range c.x.net.Inputs() {
+		off := sp.stageOff[in]
+		b := inputs[in.Name()].Bytes()
+		copy(stage[off:], b)
+		if err := c.stream.CopyHtoD(c.addr(sp, in), stage[off:off+int64(len(b))]); err != nil {
+			return nil, err
+		}
+	}
+	for i, l := range c.x.layers {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		if err := c.run(sp, i, l); err != nil {
+			return nil, fmt.Errorf("%s on the CUDA target: %w", dsl.LayerString(l), err)
+		}
+	}
+	out := map[string]*tensor.Tensor{}
+	for _, t := range c.x.net.Outputs() {
+		v := tensor.New(t.Type(), sp.dims[t]...)
+		off := sp.stageOff[t]
+		if err := c.stream.CopyDtoH(stage[off:off+int64(len(v.Bytes()))], c.addr(sp, t)); err != nil {
+			return nil, err
+		}
+		out[t.Name()] = v
+	}
+	if err := c.stream.Synchronize(); err != nil {
+		return nil, err
+	}
+	for _, t := range c.x.net.Outputs() {
+		v := out[t.Name()]
+		copy(v.Bytes(), stage[sp.stageOff[t]:])
+	}
+	return out, nil
+}
+
+// grid is the launch size of a grid-stride kernel over n elements.
+func grid(n int64) cuda.Dim3 {
+	g := (n + 255) / 256
+	return cuda.Dim3{X: int(max(1, min(g, 65535*4)))}
+}
+
+var block256 = cuda.Dim3{X: 256}

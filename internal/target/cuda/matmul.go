@@ -1,0 +1,192 @@
+package cuda
+
+import (
+	"fmt"
+
+	"github.com/trtc/trtc/diag"
+	"github.com/trtc/trtc/dsl"
+	"github.com/trtc/trtc/internal/cuda"
+	"github.com/trtc/trtc/tensor"
+)
+
+// matmulPlan is one cuBLASLt problem for a shape plan. Row-major C = op(A)
+// op(B) is computed as column-major C^T = op(B)^T op(A)^T, so cuBLASLt sees
+// B first. Batch dims collapse into one strided batch: an operand whose
+// batch dims are all 1 broadcasts with stride 0; other broadcast patterns
+// run one call per batch.
+type matmulPlan struct {
+	desc                   *cuda.MatmulDesc
+	la, lb, lc             *cuda.MatrixLayout
+	algo                   *cuda.Algo
+	batch                  int64 // calls, when the batch does not collapse
+	strideA, strideB, strC int64 // elements between calls
+	elem                   int64 // bytes per element
+	// conv: the GEMM is W[g] (M x K) by col[n][g] (K x P) per image.
+	groups                        int64
+	groupA, groupB, groupC, convN int64
+}
+
+func (m *matmulPlan) close() {
+	for _, l := range []*cuda.MatrixLayout{m.la, m.lb, m.lc} {
+		if l != nil {
+			l.Close()
+		}
+	}
+	if m.desc != nil {
+		m.desc.Close()
+	}
+}
+
+func computeType(dt dsl.DataType, tf32 bool) cuda.ComputeType {
+	if dt == dsl.Float32 && tf32 {
+		return cuda.Compute32FFastTF32
+	}
+	return cuda.Compute32F
+}
+
+// gemm builds descriptors for column-major D[m,n] = op(A)[m,k] op(B)[k,n]
+// with batch count and strides (elements), and picks cuBLASLt's first
+// heuristic algorithm.
+func (x *executable) gemm(dt dsl.DataType, transA, transB bool, m, n, k, lda, ldb, ldc int64, batch int64, sa, sb, sc int64) (*matmulPlan, error) {
+	p := &matmulPlan{elem: dt.ByteSize(1)}
+	var err error
+	if p.desc, err = x.lt.NewMatmulDesc(computeType(dt, x.plan.TF32), tensor.Float32); err != nil {
+		return nil, err
+	}
+	if err := p.desc.SetTranspose(transA, transB); err != nil {
+		p.close()
+		return nil, err
+	}
+	ar, ac := m, k
+	if transA {
+		ar, ac = k, m
+	}
+	br, bc := k, n
+	if transB {
+		br, bc = n, k
+	}
+	if p.la, err = x.lt.NewLayout(dt, ar, ac, lda); err == nil {
+		if p.lb, err = x.lt.NewLayout(dt, br, bc, ldb); err == nil {
+			p.lc, err = x.lt.NewLayout(dt, m, n, ldc)
+		}
+	}
+	if err == nil && batch > 1 {
+		if err = p.la.SetBatch(int(batch), sa); err == nil {
+			if err = p.lb.SetBatch(int(batch), sb); err == nil {
+				err = p.lc.SetBatch(int(batch), sc)
+			}
+		}
+	}
+	if err != nil {
+		p.close()
+		return nil, err
+	}
+	pref, err := x.lt.NewPreference(workspaceBytes)
+	if err != nil {
+		p.close()
+		return nil, err
+	}
+	defer pref.Close()
+	algos, err := x.lt.Heuristic(p.desc, p.la, p.lb, p.lc, p.lc, pref, 1)
+	if err != nil {
+		p.close()
+		return nil, err
+	}
+	p.algo = &algos[0]
+	return p, nil
+}
+
+// newMatmulPlan plans a MatrixMultiply or a Convolution's GEMM.
+func (x *executable) newMatmulPlan(l dsl.Layer, d map[*dsl.Tensor][]int64) (*matmulPlan, error) {
+	if cl, ok := l.(*dsl.ConvolutionLayer); ok {
+		in, out := d[l.Input(0)], d[l.Output(0)]
+		k := cl.KernelSizeNd()
+		G := cl.NbGroups()
+		M := out[1] / G              // output channels per group
+		K := in[1] / G * k[0] * k[1] // taps per output
+		P := out[2] * out[3]
+		// Column-major: C^T[P, M] = col^T[P, K] · W^T[K, M], batched over
+		// images: col stride G*K*P, out stride Cout*P, weights shared.
+		p, err := x.gemm(l.Input(0).Type(), false, false, P, M, K, P, K, P, in[0], G*K*P, 0, out[1]*P)
+		if err != nil {
+			return nil, err
+		}
+		p.groups, p.groupA, p.groupB, p.groupC, p.convN = G, K*P, M*K, M*P, in[0]
+		return p, nil
+	}
+	mm := l.(*dsl.MatrixMultiplyLayer)
+	a, b, c := d[l.Input(0)], d[l.Input(1)], d[l.Output(0)]
+	ta, tb := mm.Operation(0) == dsl.MatrixOpTranspose, mm.Operation(1) == dsl.MatrixOpTranspose
+	ra, ca := a[len(a)-2], a[len(a)-1]
+	rb, cb := b[len(b)-2], b[len(b)-1]
+	M, K := ra, ca
+	if ta {
+		M, K = ca, ra
+	}
+	N := cb
+	if tb {
+		N = rb
+	}
+	batchOut := volume(c[:len(c)-2])
+	stride := func(dims []int64, rows, cols int64) (int64, bool) {
+		v := volume(dims[:len(dims)-2])
+		switch {
+		case v == batchOut:
+			return rows * cols, true
+		case v == 1:
+			return 0, true
+		}
+		return 0, false
+	}
+	sa, okA := stride(a, ra, ca)
+	sb, okB := stride(b, rb, cb)
+	sameShape := fmtDims(a[:len(a)-2]) == fmtDims(c[:len(c)-2]) || volume(a[:len(a)-2]) == 1
+	sameShapeB := fmtDims(b[:len(b)-2]) == fmtDims(c[:len(c)-2]) || volume(b[:len(b)-2]) == 1
+	if !okA || !okB || !sameShape || !sameShapeB {
+		return nil, diag.Errorf(diag.UnsupportedNode, "%s: batch broadcasting of %v by %v does not run on the CUDA target yet", dsl.LayerString(l), a, b)
+	}
+	// Row-major C[M,N] = op(A) op(B)  <=>  col-major C^T[N,M] = op(B)^T op(A)^T:
+	// cuBLASLt's A is our B (stored col-major as B^T, so "transposed" iff tb),
+	// its B is our A.
+	return x.gemm(l.Input(0).Type(), tb, ta, N, M, K, cb, ca, N, batchOut, sb, sa, M*N)
+}
+
+func fmtDims(d []int64) string { return fmt.Sprint(d) }
+
+func (m *matmulPlan) run(c *cudaContext, sp *shapePlan, l dsl.Layer) error {
+	A, B := c.addr(sp, l.Input(1)), c.addr(sp, l.Input(0))
+	D := c.addr(sp, l.Output(0))
+	return c.x.lt.Matmul(c.stream, m.desc, 1, A, m.la, B, m.lb, 0, D, m.lc, D, m.lc, m.algo, c.workspace.Ptr(), workspaceBytes)
+}
+
+// conv runs im2col, one batched GEMM per group, and the bias kernel.
+func (c *cudaContext) conv(sp *shapePlan, i int, l dsl.Layer) error {
+	s := c.x.plan.Steps[i]
+	cl := l.(*dsl.ConvolutionLayer)
+	m := sp.matmuls[i]
+	in := sp.dims[l.Input(0)]
+	out := sp.dims[l.Output(0)]
+	k := cl.KernelSizeNd()
+	total := in[0] * in[1] * k[0] * k[1] * out[2] * out[3]
+	metaPtr := sp.meta.Ptr().Add(int(sp.metaOff[i]))
+	if err := c.stream.Launch(c.x.fns[s.Kernel], grid(total), block256, 0, metaPtr, total, c.col.Ptr(), c.addr(sp, l.Input(0))); err != nil {
+		return err
+	}
+	w := c.x.convW[l]
+	D := c.addr(sp, l.Output(0))
+	for g := int64(0); g < m.groups; g++ {
+		B := c.col.Ptr().Add(int(g * m.groupA * m.elem))
+		A := w.Ptr().Add(int(g * m.groupB * m.elem))
+		Dg := D.Add(int(g * m.groupC * m.elem))
+		// cuBLASLt's A is the column matrix (col^T[P,K]), its B the weights.
+		if err := c.x.lt.Matmul(c.stream, m.desc, 1, B, m.la, A, m.lb, 0, Dg, m.lc, Dg, m.lc, m.algo, c.workspace.Ptr(), workspaceBytes); err != nil {
+			return err
+		}
+	}
+	if s.Extra != "" {
+		n := volume(out)
+		bias := c.x.convB[l]
+		return c.stream.Launch(c.x.fns[s.Extra], grid(n), block256, 0, sp.meta.Ptr().Add(int(sp.extraOff[i])), n, D, bias.Ptr())
+	}
+	return nil
+}

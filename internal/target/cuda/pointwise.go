@@ -1,0 +1,264 @@
+package cuda
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/trtc/trtc/dsl"
+)
+
+// flit writes a float32 constant exactly, as a C hex float literal.
+func flit(v float32) string {
+	switch {
+	case v != v:
+		return "__int_as_float(0x7fc00000)"
+	case v > 3.4e38:
+		return "__int_as_float(0x7f800000)"
+	case v < -3.4e38:
+		return "__int_as_float(0xff800000)"
+	}
+	return strconv.FormatFloat(float64(v), 'x', -1, 32) + "f"
+}
+
+// pointwiseExpr returns the C expression a pointwise layer computes from
+// its loaded inputs x0, x1, x2 (in their compute types), and the output's
+// compute type, or ok=false when the layer has no generated kernel.
+func pointwiseExpr(l dsl.Layer) (expr string, ok bool) {
+	in := make([]dsl.DataType, l.NbInputs())
+	for i := range in {
+		in[i] = l.Input(i).Type()
+	}
+	out := l.Output(0).Type()
+	float := len(in) > 0 && isFloat(in[0])
+	switch l := l.(type) {
+	case *dsl.ElementWiseLayer:
+		a, b := "x0", "x1"
+		if float {
+			switch l.Operation() {
+			case dsl.ElementWiseSum:
+				return a + " + " + b, true
+			case dsl.ElementWiseProd:
+				return a + " * " + b, true
+			case dsl.ElementWiseMax:
+				return fmt.Sprintf("((%s > %s || %s != %s) ? %s : %s)", a, b, a, a, a, b), true
+			case dsl.ElementWiseMin:
+				return fmt.Sprintf("((%s < %s || %s != %s) ? %s : %s)", a, b, a, a, a, b), true
+			case dsl.ElementWiseSub:
+				return a + " - " + b, true
+			case dsl.ElementWiseDiv:
+				return a + " / " + b, true
+			case dsl.ElementWisePow:
+				return "powf(" + a + ", " + b + ")", true
+			case dsl.ElementWiseFloorDiv:
+				return "floorf(" + a + " / " + b + ")", true
+			case dsl.ElementWiseEqual:
+				return "(i64)(" + a + " == " + b + ")", true
+			case dsl.ElementWiseGreater:
+				return "(i64)(" + a + " > " + b + ")", true
+			case dsl.ElementWiseLess:
+				return "(i64)(" + a + " < " + b + ")", true
+			}
+			return "", false
+		}
+		switch l.Operation() {
+		case dsl.ElementWiseSum:
+			return a + " + " + b, true
+		case dsl.ElementWiseProd:
+			return a + " * " + b, true
+		case dsl.ElementWiseMax:
+			return fmt.Sprintf("(%s > %s ? %s : %s)", a, b, a, b), true
+		case dsl.ElementWiseMin:
+			return fmt.Sprintf("(%s < %s ? %s : %s)", a, b, a, b), true
+		case dsl.ElementWiseSub:
+			return a + " - " + b, true
+		case dsl.ElementWiseAnd:
+			return "(i64)(" + a + " && " + b + ")", true
+		case dsl.ElementWiseOr:
+			return "(i64)(" + a + " || " + b + ")", true
+		case dsl.ElementWiseXor:
+			return "(i64)((" + a + " != 0) != (" + b + " != 0))", true
+		case dsl.ElementWiseEqual:
+			return "(i64)(" + a + " == " + b + ")", true
+		case dsl.ElementWiseGreater:
+			return "(i64)(" + a + " > " + b + ")", true
+		case dsl.ElementWiseLess:
+			return "(i64)(" + a + " < " + b + ")", true
+		}
+		// Integer division by zero is an error on the CPU engine; those
+		// stay there.
+		return "", false
+	case *dsl.UnaryLayer:
+		x := "x0"
+		if !float {
+			switch l.Operation() {
+			case dsl.UnaryAbs:
+				return "(x0 < 0 ? -x0 : x0)", true
+			case dsl.UnaryNeg:
+				return "-x0", true
+			case dsl.UnarySign:
+				return "(i64)((x0 > 0) - (x0 < 0))", true
+			case dsl.UnaryNot:
+				return "(i64)(x0 == 0)", true
+			}
+			return "", false
+		}
+		fn := map[dsl.UnaryOperation]string{
+			dsl.UnaryExp: "expf", dsl.UnaryLog: "logf", dsl.UnarySqrt: "sqrtf", dsl.UnaryAbs: "fabsf",
+			dsl.UnarySin: "sinf", dsl.UnaryCos: "cosf", dsl.UnaryTan: "tanf", dsl.UnarySinh: "sinhf", dsl.UnaryCosh: "coshf",
+			dsl.UnaryAsin: "asinf", dsl.UnaryAcos: "acosf", dsl.UnaryAtan: "atanf", dsl.UnaryAsinh: "asinhf",
+			dsl.UnaryAcosh: "acoshf", dsl.UnaryAtanh: "atanhf", dsl.UnaryCeil: "ceilf", dsl.UnaryFloor: "floorf",
+			dsl.UnaryErf: "erff", dsl.UnaryRound: "rne",
+		}
+		if f, ok := fn[l.Operation()]; ok {
+			return f + "(" + x + ")", true
+		}
+		switch l.Operation() {
+		case dsl.UnaryRecip:
+			return "1.0f / x0", true
+		case dsl.UnaryNeg:
+			return "-x0", true
+		case dsl.UnarySign:
+			return "(x0 > 0.f ? 1.f : (x0 < 0.f ? -1.f : x0))", true
+		case dsl.UnaryIsInf:
+			return "(i64)isinf(x0)", true
+		case dsl.UnaryIsNaN:
+			return "(i64)(x0 != x0)", true
+		}
+		return "", false
+	case *dsl.ActivationLayer:
+		if !float {
+			return "", false
+		}
+		al, be := flit(l.Alpha()), flit(l.Beta())
+		switch l.ActivationType() {
+		case dsl.ActivationReLU:
+			return "(x0 > 0.f || x0 != x0 ? x0 : 0.f)", true
+		case dsl.ActivationSigmoid:
+			return "1.f / (1.f + expf(-x0))", true
+		case dsl.ActivationTanh:
+			return "tanhf(x0)", true
+		case dsl.ActivationLeakyReLU:
+			return "(x0 >= 0.f ? x0 : " + al + " * x0)", true
+		case dsl.ActivationELU:
+			return "(x0 >= 0.f ? x0 : " + al + " * (expf(x0) - 1.f))", true
+		case dsl.ActivationSELU:
+			return "(x0 > 0.f ? " + be + " * x0 : " + be + " * (" + al + " * expf(x0) - " + al + "))", true
+		case dsl.ActivationSoftsign:
+			return "x0 / (1.f + fabsf(x0))", true
+		case dsl.ActivationSoftplus:
+			return al + " * log1pf(expf(" + be + " * x0))", true
+		case dsl.ActivationClip:
+			return "fmaxf(" + al + ", fminf(" + be + ", x0))", true
+		case dsl.ActivationHardSigmoid:
+			return "fmaxf(0.f, fminf(1.f, " + al + " * x0 + " + be + "))", true
+		case dsl.ActivationScaledTanh:
+			return al + " * tanhf(" + be + " * x0)", true
+		case dsl.ActivationThresholdedReLU:
+			return "(x0 > " + al + " ? x0 : 0.f)", true
+		case dsl.ActivationGeluErf:
+			return "0.5f * x0 * (1.f + erff(x0 * 0.70710678118654752f))", true
+		case dsl.ActivationGeluTanh:
+			return "0.5f * x0 * (1.f + tanhf(0.79788456080286536f * (x0 + 0.044715f * x0 * x0 * x0)))", true
+		}
+		return "", false
+	case *dsl.CastLayer:
+		return castExpr(in[0], out), true
+	case *dsl.IdentityLayer:
+		return castExpr(in[0], out), true
+	case *dsl.SelectLayer:
+		return "(x0 ? x1 : x2)", true
+	case *dsl.ParametricReLULayer:
+		if !float {
+			return "", false
+		}
+		return "(x0 >= 0.f ? x0 : x1 * x0)", true
+	}
+	return "", false
+}
+
+// castExpr converts x0 from in's compute type to out's: floats to ints
+// truncate and saturate (NaN gives 0), ints clamp, anything to Bool is
+// "not zero", as the CPU engine does.
+func castExpr(in, out dsl.DataType) string {
+	switch {
+	case out == dsl.Bool:
+		return "(i64)(x0 != 0)"
+	case isFloat(out):
+		if isFloat(in) {
+			return "x0"
+		}
+		return "(float)x0"
+	case isFloat(in):
+		lo, hi := intRange(out)
+		return fmt.Sprintf("f2i(x0, %s, %s)", lo, hi)
+	}
+	lo, hi := intRange(out)
+	return fmt.Sprintf("(x0 < %s ? %s : (x0 > %s ? %s : x0))", lo, lo, hi, hi)
+}
+
+// pointwiseKernel writes the kernel of a pointwise layer: one thread per
+// output element (grid-stride), inputs read through broadcast strides from
+// the metadata [rank, out dims, strides of input 0, strides of input 1, ...].
+func pointwiseKernel(name string, l dsl.Layer) (string, bool) {
+	expr, ok := pointwiseExpr(l)
+	if !ok {
+		return "", false
+	}
+	out := l.Output(0).Type()
+	oc, ok := typeOf(out)
+	if !ok {
+		return "", false
+	}
+	var params, loads []string
+	for i := 0; i < l.NbInputs(); i++ {
+		ic, ok := typeOf(l.Input(i).Type())
+		if !ok {
+			return "", false
+		}
+		params = append(params, fmt.Sprintf("const %s* __restrict__ in%d", ic.store, i))
+		loads = append(loads, fmt.Sprintf("    %s x%d = %s;", ic.compute, i, ic.loadf(fmt.Sprintf("in%d[offset(i, r, d, d + %d * r)]", i, i+1))))
+	}
+	// A comparison computes i64 from float inputs: the result is stored
+	// through the output type's conversion from its own compute type.
+	result := expr
+	if oc.compute == "float" {
+		result = "(float)(" + expr + ")"
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "extern \"C\" __global__ void %s(const i64* __restrict__ meta, i64 n, %s* __restrict__ out, %s) {\n", name, oc.store, strings.Join(params, ", "))
+	b.WriteString("  int r = (int)meta[0]; const i64* d = meta + 1;\n")
+	b.WriteString("  for (i64 i = (i64)blockIdx.x * blockDim.x + threadIdx.x; i < n; i += (i64)gridDim.x * blockDim.x) {\n")
+	b.WriteString(strings.Join(loads, "\n") + "\n")
+	fmt.Fprintf(&b, "    %s v = %s;\n", oc.compute, result)
+	fmt.Fprintf(&b, "    out[i] = %s;\n  }\n}\n", oc.savef("v"))
+	return b.String(), true
+}
+
+// broadcastMeta is the metadata of a pointwise kernel: the output rank and
+// dims, then per input its strides over the output's dims (0 where it
+// broadcasts). Inputs have the output's rank (TensorRT's rule).
+func broadcastMeta(out []int64, ins [][]int64) []int64 {
+	r := len(out)
+	meta := []int64{int64(r)}
+	meta = append(meta, out...)
+	for _, in := range ins {
+		strides := make([]int64, r)
+		s := int64(1)
+		for k := r - 1; k >= 0; k-- {
+			d := int64(1)
+			if k-(r-len(in)) >= 0 {
+				d = in[k-(r-len(in))]
+			}
+			if d != 1 || out[k] == 1 {
+				strides[k] = s
+			}
+			if d == 1 {
+				strides[k] = 0
+			}
+			s *= d
+		}
+		meta = append(meta, strides...)
+	}
+	return meta
+}

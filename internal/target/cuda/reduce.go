@@ -1,0 +1,202 @@
+package cuda
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/trtc/trtc/dsl"
+)
+
+// copyKernels copy an N-d view element by element, by element size: the
+// data movement of transposes, slices, concatenations and paddings. Meta:
+// [rank, dims, source strides, destination strides, source offset,
+// destination offset], all in elements.
+func copyKernels() string {
+	var b strings.Builder
+	for _, t := range []struct{ name, ty string }{{"1", "unsigned char"}, {"2", "unsigned short"}, {"4", "unsigned int"}, {"8", "unsigned long long"}} {
+		fmt.Fprintf(&b, `extern "C" __global__ void trtc_copy%s(const i64* __restrict__ meta, i64 n, %s* __restrict__ out, const %s* __restrict__ in) {
+  int r = (int)meta[0]; const i64* d = meta + 1; const i64* ss = d + r; const i64* ds = ss + r;
+  i64 sb = ds[r], db = ds[r + 1];
+  for (i64 i = (i64)blockIdx.x * blockDim.x + threadIdx.x; i < n; i += (i64)gridDim.x * blockDim.x)
+    out[db + offset(i, r, d, ds)] = in[sb + offset(i, r, d, ss)];
+}
+`, t.name, t.ty, t.ty)
+	}
+	return b.String()
+}
+
+// copyMeta describes copying a view of dims from src (strides ss, offset
+// so) to dst (strides ds, offset do).
+func copyMeta(dims, ss, ds []int64, so, do int64) []int64 {
+	m := []int64{int64(len(dims))}
+	m = append(m, dims...)
+	m = append(m, ss...)
+	m = append(m, ds...)
+	return append(m, so, do)
+}
+
+// contiguous returns the row-major strides of dims.
+func contiguous(dims []int64) []int64 {
+	s := make([]int64, len(dims))
+	acc := int64(1)
+	for k := len(dims) - 1; k >= 0; k-- {
+		s[k] = acc
+		acc *= dims[k]
+	}
+	return s
+}
+
+// reduceKernel writes a reduction: one block of 256 threads per output
+// element, each thread striding over the reduced elements, then a tree in
+// shared memory. Meta: [kept rank, kept dims, kept strides, reduced rank,
+// reduced dims, reduced strides].
+func reduceKernel(name string, l *dsl.ReduceLayer) (string, bool) {
+	in, out := l.Input(0).Type(), l.Output(0).Type()
+	ic, ok1 := typeOf(in)
+	oc, ok2 := typeOf(out)
+	if !ok1 || !ok2 || in == dsl.Bool {
+		return "", false
+	}
+	acc := ic.compute
+	var init, combine, final string
+	switch l.Operation() {
+	case dsl.ReduceSum, dsl.ReduceAvg:
+		init, combine = "0", "a + b"
+	case dsl.ReduceProd:
+		init, combine = "1", "a * b"
+	case dsl.ReduceMax:
+		init, combine = "x_first", "((a > b || a != a) ? a : b)"
+	case dsl.ReduceMin:
+		init, combine = "x_first", "((a < b || a != a) ? a : b)"
+	default:
+		return "", false
+	}
+	final = "acc"
+	if l.Operation() == dsl.ReduceAvg {
+		final = fmt.Sprintf("(%s)(acc / (%s)R)", acc, acc)
+	}
+	first := ""
+	if init == "x_first" {
+		first = fmt.Sprintf("  %s x_first = %s;\n", acc, ic.loadf("in[base]"))
+	}
+	return fmt.Sprintf(`extern "C" __global__ void %[1]s(const i64* __restrict__ meta, i64 n, %[2]s* __restrict__ out, const %[3]s* __restrict__ in) {
+  int nk = (int)meta[0]; const i64* kd = meta + 1; const i64* ks = kd + nk;
+  int nr = (int)ks[nk]; const i64* rd = ks + nk + 1; const i64* rs = rd + nr;
+  i64 R = 1; for (int k = 0; k < nr; ++k) R *= rd[k];
+  __shared__ %[4]s part[256];
+  for (i64 o = blockIdx.x; o < n; o += gridDim.x) {
+    i64 base = offset(o, nk, kd, ks);
+%[5]s    %[4]s acc = %[6]s;
+    for (i64 j = threadIdx.x; j < R; j += blockDim.x) { %[4]s a = acc, b = %[7]s; acc = %[8]s; }
+    part[threadIdx.x] = acc;
+    __syncthreads();
+    for (int w = blockDim.x / 2; w > 0; w /= 2) {
+      if (threadIdx.x < w) { %[4]s a = part[threadIdx.x], b = part[threadIdx.x + w]; part[threadIdx.x] = %[8]s; }
+      __syncthreads();
+    }
+    if (threadIdx.x == 0) { acc = part[0]; out[o] = %[9]s; }
+    __syncthreads();
+  }
+}
+`, name, oc.store, ic.store, acc, first, init, ic.loadf("in[base + offset(j, nr, rd, rs)]"), combine, oc.savef(final)), true
+}
+
+// reduceMeta splits the input dims into kept and reduced ones.
+func reduceMeta(in []int64, axes uint32) []int64 {
+	strides := contiguous(in)
+	var kd, ks, rd, rs []int64
+	for k, d := range in {
+		if axes&(1<<k) != 0 {
+			rd, rs = append(rd, d), append(rs, strides[k])
+		} else {
+			kd, ks = append(kd, d), append(ks, strides[k])
+		}
+	}
+	m := []int64{int64(len(kd))}
+	m = append(m, kd...)
+	m = append(m, ks...)
+	m = append(m, int64(len(rd)))
+	m = append(m, rd...)
+	return append(m, rs...)
+}
+
+// softmaxKernel writes a softmax over one axis: one block per (outer,
+// inner) row, in float (max subtracted first). Meta: [R, inner].
+func softmaxKernel(name string, l *dsl.SoftMaxLayer) (string, bool) {
+	dt := l.Input(0).Type()
+	c, ok := typeOf(dt)
+	if !ok || !isFloat(dt) {
+		return "", false
+	}
+	return fmt.Sprintf(`extern "C" __global__ void %[1]s(const i64* __restrict__ meta, i64 n, %[2]s* __restrict__ out, const %[2]s* __restrict__ in) {
+  i64 R = meta[0], inner = meta[1];
+  __shared__ float part[256];
+  for (i64 row = blockIdx.x; row < n; row += gridDim.x) {
+    i64 base = (row / inner) * R * inner + row %% inner;
+    float m = -__int_as_float(0x7f800000);
+    for (i64 j = threadIdx.x; j < R; j += blockDim.x) { float x = %[3]s; m = x > m ? x : m; }
+    part[threadIdx.x] = m; __syncthreads();
+    for (int w = blockDim.x / 2; w > 0; w /= 2) { if (threadIdx.x < w) part[threadIdx.x] = fmaxf(part[threadIdx.x], part[threadIdx.x + w]); __syncthreads(); }
+    m = part[0]; __syncthreads();
+    float s = 0.f;
+    for (i64 j = threadIdx.x; j < R; j += blockDim.x) s += expf(%[3]s - m);
+    part[threadIdx.x] = s; __syncthreads();
+    for (int w = blockDim.x / 2; w > 0; w /= 2) { if (threadIdx.x < w) part[threadIdx.x] += part[threadIdx.x + w]; __syncthreads(); }
+    s = part[0]; __syncthreads();
+    for (i64 j = threadIdx.x; j < R; j += blockDim.x) out[base + j * inner] = %[4]s;
+  }
+}
+`, name, c.store, c.loadf("in[base + j * inner]"), c.savef("expf("+c.loadf("in[base + j * inner]")+" - m) / s")), true
+}
+
+// normalizationKernel writes TensorRT's INormalizationLayer for axes that
+// are the trailing dims (layer and instance norm): one block per
+// normalized group, mean and variance in float, then scale and bias read
+// through broadcast strides. Meta: [R, rank, dims, scale strides, bias
+// strides].
+func normalizationKernel(name string, l *dsl.NormalizationLayer) (string, bool) {
+	dt := l.Input(0).Type()
+	c, ok := typeOf(dt)
+	if !ok || !isFloat(dt) || l.NbGroups() > 1 {
+		return "", false
+	}
+	sc, _ := typeOf(l.Input(1).Type())
+	bc, _ := typeOf(l.Input(2).Type())
+	if !isFloat(l.Input(1).Type()) || !isFloat(l.Input(2).Type()) {
+		return "", false
+	}
+	return fmt.Sprintf(`extern "C" __global__ void %[1]s(const i64* __restrict__ meta, i64 n, %[2]s* __restrict__ out, const %[2]s* __restrict__ in, const %[3]s* __restrict__ scale, const %[4]s* __restrict__ bias) {
+  i64 R = meta[0]; int r = (int)meta[1]; const i64* d = meta + 2; const i64* ss = d + r; const i64* bs = ss + r;
+  __shared__ float part[256];
+  for (i64 g = blockIdx.x; g < n; g += gridDim.x) {
+    i64 base = g * R;
+    float s = 0.f;
+    for (i64 j = threadIdx.x; j < R; j += blockDim.x) s += %[5]s;
+    part[threadIdx.x] = s; __syncthreads();
+    for (int w = blockDim.x / 2; w > 0; w /= 2) { if (threadIdx.x < w) part[threadIdx.x] += part[threadIdx.x + w]; __syncthreads(); }
+    float mean = part[0] / (float)R; __syncthreads();
+    float v = 0.f;
+    for (i64 j = threadIdx.x; j < R; j += blockDim.x) { float x = %[5]s - mean; v += x * x; }
+    part[threadIdx.x] = v; __syncthreads();
+    for (int w = blockDim.x / 2; w > 0; w /= 2) { if (threadIdx.x < w) part[threadIdx.x] += part[threadIdx.x + w]; __syncthreads(); }
+    float inv = rsqrtf(part[0] / (float)R + %[6]s); __syncthreads();
+    for (i64 j = threadIdx.x; j < R; j += blockDim.x) {
+      i64 i = base + j;
+      float y = (%[5]s - mean) * inv * %[7]s + %[8]s;
+      out[i] = %[9]s;
+    }
+  }
+}
+`, name, c.store, sc.store, bc.store, c.loadf("in[base + j]"), flit(l.Epsilon()),
+		sc.loadf("scale[offset(i, r, d, ss)]"), bc.loadf("bias[offset(i, r, d, bs)]"), c.savef("y")), true
+}
+
+// trailingAxes reports whether mask selects exactly the last k dims of a
+// rank-r tensor, and returns k.
+func trailingAxes(mask uint32, r int) (int, bool) {
+	k := 0
+	for a := r - 1; a >= 0 && mask&(1<<a) != 0; a-- {
+		k++
+	}
+	return k, k > 0 && mask == ((uint32(1)<<r)-1)&^((uint32(1)<<(r-k))-1)
+}

@@ -1,0 +1,273 @@
+package cuda
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/trtc/trtc/diag"
+	"github.com/trtc/trtc/dsl"
+	"github.com/trtc/trtc/internal/cuda"
+	"github.com/trtc/trtc/internal/target"
+	cpueng "github.com/trtc/trtc/internal/target/cpu"
+	"github.com/trtc/trtc/tensor"
+)
+
+type targetContext = target.Context
+
+// stepMeta computes a kernel step's metadata for the shape plan's dims
+// (and a second one for a conv's bias kernel).
+func (x *executable) stepMeta(sp *shapePlan, i int, l dsl.Layer) (meta, extra []int64, err error) {
+	d := sp.dims
+	out := d[l.Output(0)]
+	switch l := l.(type) {
+	case *dsl.ReduceLayer:
+		return reduceMeta(d[l.Input(0)], l.ReduceAxes()), nil, nil
+	case *dsl.SoftMaxLayer:
+		in := d[l.Input(0)]
+		axis := 0
+		for a := range in {
+			if l.Axes()&(1<<a) != 0 {
+				axis = a
+			}
+		}
+		return []int64{in[axis], volume(in[axis+1:])}, nil, nil
+	case *dsl.NormalizationLayer:
+		in := d[l.Input(0)]
+		k, _ := trailingAxes(l.Axes(), len(in))
+		m := []int64{volume(in[len(in)-k:]), int64(len(in))}
+		m = append(m, in...)
+		bm := broadcastMeta(in, [][]int64{d[l.Input(1)], d[l.Input(2)]})
+		return append(m, bm[1+len(in):]...), nil, nil
+	case *dsl.PoolingLayer:
+		in := d[l.Input(0)]
+		g := l.Geometry(dsl.Dims(in[2:]))
+		w, st := l.WindowSizeNd(), l.StrideNd()
+		return []int64{in[1], in[2], in[3], out[2], out[3], w[0], w[1], st[0], st[1], g.Pre[0], g.Pre[1]}, nil, nil
+	case *dsl.ShuffleLayer:
+		return shuffleMeta(l, d), nil, nil
+	case *dsl.SliceLayer:
+		in := d[l.Input(0)]
+		is := contiguous(in)
+		start, stride := l.Start(), l.Stride()
+		ss := make([]int64, len(in))
+		var base int64
+		for k := range in {
+			ss[k] = is[k] * stride[k]
+			base += start[k] * is[k]
+		}
+		return copyMeta(out, ss, contiguous(out), base, 0), nil, nil
+	case *dsl.GatherLayer:
+		data, idx := d[l.Input(0)], d[l.Input(1)]
+		a := l.GatherAxis()
+		return []int64{volume(data[:a]), data[a], volume(data[a+1:]), volume(idx)}, nil, nil
+	case *dsl.ConvolutionLayer:
+		in := d[l.Input(0)]
+		g := l.Geometry(dsl.Dims(in[2:]))
+		k, st, dl := l.KernelSizeNd(), l.StrideNd(), l.DilationNd()
+		meta = []int64{in[0], in[1], in[2], in[3], l.NbGroups(), out[2], out[3], k[0], k[1], st[0], st[1], g.Pre[0], g.Pre[1], dl[0], dl[1]}
+		return meta, []int64{out[1], out[2] * out[3]}, nil
+	}
+	ins := make([][]int64, l.NbInputs())
+	for j := range ins {
+		ins[j] = d[l.Input(j)]
+	}
+	return broadcastMeta(out, ins), nil, nil
+}
+
+// shuffleMeta is the copy of a shuffle with one transpose: before the
+// reshape (first) or after it (second).
+func shuffleMeta(l *dsl.ShuffleLayer, d map[*dsl.Tensor][]int64) []int64 {
+	in, out := d[l.Input(0)], d[l.Output(0)]
+	if p := l.FirstTranspose(); !isIdentity(p) {
+		is := contiguous(in)
+		dims := make([]int64, len(p))
+		ss := make([]int64, len(p))
+		for k, a := range p {
+			dims[k], ss[k] = in[a], is[a]
+		}
+		return copyMeta(dims, ss, contiguous(dims), 0, 0)
+	}
+	p := l.SecondTranspose()
+	// The reshaped dims are the output dims un-permuted.
+	reshaped := make([]int64, len(p))
+	for k, a := range p {
+		reshaped[a] = out[k]
+	}
+	rs := contiguous(reshaped)
+	ss := make([]int64, len(p))
+	for k, a := range p {
+		ss[k] = rs[a]
+	}
+	return copyMeta(out, ss, contiguous(out), 0, 0)
+}
+
+// concatMetas is one copy per input into its place along the axis.
+func concatMetas(l dsl.Layer, d map[*dsl.Tensor][]int64) [][]int64 {
+	cl := l.(*dsl.ConcatenationLayer)
+	out := d[l.Output(0)]
+	axis := cl.Axis()
+	os := contiguous(out)
+	var metas [][]int64
+	var at int64
+	for j := 0; j < l.NbInputs(); j++ {
+		in := d[l.Input(j)]
+		metas = append(metas, copyMeta(in, contiguous(in), os, 0, at*os[axis]))
+		at += in[axis]
+	}
+	return metas
+}
+
+func concatMetaLen(l dsl.Layer, d map[*dsl.Tensor][]int64, j int) int64 {
+	return int64(len(copyMeta(d[l.Input(j)], d[l.Input(j)], d[l.Input(j)], 0, 0)))
+}
+
+// convColBytes is the im2col buffer a convolution needs.
+func convColBytes(l dsl.Layer, d map[*dsl.Tensor][]int64) int64 {
+	cl := l.(*dsl.ConvolutionLayer)
+	in, out := d[l.Input(0)], d[l.Output(0)]
+	k := cl.KernelSizeNd()
+	return l.Input(0).Type().ByteSize(in[0] * in[1] * k[0] * k[1] * out[2] * out[3])
+}
+
+// hostEngine makes a one-layer network of l with inputs of the planned
+// dims, for the CPU engine to run.
+func hostEngine(l dsl.Layer, d map[*dsl.Tensor][]int64) (*cpueng.Engine, error) {
+	net := dsl.NewNetwork()
+	in := make([]*dsl.Tensor, l.NbInputs())
+	for j := range in {
+		t := l.Input(j)
+		if t == nil {
+			continue
+		}
+		// Constants stay constants, so layers that need their values
+		// while inferring (axes, shapes given as tensors) see them.
+		if p, _ := t.Producer(); p != nil && p.Type() == dsl.LayerConstant {
+			in[j] = net.CopyLayer(p, nil).Output(0)
+			continue
+		}
+		in[j] = net.AddInput(fmt.Sprintf("in%d", j), t.Type(), dsl.Dims(d[t]))
+	}
+	c := net.CopyLayer(l, in)
+	if c == nil {
+		return nil, net.Err()
+	}
+	for j := 0; j < c.NbOutputs(); j++ {
+		c.Output(j).SetName(fmt.Sprintf("out%d", j))
+		net.MarkOutput(c.Output(j))
+	}
+	return cpueng.New(net)
+}
+
+// run executes step i.
+func (c *cudaContext) run(sp *shapePlan, i int, l dsl.Layer) error {
+	s := c.x.plan.Steps[i]
+	meta := func(k int) cuda.DevicePtr { return sp.meta.Ptr().Add(int(sp.metaOff[k])) }
+	switch s.Kind {
+	case kindConstant, kindAlias:
+		return nil
+	case kindShape:
+		v := sp.dims[l.Input(0)]
+		t, _ := tensor.FromInt64([]int64{int64(len(v))}, append([]int64{}, v...))
+		off := sp.stageOff[l.Output(0)]
+		stage := c.stage.Bytes()[off : off+int64(len(t.Bytes()))]
+		copy(stage, t.Bytes())
+		return c.stream.CopyHtoD(c.addr(sp, l.Output(0)), stage)
+	case kindKernel:
+		n := volume(sp.dims[l.Output(0)])
+		args := []any{meta(i), n, c.addr(sp, l.Output(0))}
+		for j := 0; j < l.NbInputs(); j++ {
+			args = append(args, c.addr(sp, l.Input(j)))
+		}
+		g := grid(n)
+		switch l.(type) {
+		case *dsl.ReduceLayer:
+			g = cuda.Dim3{X: int(min(max(n, 1), 65535))}
+		case *dsl.SoftMaxLayer:
+			in := sp.dims[l.Input(0)]
+			rows := volume(in) / max(1, sp.dims[l.Input(0)][softmaxAxis(l.(*dsl.SoftMaxLayer), len(in))])
+			args[1] = rows
+			g = cuda.Dim3{X: int(min(max(rows, 1), 65535))}
+		case *dsl.NormalizationLayer:
+			in := sp.dims[l.Input(0)]
+			k, _ := trailingAxes(l.(*dsl.NormalizationLayer).Axes(), len(in))
+			groups := volume(in[:len(in)-k])
+			args[1] = groups
+			g = cuda.Dim3{X: int(min(max(groups, 1), 65535))}
+		}
+		return c.stream.Launch(c.x.fns[s.Kernel], g, block256, 0, args...)
+	case kindCopy:
+		n := volume(sp.dims[l.Output(0)])
+		return c.stream.Launch(c.x.fns[copyName(l.Output(0).Type())], grid(n), block256, 0, meta(i), n, c.addr(sp, l.Output(0)), c.addr(sp, l.Input(0)))
+	case kindConcat:
+		off := sp.metaOff[i]
+		for j := 0; j < l.NbInputs(); j++ {
+			n := volume(sp.dims[l.Input(j)])
+			if n > 0 {
+				if err := c.stream.Launch(c.x.fns[copyName(l.Output(0).Type())], grid(n), block256, 0, sp.meta.Ptr().Add(int(off)), n, c.addr(sp, l.Output(0)), c.addr(sp, l.Input(j))); err != nil {
+					return err
+				}
+			}
+			off += 8 * concatMetaLen(l, sp.dims, j)
+		}
+		return nil
+	case kindGather:
+		n := volume(sp.dims[l.Output(0)])
+		name := fmt.Sprintf("trtc_gather%d_%s", l.Output(0).Type().Bits()/8, map[bool]string{true: "i64", false: "i32"}[l.Input(1).Type() == dsl.Int64])
+		return c.stream.Launch(c.x.fns[name], grid(n), block256, 0, meta(i), n, c.addr(sp, l.Output(0)), c.addr(sp, l.Input(0)), c.addr(sp, l.Input(1)))
+	case kindMatmul:
+		return sp.matmuls[i].run(c, sp, l)
+	case kindConv:
+		return c.conv(sp, i, l)
+	case kindHost:
+		return c.host(sp, i, l)
+	}
+	return diag.Errorf(diag.EngineCorrupt, "unknown step kind %q", s.Kind)
+}
+
+func softmaxAxis(l *dsl.SoftMaxLayer, r int) int {
+	for a := 0; a < r; a++ {
+		if l.Axes()&(1<<a) != 0 {
+			return a
+		}
+	}
+	return 0
+}
+
+func copyName(dt dsl.DataType) string { return fmt.Sprintf("trtc_copy%d", max(dt.Bits()/8, 1)) }
+
+// host runs one layer on the CPU engine: inputs down, outputs up.
+func (c *cudaContext) host(sp *shapePlan, i int, l dsl.Layer) error {
+	if err := c.stream.Synchronize(); err != nil {
+		return err
+	}
+	in := map[string]*tensor.Tensor{}
+	for j := 0; j < l.NbInputs(); j++ {
+		t := l.Input(j)
+		if t == nil {
+			continue
+		}
+		if p, _ := t.Producer(); p != nil && p.Type() == dsl.LayerConstant {
+			continue // part of the host network
+		}
+		v := tensor.New(t.Type(), sp.dims[t]...)
+		if err := c.x.dev.CopyDtoH(v.Bytes(), c.addr(sp, t)); err != nil {
+			return err
+		}
+		in[fmt.Sprintf("in%d", j)] = v
+	}
+	out, err := sp.hosts[i].Run(context.Background(), in)
+	if err != nil {
+		return err
+	}
+	for j := 0; j < l.NbOutputs(); j++ {
+		t := l.Output(j)
+		v := out[fmt.Sprintf("out%d", j)]
+		if fmt.Sprint(v.Shape()) != fmt.Sprint(sp.dims[t]) {
+			return diag.Errorf(diag.ShapeMismatch, "output %d has shape %v on the host, planned %v", j, v.Shape(), sp.dims[t])
+		}
+		if err := c.x.dev.CopyHtoD(c.addr(sp, t), v.Bytes()); err != nil {
+			return err
+		}
+	}
+	return nil
+}

@@ -1,0 +1,249 @@
+// Package cuda is trtc's own GPU target: kernels generated as CUDA C and
+// compiled by NVRTC for the build GPU's architecture, matrix multiplies
+// through cuBLASLt, convolutions as an im2col kernel and a cuBLASLt GEMM.
+// Layers with no kernel yet run on the host through the CPU engine's
+// kernels, with copies in and out, and the build summary names each one.
+//
+// The engine holds the network (for shape resolution and host layers, the
+// CPU target's sections), the launch plan (JSON) and one cubin. Loading
+// checks the GPU architecture and the major versions of CUDA, NVRTC and
+// cuBLASLt against the build's. Shapes are resolved on the host per set of
+// input shapes, once; contexts share weights and kernels and each has its
+// own stream and activation arena, planned by liveness.
+package cuda
+
+import (
+	"fmt"
+	"sort"
+	"strconv"
+	"sync"
+
+	"github.com/trtc/trtc/diag"
+	"github.com/trtc/trtc/dsl"
+	"github.com/trtc/trtc/internal/cuda"
+	"github.com/trtc/trtc/internal/ir"
+	"github.com/trtc/trtc/internal/target"
+	cpueng "github.com/trtc/trtc/internal/target/cpu"
+	"github.com/trtc/trtc/tensor"
+)
+
+const (
+	sectionPlan  = "cuda.plan"
+	sectionCubin = "cuda.cubin"
+)
+
+func init() { target.Register(cudaTarget{}) }
+
+type cudaTarget struct{}
+
+func (cudaTarget) Name() string { return "cuda" }
+
+// Probe finds GPU 0 and the libraries, and reports their versions.
+func (cudaTarget) Probe() (target.Device, error) {
+	if err := cuda.Available(); err != nil {
+		return target.Device{}, err
+	}
+	props, err := cuda.DeviceProperties(0)
+	if err != nil {
+		return target.Device{}, err
+	}
+	libs := map[string]string{}
+	if v, err := cuda.DriverVersion(); err == nil {
+		libs["cuda"] = fmt.Sprintf("%d.%d", v/1000, v%1000/10)
+	}
+	if ma, mi, err := cuda.NVRTCVersion(); err == nil {
+		libs["nvrtc"] = fmt.Sprintf("%d.%d", ma, mi)
+	}
+	if v, err := cuda.BlasLtVersion(); err == nil {
+		libs["cublasLt"] = fmt.Sprintf("%d.%d.%d", v/10000, v/100%100, v%100)
+	}
+	return target.Device{Arch: props.Arch, Name: props.Name, Libraries: libs}, nil
+}
+
+// Lower plans every layer, generates and compiles the kernels, and checks
+// that every shape the profiles allow resolves on the host.
+func (cudaTarget) Lower(g *ir.Graph, b *target.Build) error {
+	net := g.Net
+	for _, p := range b.Profiles {
+		shapes := map[string][]int64{}
+		for _, in := range net.Inputs() {
+			shapes[in.Name()] = in.Dims()
+		}
+		for _, r := range p.Inputs {
+			shapes[r.Input] = r.Opt
+		}
+		if _, err := resolveDims(net, shapes); err != nil {
+			return err
+		}
+	}
+	if len(b.Profiles) == 0 {
+		shapes := map[string][]int64{}
+		for _, in := range net.Inputs() {
+			shapes[in.Name()] = in.Dims()
+		}
+		if _, err := resolveDims(net, shapes); err != nil {
+			return err
+		}
+	}
+	p, srcs, err := lowerNetwork(net, b.Options)
+	if err != nil {
+		return err
+	}
+	var cubins []byte
+	names := make([]string, 0, len(srcs))
+	for n := range srcs {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		cubin, err := compileCached(srcs[n], b.Device.Arch)
+		if err != nil {
+			return diag.Wrap(diag.Internal, err, "NVRTC rejected trtc's generated kernel %s", n)
+		}
+		kernels := []string{n}
+		if n == fixedModule {
+			kernels = fixedKernelNames()
+		}
+		p.Modules = append(p.Modules, module{Kernels: kernels, Offset: int64(len(cubins)), Length: int64(len(cubin))})
+		cubins = append(cubins, cubin...)
+	}
+	if err := cpueng.EncodeSections(net, b); err != nil {
+		return err
+	}
+	pb, err := p.encode()
+	if err != nil {
+		return err
+	}
+	b.AddSection(sectionPlan, "cuda-plan", pb)
+	b.AddSection(sectionCubin, "cubin", cubins)
+	if b.Tactics == nil {
+		b.Tactics = map[string]string{}
+	}
+	layers := net.TopoLayers()
+	hosts := 0
+	for _, s := range p.Steps {
+		l := layers[s.Layer]
+		b.Tactics[l.Name()] = s.Kind
+		if s.Kind == kindHost {
+			hosts++
+			b.Tactics[l.Name()] = "host (" + s.Why + ")"
+			b.Warnings = append(b.Warnings, fmt.Sprintf("%s runs on the host with copies in and out: %s", dsl.LayerString(l), s.Why))
+		}
+	}
+	if b.Metadata == nil {
+		b.Metadata = map[string]string{}
+	}
+	b.Metadata["cuda.host_layers"] = strconv.Itoa(hosts)
+	return nil
+}
+
+// Load uploads the weights, loads the cubin and prepares cuBLASLt.
+func (cudaTarget) Load(s target.Sections) (target.Executable, error) {
+	net, err := cpueng.DecodeSections(s)
+	if err != nil {
+		return nil, err
+	}
+	pb, err := s.Section(sectionPlan)
+	if err != nil {
+		return nil, err
+	}
+	layers := net.TopoLayers()
+	p, err := decodePlan(pb, len(layers))
+	if err != nil {
+		return nil, err
+	}
+	cubin, err := s.Section(sectionCubin)
+	if err != nil {
+		return nil, err
+	}
+	dev, err := cuda.NewContext(0)
+	if err != nil {
+		return nil, err
+	}
+	x := &executable{dev: dev, net: net, layers: layers, plan: p, fns: map[string]*cuda.Function{},
+		consts: map[*dsl.Tensor]*cuda.Buffer{}, convW: map[dsl.Layer]*cuda.Buffer{}, convB: map[dsl.Layer]*cuda.Buffer{},
+		shapes: map[string]*shapePlan{}}
+	fail := func(err error) (target.Executable, error) {
+		x.Close()
+		return nil, err
+	}
+	for _, m := range p.Modules {
+		if m.Offset < 0 || m.Length <= 0 || m.Offset+m.Length > int64(len(cubin)) {
+			return fail(diag.Errorf(diag.EngineCorrupt, "%s: a cubin lies outside the cubin section", s.Name()))
+		}
+		mod, err := dev.LoadModule(cubin[m.Offset : m.Offset+m.Length])
+		if err != nil {
+			return fail(err)
+		}
+		x.mods = append(x.mods, mod)
+		for _, n := range m.Kernels {
+			if x.fns[n], err = mod.Function(n); err != nil {
+				return fail(err)
+			}
+		}
+	}
+	for _, st := range p.Steps {
+		for _, n := range []string{st.Kernel, st.Extra} {
+			if _, ok := x.fns[n]; n != "" && !ok {
+				return fail(diag.Errorf(diag.EngineCorrupt, "%s: kernel %s of layer %d is in no module", s.Name(), n, st.Layer))
+			}
+		}
+	}
+	if x.lt, err = dev.NewBlasLt(); err != nil {
+		return fail(err)
+	}
+	upload := func(t *tensor.Tensor) (*cuda.Buffer, error) {
+		buf, err := dev.Alloc(int(max(int64(len(t.Bytes())), 1)))
+		if err != nil {
+			return nil, err
+		}
+		return buf, dev.CopyHtoD(buf.Ptr(), t.Bytes())
+	}
+	for i, l := range layers {
+		switch p.Steps[i].Kind {
+		case kindConstant:
+			cl := l.(*dsl.ConstantLayer)
+			if x.consts[l.Output(0)], err = upload(cl.Weights().Tensor()); err != nil {
+				return fail(err)
+			}
+		case kindConv:
+			cl := l.(*dsl.ConvolutionLayer)
+			if x.convW[l], err = upload(cl.KernelWeights().Tensor()); err != nil {
+				return fail(err)
+			}
+			if !cl.BiasWeights().IsEmpty() {
+				if x.convB[l], err = upload(cl.BiasWeights().Tensor()); err != nil {
+					return fail(err)
+				}
+			}
+		}
+	}
+	return x, nil
+}
+
+// fixedKernelNames are the kernels of fixedModule.
+func fixedKernelNames() []string {
+	var names []string
+	for _, sz := range []string{"1", "2", "4", "8"} {
+		names = append(names, "trtc_copy"+sz, "trtc_gather"+sz+"_i32", "trtc_gather"+sz+"_i64")
+	}
+	return names
+}
+
+// cubinCache holds the cubins this process compiled, by architecture and
+// source: NVRTC takes tens of milliseconds per program, and models repeat
+// kernels.
+var cubinCache sync.Map
+
+func compileCached(src, arch string) ([]byte, error) {
+	key := arch + "\x00" + src
+	if b, ok := cubinCache.Load(key); ok {
+		return b.([]byte), nil
+	}
+	b, err := cuda.Compile(prelude+src, "trtc_kernel.cu", arch, []string{"-std=c++17"})
+	if err != nil {
+		return nil, err
+	}
+	cubinCache.Store(key, b)
+	return b, nil
+}
