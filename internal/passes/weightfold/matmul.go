@@ -171,4 +171,3 @@ func scaleColumns(w *tensor.Tensor, c []float64, transposed bool) (*tensor.Tenso
 	}
 	return tensor.FromFloat64s(w.DType(), s, v)
 }
-
