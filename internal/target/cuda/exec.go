@@ -4,7 +4,10 @@ import (
 	"context"
 	"encoding/binary"
 	"fmt"
+	"os"
+	"sort"
 	"sync"
+	"time"
 
 	"github.com/trtc/trtc/diag"
 	"github.com/trtc/trtc/dsl"
@@ -30,6 +33,8 @@ type executable struct {
 
 	mu     sync.Mutex
 	shapes map[string]*shapePlan
+	prof   map[string]time.Duration
+	profN  map[string]int
 }
 
 // shapePlan is everything that depends on the input shapes, made once per
@@ -52,7 +57,50 @@ type shapePlan struct {
 	stageSize int64
 }
 
+// profiling (TRTC_CUDA_PROFILE=1) times every step, synchronizing after
+// each, and prints the time per step kind when the engine closes: a
+// diagnostic, not a measurement of the pipelined engine.
+var profiling = os.Getenv("TRTC_CUDA_PROFILE") != ""
+
+func (x *executable) profile(key string, d time.Duration) {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	if x.prof == nil {
+		x.prof = map[string]time.Duration{}
+		x.profN = map[string]int{}
+	}
+	x.prof[key] += d
+	x.profN[key]++
+}
+
+func (c *cudaContext) path(sp *shapePlan, i int) string {
+	if c.x.plan.Steps[i].Kind != kindConv {
+		return ""
+	}
+	if p := c.convPlans[convKey{sp, i}]; p != nil {
+		return " (cudnn)"
+	}
+	return " (im2col)"
+}
+
+func (x *executable) printProfile() {
+	keys := make([]string, 0, len(x.prof))
+	var total time.Duration
+	for k, d := range x.prof {
+		keys = append(keys, k)
+		total += d
+	}
+	sort.Slice(keys, func(i, j int) bool { return x.prof[keys[i]] > x.prof[keys[j]] })
+	fmt.Fprintf(os.Stderr, "trtc/cuda profile: %v in all\n", total)
+	for _, k := range keys {
+		fmt.Fprintf(os.Stderr, "  %-40s %6d steps %10v %5.1f%%\n", k, x.profN[k], x.prof[k], 100*float64(x.prof[k])/float64(total))
+	}
+}
+
 func (x *executable) Close() error {
+	if profiling && len(x.prof) > 0 {
+		x.printProfile()
+	}
 	for _, m := range []map[*dsl.Tensor]*cuda.Buffer{x.consts} {
 		for _, b := range m {
 			b.Free()
@@ -252,6 +300,12 @@ type cudaContext struct {
 	// stage is pinned host memory the copies go through, so they are
 	// asynchronous on the stream: inputs, then shape values, then outputs.
 	stage *cuda.HostBuffer
+	// cuDNN, per context (a handle has one stream): its handle, plans per
+	// convolution and shape plan, and their workspace.
+	dnn       *cuda.Cudnn
+	noDNN     bool
+	convPlans map[convKey]*cuda.ConvPlan
+	convWS    *cuda.Buffer
 }
 
 const workspaceBytes = 32 << 20
@@ -266,11 +320,19 @@ func (x *executable) NewContext() (tc targetContext, err error) {
 		s.Close()
 		return nil, err
 	}
-	return &cudaContext{x: x, stream: s, workspace: ws}, nil
+	return &cudaContext{x: x, stream: s, workspace: ws, convPlans: map[convKey]*cuda.ConvPlan{}}, nil
 }
 
 func (c *cudaContext) Close() error {
-	for _, b := range []*cuda.Buffer{c.arena, c.workspace, c.col} {
+	for _, p := range c.convPlans {
+		if p != nil {
+			p.Close()
+		}
+	}
+	if c.dnn != nil {
+		c.dnn.Close()
+	}
+	for _, b := range []*cuda.Buffer{c.arena, c.workspace, c.col, c.convWS} {
 		if b != nil {
 			b.Free()
 		}
@@ -346,11 +408,6 @@ func (c *cudaContext) Execute(ctx context.Context, inputs map[string]*tensor.Ten
 	if err := c.ensure(&c.arena, sp.arenaSize); err != nil {
 		return nil, err
 	}
-	if sp.convCol > 0 {
-		if err := c.ensure(&c.col, sp.convCol); err != nil {
-			return nil, err
-		}
-	}
 	if err := c.ensureStage(sp.stageSize); err != nil {
 		return nil, err
 	}
@@ -367,8 +424,17 @@ func (c *cudaContext) Execute(ctx context.Context, inputs map[string]*tensor.Ten
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
+		var t0 time.Time
+		if profiling {
+			c.stream.Synchronize()
+			t0 = time.Now()
+		}
 		if err := c.run(sp, i, l); err != nil {
 			return nil, fmt.Errorf("%s on the CUDA target: %w", dsl.LayerString(l), err)
+		}
+		if profiling {
+			c.stream.Synchronize()
+			c.x.profile(c.x.plan.Steps[i].Kind+" "+l.Type().String()+c.path(sp, i), time.Since(t0))
 		}
 	}
 	out := map[string]*tensor.Tensor{}

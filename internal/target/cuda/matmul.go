@@ -159,9 +159,24 @@ func (m *matmulPlan) run(c *cudaContext, sp *shapePlan, l dsl.Layer) error {
 	return c.x.lt.Matmul(c.stream, m.desc, 1, A, m.la, B, m.lb, 0, D, m.lc, D, m.lc, m.algo, c.workspace.Ptr(), workspaceBytes)
 }
 
-// conv runs im2col, one batched GEMM per group, and the bias kernel.
+// conv runs a convolution through cuDNN (with its bias fused) when cuDNN
+// has an engine for it, else as im2col, one batched GEMM per group, and
+// the bias kernel.
 func (c *cudaContext) conv(sp *shapePlan, i int, l dsl.Layer) error {
+	if p := c.cudnnPlan(sp, i, l); p != nil {
+		var bias cuda.DevicePtr
+		if b := c.x.convB[l]; b != nil {
+			bias = b.Ptr()
+		}
+		if err := c.ensure(&c.convWS, int64(p.WorkspaceSize())); err != nil {
+			return err
+		}
+		return p.Execute(c.addr(sp, l.Input(0)), c.x.convW[l].Ptr(), bias, c.addr(sp, l.Output(0)), c.convWS.Ptr())
+	}
 	s := c.x.plan.Steps[i]
+	if err := c.ensure(&c.col, sp.convCol); err != nil {
+		return err
+	}
 	cl := l.(*dsl.ConvolutionLayer)
 	m := sp.matmuls[i]
 	in := sp.dims[l.Input(0)]
@@ -189,4 +204,53 @@ func (c *cudaContext) conv(sp *shapePlan, i int, l dsl.Layer) error {
 		return c.stream.Launch(c.x.fns[s.Extra], grid(n), block256, 0, sp.meta.Ptr().Add(int(sp.extraOff[i])), n, D, bias.Ptr())
 	}
 	return nil
+}
+
+// convKey names one convolution of one shape plan.
+type convKey struct {
+	sp   *shapePlan
+	step int
+}
+
+// cudnnPlan returns this context's cuDNN plan for a convolution, made the
+// first time, or nil when cuDNN is missing or has no engine for it (the
+// im2col path runs instead).
+func (c *cudaContext) cudnnPlan(sp *shapePlan, i int, l dsl.Layer) *cuda.ConvPlan {
+	if p, ok := c.convPlans[convKey{sp, i}]; ok {
+		return p
+	}
+	var plan *cuda.ConvPlan
+	defer func() { c.convPlans[convKey{sp, i}] = plan }()
+	if c.dnn == nil && !c.noDNN {
+		d, err := c.x.dev.NewCudnn()
+		if err == nil {
+			err = d.SetStream(c.stream)
+		}
+		if err != nil {
+			c.noDNN = true
+			return nil
+		}
+		c.dnn = d
+	}
+	if c.dnn == nil {
+		return nil
+	}
+	cl := l.(*dsl.ConvolutionLayer)
+	in := sp.dims[l.Input(0)]
+	k, st, dl := cl.KernelSizeNd(), cl.StrideNd(), cl.DilationNd()
+	g := cl.Geometry(dsl.Dims(in[2:]))
+	cfg := cuda.Conv2D{DataType: l.Input(0).Type(), N: int(in[0]), C: int(in[1]), H: int(in[2]), W: int(in[3]),
+		K: int(cl.NbOutputMaps()), R: int(k[0]), S: int(k[1]), Groups: int(cl.NbGroups()),
+		PadBegin: [2]int{int(g.Pre[0]), int(g.Pre[1])}, PadEnd: [2]int{int(g.Post[0]), int(g.Post[1])},
+		Stride: [2]int{int(st[0]), int(st[1])}, Dilation: [2]int{int(dl[0]), int(dl[1])},
+		Bias: c.x.convB[l] != nil && cl.BiasWeights().Type() == l.Input(0).Type(), AllowTF32: c.x.plan.TF32}
+	if c.x.convB[l] != nil && !cfg.Bias {
+		return nil // a bias of another type: the im2col path converts it
+	}
+	p, err := c.dnn.NewConvPlan(cfg)
+	if err != nil {
+		return nil
+	}
+	plan = p
+	return plan
 }

@@ -8,32 +8,33 @@ import (
 	"github.com/trtc/trtc/diag"
 	"github.com/trtc/trtc/dsl"
 	"github.com/trtc/trtc/internal/ir"
+	cpueng "github.com/trtc/trtc/internal/target/cpu"
+	"github.com/trtc/trtc/tensor"
 )
 
 // resolveDims returns the concrete dims of every tensor of net when its
-// inputs have the given shapes: the network is copied with static input
-// dims and inferred again (shape arithmetic that depends only on input
-// dims becomes static). A tensor left dynamic depends on data, which the
-// CUDA target does not run yet; the error names the layer.
+// inputs have the given shapes. The network is copied with static input
+// dims and inferred again, so shape arithmetic the DSL can follow becomes
+// static. Shape tensors it cannot follow (an exporter's Expand or Pad
+// computing a shape through layers that do not propagate values) are
+// evaluated on the CPU engine from the input dims alone, as TensorRT
+// evaluates shape tensors on the host, and the copy is inferred again with
+// their values. A tensor left dynamic then depends on data, which the CUDA
+// target does not run yet; the error names the layer.
 func resolveDims(net *dsl.Network, shapes map[string][]int64) (map[*dsl.Tensor][]int64, error) {
-	r := ir.NewRebuilder(net)
-	for _, l := range net.TopoLayers() {
-		r.Copy(l)
-	}
-	cp, err := r.Finish()
+	r, cp, err := staticCopy(net, shapes, nil)
 	if err != nil {
 		return nil, err
 	}
-	for _, in := range cp.Inputs() {
-		s, ok := shapes[in.Name()]
-		if !ok {
-			return nil, diag.Errorf(diag.InvalidArgument, "no shape for input %q", in.Name())
+	if first := firstDynamic(net, r); first != nil {
+		vals := evalShapeTensors(net, r, shapes)
+		if len(vals) > 0 {
+			if r, cp, err = staticCopy(net, shapes, vals); err != nil {
+				return nil, err
+			}
 		}
-		in.SetDims(dsl.Dims(s))
 	}
-	if err := cp.Err(); err != nil {
-		return nil, err
-	}
+	_ = cp
 	dims := map[*dsl.Tensor][]int64{}
 	for _, t := range net.Tensors() {
 		c := r.Map(t)
@@ -53,6 +54,160 @@ func resolveDims(net *dsl.Network, shapes map[string][]int64) (map[*dsl.Tensor][
 		dims[t] = d
 	}
 	return dims, nil
+}
+
+// staticCopy copies net with static input dims; the producers of the
+// tensors in vals become Constants holding those values.
+func staticCopy(net *dsl.Network, shapes map[string][]int64, vals map[*dsl.Tensor][]int64) (*ir.Rebuilder, *dsl.Network, error) {
+	r := ir.NewRebuilder(net)
+	for _, l := range net.TopoLayers() {
+		if l.NbOutputs() == 1 {
+			if v, ok := vals[l.Output(0)]; ok {
+				r.Alias(l.Output(0), intConstant(r.Dst, l.Output(0).Type(), l.Output(0).Dims(), v))
+				continue
+			}
+		}
+		r.Copy(l)
+	}
+	cp, err := r.Finish()
+	if err != nil {
+		return nil, nil, err
+	}
+	for _, in := range cp.Inputs() {
+		s, ok := shapes[in.Name()]
+		if !ok {
+			return nil, nil, diag.Errorf(diag.InvalidArgument, "no shape for input %q", in.Name())
+		}
+		in.SetDims(dsl.Dims(s))
+	}
+	if err := cp.Err(); err != nil {
+		return nil, nil, err
+	}
+	return r, cp, nil
+}
+
+func intConstant(net *dsl.Network, dt dsl.DataType, dims dsl.Dims, v []int64) *dsl.Tensor {
+	w := dsl.Int64Weights(v...)
+	if dt == dsl.Int32 {
+		v32 := make([]int32, len(v))
+		for i, x := range v {
+			v32[i] = int32(x)
+		}
+		w = dsl.Int32Weights(v32...)
+	}
+	return net.AddConstant(dims, w).Output(0)
+}
+
+// firstDynamic is the first tensor whose dims stay dynamic in the copy.
+func firstDynamic(net *dsl.Network, r *ir.Rebuilder) *dsl.Tensor {
+	for _, t := range net.Tensors() {
+		if c := r.Map(t); c != nil && !c.Dims().IsStatic() {
+			return t
+		}
+	}
+	return nil
+}
+
+// evalShapeTensors computes, on the CPU engine, the small integer tensors
+// whose dims are static in the copy but whose values the DSL does not
+// know, when they depend on the input dims alone: in the subgraph that
+// computes them, network inputs are read by Shape layers only (replaced by
+// the dims). Others depend on data and are left out.
+func evalShapeTensors(net *dsl.Network, r *ir.Rebuilder, shapes map[string][]int64) map[*dsl.Tensor][]int64 {
+	var cands []*dsl.Tensor
+	for _, t := range net.Tensors() {
+		c := r.Map(t)
+		if c == nil || t.IsNetworkInput() || (c.Type() != dsl.Int32 && c.Type() != dsl.Int64) {
+			continue
+		}
+		d := c.Dims()
+		if !d.IsStatic() || len(d) > 1 || volume(d) > 64 {
+			continue
+		}
+		if _, known := c.KnownValues(); known {
+			continue
+		}
+		cands = append(cands, t)
+	}
+	if len(cands) == 0 {
+		return nil
+	}
+	// The ancestors of the candidates.
+	need := map[dsl.Layer]bool{}
+	var visit func(t *dsl.Tensor)
+	visit = func(t *dsl.Tensor) {
+		l, _ := t.Producer()
+		if l == nil || need[l] {
+			return
+		}
+		need[l] = true
+		if l.Type() == dsl.LayerShape {
+			return
+		}
+		for i := 0; i < l.NbInputs(); i++ {
+			if in := l.Input(i); in != nil {
+				visit(in)
+			}
+		}
+	}
+	for _, t := range cands {
+		visit(t)
+	}
+	regions := ir.RegionMembers(net)
+	sub := ir.NewRebuilder(net)
+	dataDependent := false
+	for _, l := range net.TopoLayers() {
+		if !need[l] {
+			continue
+		}
+		if regions[l] {
+			return nil
+		}
+		if l.Type() == dsl.LayerShape && l.Input(0).IsNetworkInput() {
+			d := shapes[l.Input(0).Name()]
+			sub.Alias(l.Output(0), intConstant(sub.Dst, dsl.Int64, dsl.Dims{int64(len(d))}, d))
+			continue
+		}
+		for i := 0; i < l.NbInputs(); i++ {
+			if in := l.Input(i); in != nil && in.IsNetworkInput() {
+				dataDependent = true
+			}
+		}
+		sub.Copy(l)
+	}
+	if dataDependent {
+		return nil
+	}
+	subNet := sub.Dst
+	names := map[*dsl.Tensor]string{}
+	for i, t := range cands {
+		m := sub.Map(t)
+		if m == nil || m.IsNetworkOutput() {
+			continue
+		}
+		names[t] = fmt.Sprintf("shape_tensor_%d", i)
+		m.SetName(names[t])
+		subNet.MarkOutput(m)
+	}
+	if subNet.Err() != nil {
+		return nil
+	}
+	// The inputs are bound but never read: Shape layers became constants.
+	in := map[string]*tensor.Tensor{}
+	for _, t := range net.Inputs() {
+		in[t.Name()] = tensor.New(t.Type(), shapes[t.Name()]...)
+	}
+	out, err := cpueng.Run(subNet, in)
+	if err != nil {
+		return nil
+	}
+	vals := map[*dsl.Tensor][]int64{}
+	for t, n := range names {
+		if v := out[n]; v != nil {
+			vals[t] = v.Int64Values()
+		}
+	}
+	return vals
 }
 
 // shapeKey identifies a set of input shapes.

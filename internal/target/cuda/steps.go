@@ -145,6 +145,10 @@ func hostEngine(l dsl.Layer, d map[*dsl.Tensor][]int64) (*cpueng.Engine, error) 
 			in[j] = net.CopyLayer(p, nil).Output(0)
 			continue
 		}
+		if v, ok := knownInts(t); ok {
+			in[j] = v.build(net)
+			continue
+		}
 		in[j] = net.AddInput(fmt.Sprintf("in%d", j), t.Type(), dsl.Dims(d[t]))
 	}
 	c := net.CopyLayer(l, in)
@@ -249,6 +253,9 @@ func (c *cudaContext) host(sp *shapePlan, i int, l dsl.Layer) error {
 		if p, _ := t.Producer(); p != nil && p.Type() == dsl.LayerConstant {
 			continue // part of the host network
 		}
+		if _, ok := knownInts(t); ok {
+			continue // part of the host network
+		}
 		v := tensor.New(t.Type(), sp.dims[t]...)
 		if err := c.x.dev.CopyDtoH(v.Bytes(), c.addr(sp, t)); err != nil {
 			return err
@@ -270,4 +277,32 @@ func (c *cudaContext) host(sp *shapePlan, i int, l dsl.Layer) error {
 		}
 	}
 	return nil
+}
+
+// knownValues are the values of a small integer tensor known while the
+// network is built (shape arithmetic, axes).
+type knownValues struct {
+	t    *dsl.Tensor
+	vals []int64
+}
+
+func knownInts(t *dsl.Tensor) (knownValues, bool) {
+	v, ok := t.KnownValues()
+	if !ok || (t.Type() != dsl.Int32 && t.Type() != dsl.Int64) {
+		return knownValues{}, false
+	}
+	return knownValues{t, v}, true
+}
+
+// build adds the values as a Constant of the tensor's type and dims.
+func (k knownValues) build(net *dsl.Network) *dsl.Tensor {
+	w := dsl.Int64Weights(k.vals...)
+	if k.t.Type() == dsl.Int32 {
+		v := make([]int32, len(k.vals))
+		for i, x := range k.vals {
+			v[i] = int32(x)
+		}
+		w = dsl.Int32Weights(v...)
+	}
+	return net.AddConstant(k.t.Dims(), w).Output(0)
 }

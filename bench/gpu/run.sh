@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# The GPU benchmark, in one call on the GPU machine: export the public
+# models with random weights (bench/gpu/export.py), compile them with trtc
+# for the CUDA target in fp32 and fp16 at batch 1 and 32, check accuracy
+# against PyTorch's fp32 outputs with trtc compare, and time trtc bench
+# beside PyTorch eager (and torch.compile with --compile) in the same run.
+#
+#   bench/gpu/run.sh TRTC OUT [--compile]
+#
+# TRTC is a trtc binary built for linux/amd64; OUT collects the models,
+# engines, logs and results.md.
+set -uo pipefail
+trtc=$1 out=$2; shift 2
+mkdir -p "$out"
+PYTHONUNBUFFERED=1 python3 "$(dirname "$0")/export.py" "$out" "$@" > "$out/export.log" 2>&1 || { tail -30 "$out/export.log"; exit 1; }
+results="$out/results.md"
+echo "| model | batch | precision | trtc ms (median) | PyTorch eager ms | ratio | accuracy vs PyTorch fp32 |" > "$results"
+echo "| --- | --- | --- | --- | --- | --- | --- |" >> "$results"
+for model in resnet50 bert; do
+  for b in 1 32; do
+    d="$out/${model}_b$b"
+    if [ $model = resnet50 ]; then
+      shapes="x:${b}x3x224x224"; inputs="--input x=$d/x.npy"
+    else
+      shapes="input_ids:${b}x128,attention_mask:${b}x128"; inputs="--input input_ids=$d/input_ids.npy --input attention_mask=$d/attention_mask.npy"
+    fi
+    for p in fp32 fp16; do
+      tol="--atol 1e-3 --rtol 1e-3"; [ $p = fp16 ] && tol="--atol 5e-2 --rtol 5e-2"
+      eng="$out/${model}_b${b}_$p.engine"
+      "$trtc" compile "$out/$model.onnx" -o "$eng" --target cuda --precision $p --shapes $shapes > "$out/${model}_b${b}_$p.compile.log" 2>&1 || { tail -5 "$out/${model}_b${b}_$p.compile.log"; continue; }
+      acc=PASS
+      "$trtc" compare "$out/$model.onnx" --targets cuda:$p --shapes $shapes $inputs --reference "$d/ref" $tol > "$out/${model}_b${b}_$p.compare.log" 2>&1 || acc=FAIL
+      "$trtc" bench "$eng" $inputs --iterations 50 --duration 2s --json > "$out/${model}_b${b}_$p.bench.json" 2> "$out/${model}_b${b}_$p.bench.err"
+      ms=$(python3 -c "import json;print('%.3f'%json.load(open('$out/${model}_b${b}_$p.bench.json'))['latency_median_ms'])" 2>/dev/null || echo "-")
+      pt=$(python3 -c "import json;print('%.3f'%json.load(open('$out/torch.json'))['timings_ms']['$model b$b eager $p'])")
+      ratio=$(python3 -c "print('%.2f'%($ms/$pt))" 2>/dev/null || echo "-")
+      maxerr=$(grep -oE "max abs [0-9.e+-]+" "$out/${model}_b${b}_$p.compare.log" | head -2 | tr '\n' ' ')
+      echo "| $model | $b | $p | $ms | $pt | $ratio | $acc ($maxerr) |" >> "$results"
+    done
+  done
+done
+cat "$results"
