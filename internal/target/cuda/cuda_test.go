@@ -213,6 +213,9 @@ func TestModelsAgainstCPU(t *testing.T) {
 	compareTargets(t, onnxNet(t, "small_cnn.onnx"), map[string][]int64{"x": {8, 3, 32, 32}}, compiler.FP16, dsl.Float16, 144)
 	compareTargets(t, onnxNet(t, "transformer_block.onnx"), map[string][]int64{"x": {4, 16, 32}}, compiler.FP32, dsl.Float32, 64)
 	compareTargets(t, onnxNet(t, "transformer_block.onnx"), map[string][]int64{"x": {4, 16, 32}}, compiler.FP16, dsl.Float16, 64)
+	bert := map[string][]int64{"input_ids": {2, 16}, "attention_mask": {2, 16}}
+	compareTargets(t, onnxNet(t, "tiny_bert.onnx"), bert, compiler.FP32, dsl.Float32, 64)
+	compareTargets(t, onnxNet(t, "tiny_bert.onnx"), bert, compiler.FP16, dsl.Float16, 64)
 
 	rng := rand.New(rand.NewPCG(5, 6))
 	net := dsl.NewNetwork()

@@ -55,6 +55,9 @@ type shapePlan struct {
 	// staging memory of a context; stageSize is its size.
 	stageOff  map[*dsl.Tensor]int64
 	stageSize int64
+	// convChoice is the cuDNN plan (index in cuDNN's list) the first
+	// context timed fastest for each convolution step.
+	convChoice map[int]int
 }
 
 // profiling (TRTC_CUDA_PROFILE=1) times every step, synchronizing after
@@ -156,7 +159,7 @@ func (x *executable) makeShapePlan(shapes map[string][]int64) (*shapePlan, error
 		return nil, err
 	}
 	sp := &shapePlan{dims: dims, root: map[*dsl.Tensor]*dsl.Tensor{}, offset: map[*dsl.Tensor]int64{},
-		metaOff: map[int]int64{}, extraOff: map[int]int64{}, matmuls: map[int]*matmulPlan{}, hosts: map[int]*cpueng.Engine{}}
+		metaOff: map[int]int64{}, extraOff: map[int]int64{}, convChoice: map[int]int{}, matmuls: map[int]*matmulPlan{}, hosts: map[int]*cpueng.Engine{}}
 	// Aliases share their input's memory.
 	rootOf := func(t *dsl.Tensor) *dsl.Tensor {
 		for {

@@ -1,9 +1,14 @@
 package cuda
 
 import (
+	"context"
+	"errors"
 	"testing"
 
+	"github.com/trtc/trtc/diag"
 	"github.com/trtc/trtc/dsl"
+	"github.com/trtc/trtc/importers/onnx"
+	"github.com/trtc/trtc/tensor"
 )
 
 // TestHostEngineOfEveryInputKind builds the one-layer host network of a
@@ -63,5 +68,48 @@ func TestResolveDimsEvaluatesShapeTensors(t *testing.T) {
 	dd.MarkOutput(r.Output(0))
 	if _, err := resolveDims(dd, map[string][]int64{"v": {2}, "y": {3, 6}}); err == nil {
 		t.Error("a shape read from input data resolved")
+	}
+}
+
+// TestHostAssertion runs an Assertion layer on the host: true passes,
+// false fails with AssertionFailed.
+func TestHostAssertion(t *testing.T) {
+	net := dsl.NewNetwork()
+	b := net.AddInput("b", dsl.Bool, dsl.Dims{})
+	a := net.AddAssertion(b, "b must hold")
+	net.MarkOutput(net.AddIdentity(b).Output(0))
+	e, err := hostEngine(a, map[*dsl.Tensor][]int64{b: {}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	yes, _ := tensor.FromBool(nil, []bool{true})
+	if _, err := e.Run(context.Background(), map[string]*tensor.Tensor{"in0": yes}); err != nil {
+		t.Errorf("true: %v", err)
+	}
+	no, _ := tensor.FromBool(nil, []bool{false})
+	if _, err := e.Run(context.Background(), map[string]*tensor.Tensor{"in0": no}); !errors.Is(err, diag.AssertionFailed) {
+		t.Errorf("false: %v", err)
+	}
+}
+
+// TestResolveDimsTinyBert: a BERT export (bench/gpu/tinybert.py: 2 layers,
+// hidden 32) computes its embedding slices and expands through shape
+// arithmetic the DSL cannot follow; every dim must resolve from the input
+// shapes.
+func TestResolveDimsTinyBert(t *testing.T) {
+	net, err := onnx.Import("../../../importers/onnx/testdata/pytorch/tiny_bert.onnx", onnx.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	shapes := map[string][]int64{"input_ids": {2, 16}, "attention_mask": {2, 16}}
+	if r, _, err := staticCopy(net, shapes, nil); err != nil || firstDynamic(net, r) == nil {
+		t.Fatalf("the export's shapes resolve without evaluation (%v): the test exercises nothing", err)
+	}
+	dims, err := resolveDims(net, shapes)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := dims[net.Output(0)]; len(d) != 3 || d[0] != 2 || d[1] != 16 || d[2] != 32 {
+		t.Errorf("last_hidden_state dims %v, want [2 16 32]", d)
 	}
 }

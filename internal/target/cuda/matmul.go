@@ -2,6 +2,7 @@ package cuda
 
 import (
 	"fmt"
+	"time"
 
 	"github.com/trtc/trtc/diag"
 	"github.com/trtc/trtc/dsl"
@@ -247,10 +248,76 @@ func (c *cudaContext) cudnnPlan(sp *shapePlan, i int, l dsl.Layer) *cuda.ConvPla
 	if c.x.convB[l] != nil && !cfg.Bias {
 		return nil // a bias of another type: the im2col path converts it
 	}
-	p, err := c.dnn.NewConvPlan(cfg)
-	if err != nil {
+	plan = c.fastestConvPlan(sp, i, l, cfg)
+	return plan
+}
+
+// fastestConvPlan times up to 8 of cuDNN's plans for the convolution on
+// the real buffers the first time any context meets it, and keeps the
+// fastest; later contexts take the same choice without timing.
+func (c *cudaContext) fastestConvPlan(sp *shapePlan, i int, l dsl.Layer, cfg cuda.Conv2D) *cuda.ConvPlan {
+	plans, err := c.dnn.ConvPlans(cfg, 8)
+	if err != nil || len(plans) == 0 {
 		return nil
 	}
-	plan = p
-	return plan
+	c.x.mu.Lock()
+	choice, chosen := sp.convChoice[i]
+	c.x.mu.Unlock()
+	if !chosen {
+		choice = c.timeConvPlans(sp, l, plans)
+		c.x.mu.Lock()
+		sp.convChoice[i] = choice
+		c.x.mu.Unlock()
+	}
+	if choice < 0 || choice >= len(plans) {
+		choice = 0
+	}
+	for j, p := range plans {
+		if j != choice {
+			p.Close()
+		}
+	}
+	return plans[choice]
+}
+
+// timeConvPlans returns the index of the fastest plan (median-free: the
+// best of 3 runs after one warm-up each; plans that fail are skipped).
+func (c *cudaContext) timeConvPlans(sp *shapePlan, l dsl.Layer, plans []*cuda.ConvPlan) int {
+	if len(plans) == 1 {
+		return 0
+	}
+	var bias cuda.DevicePtr
+	if b := c.x.convB[l]; b != nil {
+		bias = b.Ptr()
+	}
+	start, err1 := c.x.dev.NewEvent()
+	end, err2 := c.x.dev.NewEvent()
+	if err1 != nil || err2 != nil {
+		return 0
+	}
+	defer start.Close()
+	defer end.Close()
+	x, w, y := c.addr(sp, l.Input(0)), c.x.convW[l].Ptr(), c.addr(sp, l.Output(0))
+	best, bestTime := 0, time.Duration(1<<62)
+	for j, p := range plans {
+		if err := c.ensure(&c.convWS, int64(p.WorkspaceSize())); err != nil {
+			continue
+		}
+		if p.Execute(x, w, bias, y, c.convWS.Ptr()) != nil {
+			continue
+		}
+		start.Record(c.stream)
+		ok := true
+		for r := 0; r < 3 && ok; r++ {
+			ok = p.Execute(x, w, bias, y, c.convWS.Ptr()) == nil
+		}
+		end.Record(c.stream)
+		if err := end.Synchronize(); err != nil || !ok {
+			continue
+		}
+		if d, err := cuda.Elapsed(start, end); err == nil && d < bestTime {
+			best, bestTime = j, d
+		}
+	}
+	return best
 }

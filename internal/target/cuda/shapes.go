@@ -22,19 +22,29 @@ import (
 // their values. A tensor left dynamic then depends on data, which the CUDA
 // target does not run yet; the error names the layer.
 func resolveDims(net *dsl.Network, shapes map[string][]int64) (map[*dsl.Tensor][]int64, error) {
-	r, cp, err := staticCopy(net, shapes, nil)
+	r, _, err := staticCopy(net, shapes, nil)
 	if err != nil {
 		return nil, err
 	}
-	if first := firstDynamic(net, r); first != nil {
-		vals := evalShapeTensors(net, r, shapes)
-		if len(vals) > 0 {
-			if r, cp, err = staticCopy(net, shapes, vals); err != nil {
-				return nil, err
+	// Each round evaluates the shape tensors whose inputs the previous
+	// round made static (a shape taken of a sliced tensor needs the
+	// slice's bounds first).
+	vals := map[*dsl.Tensor][]int64{}
+	for round := 0; round < 16 && firstDynamic(net, r) != nil; round++ {
+		found := 0
+		for t, v := range evalShapeTensors(net, r, shapes) {
+			if _, ok := vals[t]; !ok {
+				vals[t] = v
+				found++
 			}
 		}
+		if found == 0 {
+			break
+		}
+		if r, _, err = staticCopy(net, shapes, vals); err != nil {
+			return nil, err
+		}
 	}
-	_ = cp
 	dims := map[*dsl.Tensor][]int64{}
 	for _, t := range net.Tensors() {
 		c := r.Map(t)
@@ -63,7 +73,11 @@ func staticCopy(net *dsl.Network, shapes map[string][]int64, vals map[*dsl.Tenso
 	for _, l := range net.TopoLayers() {
 		if l.NbOutputs() == 1 {
 			if v, ok := vals[l.Output(0)]; ok {
-				r.Alias(l.Output(0), intConstant(r.Dst, l.Output(0).Type(), l.Output(0).Dims(), v))
+				d := dsl.Dims{int64(len(v))}
+				if l.Output(0).Rank() == 0 {
+					d = dsl.Dims{}
+				}
+				r.Alias(l.Output(0), intConstant(r.Dst, l.Output(0).Type(), d, v))
 				continue
 			}
 		}
@@ -111,13 +125,31 @@ func firstDynamic(net *dsl.Network, r *ir.Rebuilder) *dsl.Tensor {
 // evalShapeTensors computes, on the CPU engine, the small integer tensors
 // whose dims are static in the copy but whose values the DSL does not
 // know, when they depend on the input dims alone: in the subgraph that
-// computes them, network inputs are read by Shape layers only (replaced by
-// the dims). Others depend on data and are left out.
+// computes them, values flow only from Shape layers (replaced by the dims
+// the copy infers) and constants. Others depend on data and are left out.
 func evalShapeTensors(net *dsl.Network, r *ir.Rebuilder, shapes map[string][]int64) map[*dsl.Tensor][]int64 {
+	// A tensor depends on data when a path from a network input reaches
+	// it without passing a Shape layer.
+	dataDep := map[*dsl.Tensor]bool{}
+	for _, t := range net.Inputs() {
+		dataDep[t] = true
+	}
+	for _, l := range net.TopoLayers() {
+		if l.Type() == dsl.LayerShape {
+			continue
+		}
+		dep := false
+		for i := 0; i < l.NbInputs(); i++ {
+			dep = dep || dataDep[l.Input(i)]
+		}
+		for i := 0; i < l.NbOutputs(); i++ {
+			dataDep[l.Output(i)] = dep
+		}
+	}
 	var cands []*dsl.Tensor
 	for _, t := range net.Tensors() {
 		c := r.Map(t)
-		if c == nil || t.IsNetworkInput() || (c.Type() != dsl.Int32 && c.Type() != dsl.Int64) {
+		if c == nil || dataDep[t] || (c.Type() != dsl.Int32 && c.Type() != dsl.Int64) {
 			continue
 		}
 		d := c.Dims()
@@ -132,51 +164,64 @@ func evalShapeTensors(net *dsl.Network, r *ir.Rebuilder, shapes map[string][]int
 	if len(cands) == 0 {
 		return nil
 	}
-	// The ancestors of the candidates.
+	// The ancestors of each candidate, stopping at Shape layers; a
+	// candidate can be evaluated when every Shape it reaches has static
+	// input dims in the copy and no ancestor is in a loop or conditional.
+	regions := ir.RegionMembers(net)
+	ancestors := func(t *dsl.Tensor) (map[dsl.Layer]bool, bool) {
+		seen := map[dsl.Layer]bool{}
+		ok := true
+		var visit func(t *dsl.Tensor)
+		visit = func(t *dsl.Tensor) {
+			l, _ := t.Producer()
+			if l == nil || seen[l] || !ok {
+				return
+			}
+			seen[l] = true
+			if regions[l] {
+				ok = false
+				return
+			}
+			if l.Type() == dsl.LayerShape {
+				ok = ok && r.Map(l.Input(0)).Dims().IsStatic()
+				return
+			}
+			for i := 0; i < l.NbInputs(); i++ {
+				if in := l.Input(i); in != nil {
+					visit(in)
+				}
+			}
+		}
+		visit(t)
+		return seen, ok
+	}
 	need := map[dsl.Layer]bool{}
-	var visit func(t *dsl.Tensor)
-	visit = func(t *dsl.Tensor) {
-		l, _ := t.Producer()
-		if l == nil || need[l] {
-			return
-		}
-		need[l] = true
-		if l.Type() == dsl.LayerShape {
-			return
-		}
-		for i := 0; i < l.NbInputs(); i++ {
-			if in := l.Input(i); in != nil {
-				visit(in)
+	var ready []*dsl.Tensor
+	for _, t := range cands {
+		if anc, ok := ancestors(t); ok {
+			ready = append(ready, t)
+			for l := range anc {
+				need[l] = true
 			}
 		}
 	}
-	for _, t := range cands {
-		visit(t)
+	cands = ready
+	if len(cands) == 0 {
+		return nil
 	}
-	regions := ir.RegionMembers(net)
 	sub := ir.NewRebuilder(net)
-	dataDependent := false
 	for _, l := range net.TopoLayers() {
 		if !need[l] {
 			continue
 		}
-		if regions[l] {
-			return nil
-		}
-		if l.Type() == dsl.LayerShape && l.Input(0).IsNetworkInput() {
-			d := shapes[l.Input(0).Name()]
+		if l.Type() == dsl.LayerShape {
+			// The dims of the shape's input, as the static copy has
+			// them (known where the input's dims are).
+			d := r.Map(l.Input(0)).Dims()
 			sub.Alias(l.Output(0), intConstant(sub.Dst, dsl.Int64, dsl.Dims{int64(len(d))}, d))
 			continue
 		}
-		for i := 0; i < l.NbInputs(); i++ {
-			if in := l.Input(i); in != nil && in.IsNetworkInput() {
-				dataDependent = true
-			}
-		}
 		sub.Copy(l)
-	}
-	if dataDependent {
-		return nil
 	}
 	subNet := sub.Dst
 	names := map[*dsl.Tensor]string{}
