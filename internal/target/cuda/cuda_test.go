@@ -16,6 +16,7 @@ import (
 	"github.com/trtc/trtc/dsl"
 	"github.com/trtc/trtc/dsl/nn"
 	"github.com/trtc/trtc/engine"
+	swigluModel "github.com/trtc/trtc/examples/plugin/model"
 	"github.com/trtc/trtc/importers/onnx"
 	"github.com/trtc/trtc/internal/conformance"
 	gpu "github.com/trtc/trtc/internal/cuda"
@@ -379,4 +380,26 @@ func cudaRunner(net *dsl.Network, in map[string]*tensor.Tensor) (map[string]*ten
 	}
 	defer c.Close()
 	return c.Execute(context.Background(), in)
+}
+
+// TestPluginKernelAgainstCPU builds the SwiGLU example (a matmul and the
+// plugin) for both targets: the CUDA target launches the plugin's own
+// NVRTC-compiled kernel, the CPU target its Go implementation.
+func TestPluginKernelAgainstCPU(t *testing.T) {
+	needGPU(t)
+	net := swigluModel.DSL()
+	shapes := map[string][]int64{"x": {37, swigluModel.Width}}
+	eng := build(t, net, "cuda", compiler.FP32, shapes)
+	defer eng.Close()
+	if tac := eng.Layers(); len(tac) == 0 {
+		t.Fatal("no layers")
+	}
+	found := false
+	for _, l := range eng.Layers() {
+		found = found || l.GetTactic() == "plugin"
+	}
+	if !found {
+		t.Fatalf("the plugin layer does not run its CUDA kernel: %v", eng.Layers())
+	}
+	compareTargets(t, net, shapes, compiler.FP32, dsl.Float32, 8)
 }

@@ -29,7 +29,9 @@ type executable struct {
 	consts map[*dsl.Tensor]*cuda.Buffer // Constant layers' outputs
 	convW  map[dsl.Layer]*cuda.Buffer   // convolution kernels
 	convB  map[dsl.Layer]*cuda.Buffer   // convolution biases
-	lt     *cuda.BlasLt
+	// plugins are the kernel modules of plugin steps, by step.
+	plugins map[int]*pluginFunctions
+	lt      *cuda.BlasLt
 
 	mu     sync.Mutex
 	shapes map[string]*shapePlan
@@ -309,6 +311,7 @@ type cudaContext struct {
 	noDNN     bool
 	convPlans map[convKey]*cuda.ConvPlan
 	convWS    *cuda.Buffer
+	pluginWS  *cuda.Buffer
 }
 
 const workspaceBytes = 32 << 20
@@ -335,7 +338,7 @@ func (c *cudaContext) Close() error {
 	if c.dnn != nil {
 		c.dnn.Close()
 	}
-	for _, b := range []*cuda.Buffer{c.arena, c.workspace, c.col, c.convWS} {
+	for _, b := range []*cuda.Buffer{c.arena, c.workspace, c.col, c.convWS, c.pluginWS} {
 		if b != nil {
 			b.Free()
 		}

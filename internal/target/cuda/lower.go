@@ -30,7 +30,7 @@ type step struct {
 	Layer  int    `json:"layer"` // index in the decoded network's TopoLayers
 	Kind   string `json:"kind"`
 	Kernel string `json:"kernel,omitempty"`
-	Extra  string `json:"extra,omitempty"` // a second kernel (conv: the bias add)
+	Extra  string `json:"extra,omitempty"` // a second kernel (conv: the bias add); a plugin kernel's fingerprint
 	Why    string `json:"why,omitempty"`   // why a layer runs on the host
 }
 
@@ -42,11 +42,14 @@ type plan struct {
 	Modules []module `json:"modules"`
 }
 
-// module is one compiled NVRTC program.
+// module is one compiled NVRTC program: trtc's kernels, named, or a
+// plugin's (PluginStep is its step + 1, 0 for trtc's modules; a plugin's
+// entries are looked up when launched).
 type module struct {
-	Kernels []string `json:"kernels"`
-	Offset  int64    `json:"offset"`
-	Length  int64    `json:"length"`
+	Kernels    []string `json:"kernels,omitempty"`
+	PluginStep int      `json:"plugin_step,omitempty"`
+	Offset     int64    `json:"offset"`
+	Length     int64    `json:"length"`
 }
 
 // lowerNetwork decides each layer's step and writes the kernels' source,
@@ -128,6 +131,11 @@ func kernelSource(name string, l dsl.Layer) (string, bool) {
 // chooseKind picks how a layer runs, or the host with the reason.
 func chooseKind(l dsl.Layer) (kind, why string) {
 	switch l := l.(type) {
+	case *dsl.PluginLayer:
+		if _, k := pluginKernel(l); k != nil {
+			return kindPlugin, ""
+		}
+		return kindHost, dsl.PluginID(l.Plugin()) + " has no CUDA kernel: its Go implementation runs"
 	case *dsl.ConstantLayer:
 		return kindConstant, ""
 	case *dsl.ShapeLayer:

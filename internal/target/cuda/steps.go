@@ -229,6 +229,8 @@ func (c *cudaContext) run(sp *shapePlan, i int, l dsl.Layer) error {
 		return c.conv(sp, i, l)
 	case kindHost:
 		return c.host(sp, i, l)
+	case kindPlugin:
+		return c.runPlugin(sp, i, l)
 	}
 	return diag.Errorf(diag.EngineCorrupt, "unknown step kind %q", s.Kind)
 }

@@ -114,6 +114,23 @@ func (cudaTarget) Lower(g *ir.Graph, b *target.Build) error {
 	if err != nil {
 		return err
 	}
+	// Plugin kernels: one module each, compiled from the plugin's source.
+	for i, st := range p.Steps {
+		if st.Kind != kindPlugin {
+			continue
+		}
+		_, k := pluginKernel(net.TopoLayers()[i])
+		cubin, err := compilePlugin(k, b.Device.Arch)
+		if err != nil {
+			return diag.Wrap(diag.InvalidNode, err, "the CUDA kernel of %s does not compile", dsl.LayerString(net.TopoLayers()[i]))
+		}
+		p.Steps[i].Extra = k.Fingerprint()
+		p.Modules = append(p.Modules, module{PluginStep: i + 1, Offset: int64(len(cubins)), Length: int64(len(cubin))})
+		cubins = append(cubins, cubin...)
+	}
+	if pb, err = p.encode(); err != nil {
+		return err
+	}
 	b.AddSection(sectionPlan, "cuda-plan", pb)
 	b.AddSection(sectionCubin, "cubin", cubins)
 	if b.Tactics == nil {
@@ -162,7 +179,8 @@ func (cudaTarget) Load(s target.Sections) (target.Executable, error) {
 	}
 	x := &executable{dev: dev, net: net, layers: layers, plan: p, fns: map[string]*cuda.Function{},
 		consts: map[*dsl.Tensor]*cuda.Buffer{}, convW: map[dsl.Layer]*cuda.Buffer{}, convB: map[dsl.Layer]*cuda.Buffer{},
-		shapes: map[string]*shapePlan{}}
+		plugins: map[int]*pluginFunctions{},
+		shapes:  map[string]*shapePlan{}}
 	fail := func(err error) (target.Executable, error) {
 		x.Close()
 		return nil, err
@@ -176,6 +194,17 @@ func (cudaTarget) Load(s target.Sections) (target.Executable, error) {
 			return fail(err)
 		}
 		x.mods = append(x.mods, mod)
+		if step := m.PluginStep - 1; step >= 0 {
+			if step >= len(layers) || p.Steps[step].Kind != kindPlugin {
+				return fail(diag.Errorf(diag.EngineCorrupt, "%s: a plugin module names step %d, which is no plugin step", s.Name(), step))
+			}
+			if _, k := pluginKernel(layers[step]); k == nil || k.Fingerprint() != p.Steps[step].Extra {
+				return fail(diag.Errorf(diag.EngineIncompatible, "%s: %s was built with another CUDA kernel than the registered plugin's (source fingerprints differ): rebuild the engine",
+					s.Name(), dsl.LayerString(layers[step])))
+			}
+			x.plugins[step] = &pluginFunctions{mod: mod, fns: map[string]*cuda.Function{}}
+			continue
+		}
 		for _, n := range m.Kernels {
 			if x.fns[n], err = mod.Function(n); err != nil {
 				return fail(err)
@@ -183,6 +212,12 @@ func (cudaTarget) Load(s target.Sections) (target.Executable, error) {
 		}
 	}
 	for _, st := range p.Steps {
+		if st.Kind == kindPlugin {
+			if x.plugins[st.Layer] == nil {
+				return fail(diag.Errorf(diag.EngineCorrupt, "%s: plugin step %d has no module", s.Name(), st.Layer))
+			}
+			continue
+		}
 		for _, n := range []string{st.Kernel, st.Extra} {
 			if _, ok := x.fns[n]; n != "" && !ok {
 				return fail(diag.Errorf(diag.EngineCorrupt, "%s: kernel %s of layer %d is in no module", s.Name(), n, st.Layer))
