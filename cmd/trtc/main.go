@@ -1,80 +1,12 @@
-// Command trtc is the command-line front end of trtc: `trtc compile` turns
-// an ONNX model into an engine file, `trtc run`, `trtc bench` and `trtc
-// compare` execute engines (or ONNX models, compiled on the fly), `trtc
-// inspect` shows what an engine or model is made of, and `trtc ops` and
-// `trtc layers` report what the build supports.
-//
-// Exit codes: 0 success, 1 a user error (a bad model, flag or input; the
-// message says what to change), 2 an internal error (a bug in trtc).
+// Command trtc compiles, runs, benchmarks, compares and inspects neural
+// network engines; the commands live in package cli, so custom builds with
+// extra plugins are a main like this one plus imports.
 package main
 
 import (
-	"errors"
-	"fmt"
 	"os"
 
-	"github.com/spf13/cobra"
-
-	"github.com/trtc/trtc/diag"
+	"github.com/trtc/trtc/cmd/trtc/cli"
 )
 
-// version is set at link time with -ldflags "-X main.version=...".
-var version = "dev"
-
-func main() {
-	os.Exit(run(os.Args[1:]))
-}
-
-// run executes the command line and returns the exit code.
-func run(args []string) int {
-	cmd := newRootCmd()
-	cmd.SetArgs(args)
-	err := cmd.Execute()
-	if err == nil {
-		return 0
-	}
-	fmt.Fprintln(os.Stderr, "trtc:", err)
-	return exitCode(err)
-}
-
-// usageError marks a mistake in the command line.
-type usageError struct{ err error }
-
-func (u usageError) Error() string { return u.err.Error() }
-func (u usageError) Unwrap() error { return u.err }
-
-// exitCode is 2 for internal errors, 1 for everything else.
-func exitCode(err error) int {
-	if errors.Is(err, diag.Internal) {
-		return 2
-	}
-	return 1
-}
-
-func newRootCmd() *cobra.Command {
-	root := &cobra.Command{
-		Use:   "trtc",
-		Short: "Compile neural networks for NVIDIA GPUs from Go",
-		Long: `trtc compiles ONNX models and networks written in Go into engines for
-TensorRT, trtc's own CUDA engine, or the pure-Go CPU engine, and runs,
-benchmarks, compares and inspects them.
-
-Exit codes: 0 success, 1 user error (bad model, flags or inputs), 2 internal error.`,
-		SilenceUsage:  true,
-		SilenceErrors: true,
-	}
-	root.AddCommand(newCompileCmd(), newRunCmd(), newBenchCmd(), newCompareCmd(), newInspectCmd(),
-		newVersionCmd(), newLayersCmd(), newOpsCmd())
-	return root
-}
-
-func newVersionCmd() *cobra.Command {
-	return &cobra.Command{
-		Use:   "version",
-		Short: "Print the trtc version",
-		Args:  cobra.NoArgs,
-		Run: func(cmd *cobra.Command, _ []string) {
-			fmt.Fprintf(cmd.OutOrStdout(), "trtc %s\n", version)
-		},
-	}
-}
+func main() { os.Exit(cli.Main(os.Args[1:])) }

@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"path/filepath"
@@ -9,7 +9,7 @@ import (
 	"github.com/trtc/trtc/tensor"
 )
 
-const testdata = "../../importers/onnx/testdata/pytorch/"
+const testdata = "../../../importers/onnx/testdata/pytorch/"
 
 // TestRunMatchesPyTorch runs the exported CNN on the input PyTorch used and
 // compares the saved output with PyTorch's.

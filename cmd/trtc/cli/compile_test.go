@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"encoding/json"
@@ -97,10 +97,10 @@ func TestExitCodes(t *testing.T) {
 	if c := exitCode(diag.Errorf(diag.Internal, "bug")); c != 2 {
 		t.Errorf("internal error: %d", c)
 	}
-	if c := run([]string{"compile", testdata + "small_cnn.onnx"}); c != 1 {
+	if c := Main([]string{"compile", testdata + "small_cnn.onnx"}); c != 1 {
 		t.Errorf("compile without -o exits %d", c)
 	}
-	if c := run([]string{"version"}); c != 0 {
+	if c := Main([]string{"version"}); c != 0 {
 		t.Errorf("version exits %d", c)
 	}
 }
