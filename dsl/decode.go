@@ -602,7 +602,13 @@ func decPluginField(d *decoder, v reflect.Value) {
 	p, err := d.opt.NewPlugin(name, version, ns, attrs)
 	switch {
 	case err != nil:
-		d.failf(diag.UnsupportedNode, "cannot recreate %s: %v", id, err)
+		// Keep the loader's code: an unregistered plugin is an
+		// incompatible engine, not a corrupt one.
+		code := diag.CodeOf(err)
+		if code == 0 {
+			code = diag.UnsupportedNode
+		}
+		d.failf(code, "cannot recreate %s: %v", id, err)
 	case p == nil:
 		d.failf(diag.UnsupportedNode, "NewPlugin returned no plugin for %s", id)
 	default:
