@@ -32,6 +32,7 @@ fuzz:
 	$(GO) test ./engine -run '^$$' -fuzz '^FuzzRead$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./internal/target/cpu -run '^$$' -fuzz '^FuzzLoadSections$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./dsl -run '^$$' -fuzz '^FuzzDecodeNetwork$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./internal/timingcache -run '^$$' -fuzz '^FuzzLoadTimingCache$$' -fuzztime $(FUZZTIME)
 
 # CPU engine benchmarks (ResNet-18 at batch 1 among them).
 bench:
