@@ -23,8 +23,8 @@ type candidate struct {
 }
 
 func resolveTargets(name string) ([]candidate, []string, error) {
-	if name == "" || name != "auto" {
-		t, dev, _, err := resolveTarget(name)
+	if name != "" && name != "auto" {
+		t, dev, err := resolveNamed(name)
 		if err != nil {
 			return nil, nil, err
 		}
@@ -51,40 +51,19 @@ func resolveTargets(name string) ([]candidate, []string, error) {
 	return out, passed, nil
 }
 
-// resolveTarget picks the target a build lowers to and probes its device.
-// "auto" takes the first target of target.Known that is in this binary
-// and can run here, and records why each one before it was passed over.
-func resolveTarget(name string) (target.Target, target.Device, []string, error) {
-	if name == "" {
-		name = "auto"
+// resolveNamed finds the named target and probes its device, or says why
+// it cannot be used.
+func resolveNamed(name string) (target.Target, target.Device, error) {
+	t, ok := target.Lookup(name)
+	if !ok {
+		if why, known := notBuiltIn[name]; known {
+			return nil, target.Device{}, diag.Errorf(diag.NoDevice, "target %q: %s", name, why)
+		}
+		return nil, target.Device{}, diag.Errorf(diag.InvalidArgument, "unknown target %q: want auto, %s", name, strings.Join(target.Known, ", "))
 	}
-	if name != "auto" {
-		t, ok := target.Lookup(name)
-		if !ok {
-			if why, known := notBuiltIn[name]; known {
-				return nil, target.Device{}, nil, diag.Errorf(diag.NoDevice, "target %q: %s", name, why)
-			}
-			return nil, target.Device{}, nil, diag.Errorf(diag.InvalidArgument, "unknown target %q: want auto, %s", name, strings.Join(target.Known, ", "))
-		}
-		dev, err := t.Probe()
-		if err != nil {
-			return nil, target.Device{}, nil, fmt.Errorf("target %q cannot run here: %w", name, err)
-		}
-		return t, dev, nil, nil
+	dev, err := t.Probe()
+	if err != nil {
+		return nil, target.Device{}, fmt.Errorf("target %q cannot run here: %w", name, err)
 	}
-	var passed []string
-	for _, n := range target.Known {
-		t, ok := target.Lookup(n)
-		if !ok {
-			passed = append(passed, fmt.Sprintf("%s: not in this build", n))
-			continue
-		}
-		dev, err := t.Probe()
-		if err != nil {
-			passed = append(passed, fmt.Sprintf("%s: %v", n, err))
-			continue
-		}
-		return t, dev, passed, nil
-	}
-	return nil, target.Device{}, passed, diag.Errorf(diag.NoDevice, "no target can run here: %s", strings.Join(passed, "; "))
+	return t, dev, nil
 }
