@@ -173,3 +173,29 @@ func TestImportInputDimsOverride(t *testing.T) {
 		t.Fatalf("input dims %v, want 4x3", d)
 	}
 }
+
+// TestHeavyConstantSubgraphIsNotFoldedAtImport: a 1024x1024 by 1024x1024
+// product of initializers (a billion multiply-adds) stays a layer for the
+// engine to compute, so importing it costs no arithmetic.
+func TestHeavyConstantSubgraphIsNotFoldedAtImport(t *testing.T) {
+	const n = 1024
+	raw := make([]byte, 4*n*n)
+	w := func(name string) *onnxpb.TensorProto {
+		return &onnxpb.TensorProto{Name: proto.String(name), Dims: []int64{n, n}, DataType: proto.Int32(int32(onnxpb.TensorProto_FLOAT)), RawData: raw}
+	}
+	net, err := ImportBytes(model(&onnxpb.GraphProto{
+		Node:        []*onnxpb.NodeProto{node("MatMul", "mm", []string{"a", "b"}, []string{"y"})},
+		Initializer: []*onnxpb.TensorProto{w("a"), w("b")},
+		Output:      []*onnxpb.ValueInfoProto{vinfo("y", onnxpb.TensorProto_FLOAT, n, n)},
+	}, 13), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	found := false
+	for _, l := range net.Layers() {
+		found = found || l.Type() == dsl.LayerMatrixMultiply
+	}
+	if !found {
+		t.Error("the product was folded at import")
+	}
+}

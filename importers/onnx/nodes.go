@@ -23,6 +23,44 @@ var noFold = map[string]bool{
 // results stay layers so the engine, not the importer, holds them.
 const maxFoldElements = 1 << 24
 
+// maxFoldWork bounds the arithmetic an import-time fold may do (about a
+// tenth of a second on one core): a model whose constant subgraph is a
+// large matrix multiply or convolution imports in bounded time, and the
+// work is left to the engine.
+const maxFoldWork = 1 << 26
+
+// foldWork estimates the multiply-adds of computing net: a product's or
+// convolution's output times its reduction length, one per output element
+// for the rest.
+func foldWork(net *dsl.Network) int64 {
+	var w int64
+	for _, l := range net.Layers() {
+		for i := 0; i < l.NbOutputs(); i++ {
+			v := l.Output(i).Dims().Volume()
+			if v < 0 {
+				return maxFoldWork + 1
+			}
+			k := int64(1)
+			switch l := l.(type) {
+			case *dsl.MatrixMultiplyLayer:
+				if d := l.Input(0).Dims(); len(d) > 0 {
+					k = d[len(d)-1]
+				}
+			case *dsl.ConvolutionLayer, *dsl.DeconvolutionLayer, *dsl.EinsumLayer:
+				// Every input element per output element: an upper bound.
+				if d := l.Input(0).Dims(); len(d) > 1 {
+					k = max(d.Volume()/max(d[0], 1), 1)
+				}
+			}
+			w += v * max(k, 1)
+			if w > maxFoldWork {
+				return w
+			}
+		}
+	}
+	return w
+}
+
 // importNodes imports nodes in dependency order. ONNX requires graphs to
 // be sorted, but exporters do not always comply, so they are sorted here.
 func (imp *importer) importNodes(nodes []*onnxpb.NodeProto) error {
@@ -259,7 +297,7 @@ func (imp *importer) tryFold(c *nodeCtx, run importFunc) (bool, error) {
 		scratch.MarkOutput(o)
 		marked++
 	}
-	if marked == 0 {
+	if marked == 0 || foldWork(scratch) > maxFoldWork {
 		return false, nil
 	}
 	e, err := cpu.New(scratch)
