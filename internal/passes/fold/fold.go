@@ -159,7 +159,28 @@ func foldable(l dsl.Layer, isConst func(*dsl.Tensor) bool, limit int64) bool {
 		}
 		in += t.Dims().Volume()
 	}
+	if work(l, out) > maxWork {
+		return false // a large product or convolution is the engine's job, not the build's
+	}
 	return out <= limit || out <= in
+}
+
+// maxWork bounds the multiply-adds one folded layer may cost the build
+// (about a tenth of a second on one core).
+const maxWork = 1 << 26
+
+// work estimates a layer's multiply-adds from its output volume: times the
+// reduction length for products and convolutions (an upper bound: every
+// input element per output element), once per element otherwise.
+func work(l dsl.Layer, out int64) int64 {
+	k := int64(1)
+	switch l.(type) {
+	case *dsl.MatrixMultiplyLayer, *dsl.ConvolutionLayer, *dsl.DeconvolutionLayer, *dsl.EinsumLayer:
+		if d := l.Input(0).Dims(); len(d) > 1 {
+			k = max(d.Volume()/max(d[0], 1), 1)
+		}
+	}
+	return out * k
 }
 
 // shapeValue is the value of a Shape layer of static dims.

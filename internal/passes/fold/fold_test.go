@@ -444,3 +444,22 @@ func TestLoopLeftAlone(t *testing.T) {
 	}
 	irtest.Differential(t, n, ng.Net, 0)
 }
+
+// TestHeavyProductNotFolded: a product of two 1024x1024 constants (a
+// billion multiply-adds) is left for the engine.
+func TestHeavyProductNotFolded(t *testing.T) {
+	const n = 1024
+	net := dsl.NewNetwork()
+	w := func() *dsl.Tensor {
+		return net.AddConstant(dsl.Dims{n, n}, dsl.NewWeights(tensor.New(dsl.Float32, n, n))).Output(0)
+	}
+	y := net.AddMatrixMultiply(w(), dsl.MatrixOpNone, w(), dsl.MatrixOpNone).Output(0)
+	net.MarkOutput(y)
+	g, err := Constants(ir.New(net), ir.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if g.Net != net {
+		t.Errorf("the product was folded: %d layers", g.Net.NbLayers())
+	}
+}
