@@ -6,12 +6,14 @@ import (
 	"sync"
 
 	"github.com/trtc/trtc/diag"
+	"github.com/trtc/trtc/dsl"
 	gpu "github.com/trtc/trtc/internal/cuda"
+	"github.com/trtc/trtc/plugins"
 )
 
 // The TensorRT runtime's device memory and streams come from internal/cuda
 // (the same dlopened driver the CUDA target uses), installed at init.
-func init() { UseCUDA(&cudaProvider{}) }
+func init() { UseCUDA(defaultProvider) }
 
 // cudaProvider adapts internal/cuda's objects to the handle-based CUDA
 // interface: allocations and streams are kept by handle. Copies from Go
@@ -23,6 +25,7 @@ type cudaProvider struct {
 	ctx     *gpu.Context
 	buffers map[uintptr]*gpu.Buffer
 	streams map[uintptr]*gpu.Stream
+	modules map[string]*gpu.Module // plugin kernels by fingerprint
 }
 
 func (p *cudaProvider) context() (*gpu.Context, error) {
@@ -125,4 +128,82 @@ func (p *cudaProvider) StreamDestroy(h uintptr) error {
 	delete(p.streams, h)
 	p.mu.Unlock()
 	return s.Close()
+}
+
+// Plugin kernels run through the same provider: compiled by NVRTC for the
+// device on first use (one module per kernel fingerprint), configured for
+// the enqueue's shapes and launched on TensorRT's stream.
+func init() { SetPluginLauncher(defaultProvider.launchPlugin) }
+
+var defaultProvider = &cudaProvider{}
+
+func (p *cudaProvider) launchPlugin(pl dsl.Plugin, in, out []PluginTensor, workspace, stream uintptr) error {
+	cp, ok := pl.(plugins.CUDAPlugin)
+	if !ok || cp.CUDAKernel() == nil {
+		return diag.Errorf(diag.UnsupportedNode, "%s has no CUDA kernel; the TensorRT target cannot run it", dsl.PluginID(pl))
+	}
+	k := cp.CUDAKernel()
+	var s plugins.LaunchShapes
+	for _, t := range in {
+		s.In, s.InTypes = append(s.In, dsl.Dims(t.Dims)), append(s.InTypes, t.Type)
+	}
+	for _, t := range out {
+		s.Out, s.OutTypes = append(s.Out, dsl.Dims(t.Dims)), append(s.OutTypes, t.Type)
+	}
+	s.Attrs = cp.Values()
+	cfg, _, err := k.Configure(pl, s)
+	if err != nil {
+		return err
+	}
+	if cfg.Grid[0] == 0 || cfg.Grid[1] == 0 || cfg.Grid[2] == 0 {
+		return nil
+	}
+	fn, err := p.pluginFunction(k, cfg.Entry)
+	if err != nil {
+		return err
+	}
+	st, err := p.stream(stream)
+	if err != nil {
+		return err
+	}
+	var args []any
+	for _, t := range in {
+		args = append(args, gpu.DevicePtr(t.Ptr))
+	}
+	for _, t := range out {
+		args = append(args, gpu.DevicePtr(t.Ptr))
+	}
+	if k.Workspace != nil {
+		args = append(args, gpu.DevicePtr(workspace))
+	}
+	args = append(args, cfg.Args...)
+	g := gpu.Dim3{X: int(cfg.Grid[0]), Y: int(cfg.Grid[1]), Z: int(cfg.Grid[2])}
+	b := gpu.Dim3{X: int(cfg.Block[0]), Y: int(cfg.Block[1]), Z: int(cfg.Block[2])}
+	return st.Launch(fn, g, b, cfg.SharedMem, args...)
+}
+
+// pluginFunction compiles a plugin kernel once per fingerprint and looks
+// an entry point up.
+func (p *cudaProvider) pluginFunction(k *plugins.CUDAKernel, entry string) (*gpu.Function, error) {
+	c, err := p.context()
+	if err != nil {
+		return nil, err
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.modules == nil {
+		p.modules = map[string]*gpu.Module{}
+	}
+	m := p.modules[k.Fingerprint()]
+	if m == nil {
+		cubin, err := gpu.Compile(k.Source, "trtc_plugin.cu", c.Arch(), append([]string{"-std=c++17"}, k.Options...))
+		if err != nil {
+			return nil, err
+		}
+		if m, err = c.LoadModule(cubin); err != nil {
+			return nil, err
+		}
+		p.modules[k.Fingerprint()] = m
+	}
+	return m.Function(entry)
 }
