@@ -9,6 +9,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/trtc/trtc/importers/onnx"
+	"github.com/trtc/trtc/plugins"
 )
 
 func newOpsCmd() *cobra.Command {
@@ -50,6 +51,10 @@ func writeOpsText(w io.Writer) error {
 			dom = "ai.onnx"
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%d\t%s\n", dom, o.Op, o.Since, o.Restrictions)
+	}
+	// Plugins linked into this binary take ops no importer knows.
+	for _, k := range plugins.Registered() {
+		fmt.Fprintf(tw, "%s\t%s\tplugin\tversion %s (registered in this binary)\n", k.Namespace, k.Name, k.Version)
 	}
 	return tw.Flush()
 }

@@ -23,6 +23,7 @@ package cli
 import (
 	"errors"
 	"fmt"
+	"io"
 	"os"
 
 	"github.com/spf13/cobra"
@@ -36,8 +37,13 @@ var version = "dev"
 
 // Main executes the command line (without the program name) and returns
 // the exit code.
-func Main(args []string) int {
+func Main(args []string) int { return MainTo(os.Stdout, args) }
+
+// MainTo is Main with the commands' output going to stdout (errors still
+// go to standard error), for programs that embed trtc's command line.
+func MainTo(stdout io.Writer, args []string) int {
 	cmd := newRootCmd()
+	cmd.SetOut(stdout)
 	cmd.SetArgs(args)
 	err := cmd.Execute()
 	if err == nil {

@@ -2,6 +2,7 @@ package main
 
 import (
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/trtc/trtc/cmd/trtc/cli"
@@ -21,5 +22,12 @@ func TestCustomBinaryRunsThePlugin(t *testing.T) {
 	}
 	if code := cli.Main([]string{"run", eng, "--iterations", "1"}); code != 0 {
 		t.Fatalf("trtc run of the engine exited %d", code)
+	}
+}
+
+func TestOpsListsThePlugin(t *testing.T) {
+	var out strings.Builder
+	if code := cli.MainTo(&out, []string{"ops"}); code != 0 || !strings.Contains(out.String(), "SwiGLU") {
+		t.Errorf("trtc ops (exit %d) does not list SwiGLU:\n%.300s", code, out.String())
 	}
 }
