@@ -20,7 +20,7 @@ func TestAddPluginResolves(t *testing.T) {
 		}
 		return nil, diag.Errorf(diag.UnsupportedAttr, "plugin %q: attribute two_outputs (bool) is required", name)
 	})
-	defer SetPluginResolver(prev)
+	defer func() { SetPluginResolver(prev) }()
 
 	n := NewNetwork()
 	a := n.AddInput("a", Float32, Dims{-1, 4})
@@ -57,7 +57,7 @@ func TestAddPluginResolves(t *testing.T) {
 
 func TestAddPluginWithoutRegistry(t *testing.T) {
 	prev := SetPluginResolver(nil)
-	defer SetPluginResolver(prev)
+	defer func() { SetPluginResolver(prev) }()
 	n := NewNetwork()
 	a := n.AddInput("a", Float32, Dims{4})
 	n.MarkOutput(n.AddPlugin("PairMax", []*Tensor{a}, nil).Output(0))

@@ -218,7 +218,7 @@ func readWeightsIndex(file string, idx, data []byte) ([]*tensor.Tensor, error) {
 // safe for concurrent use).
 type executable struct{ e *Engine }
 
-func (x executable) NewContext() (target.Context, error) { return cpuContext{x.e}, nil }
+func (x executable) NewContext() (target.Context, error) { return cpuContext(x), nil }
 func (x executable) Close() error                        { return nil }
 
 type cpuContext struct{ e *Engine }

@@ -50,9 +50,13 @@ type shapePlan struct {
 	meta      *cuda.Buffer
 	metaOff   map[int]int64 // step -> byte offset in meta
 	extraOff  map[int]int64 // step -> second metadata (conv bias)
-	matmuls   map[int]*matmulPlan
-	hosts     map[int]*cpueng.Engine
-	convCol   int64 // bytes of the largest im2col buffer
+	// launches are the work items and grids of kernel, copy and gather
+	// steps; parts the per-input copies of concatenations.
+	launches map[int]launch
+	parts    map[int][]launch
+	matmuls  map[int]*matmulPlan
+	hosts    map[int]*cpueng.Engine
+	convCol  int64 // bytes of the largest im2col buffer
 	// stageOff places inputs, shape values and outputs in the pinned
 	// staging memory of a context; stageSize is its size.
 	stageOff  map[*dsl.Tensor]int64
@@ -161,7 +165,8 @@ func (x *executable) makeShapePlan(shapes map[string][]int64) (*shapePlan, error
 		return nil, err
 	}
 	sp := &shapePlan{dims: dims, root: map[*dsl.Tensor]*dsl.Tensor{}, offset: map[*dsl.Tensor]int64{},
-		metaOff: map[int]int64{}, extraOff: map[int]int64{}, convChoice: map[int]int{}, matmuls: map[int]*matmulPlan{}, hosts: map[int]*cpueng.Engine{}}
+		metaOff: map[int]int64{}, extraOff: map[int]int64{}, convChoice: map[int]int{},
+		launches: map[int]launch{}, parts: map[int][]launch{}, matmuls: map[int]*matmulPlan{}, hosts: map[int]*cpueng.Engine{}}
 	// Aliases share their input's memory.
 	rootOf := func(t *dsl.Tensor) *dsl.Tensor {
 		for {
@@ -258,11 +263,13 @@ func (x *executable) makeShapePlan(shapes map[string][]int64) (*shapePlan, error
 			}
 			if s.Kind == kindConv {
 				sp.convCol = max(sp.convCol, convColBytes(l, dims))
+			} else {
+				sp.launches[i] = launchOf(l, dims)
 			}
 		case kindConcat:
-			sp.metaOff[i] = int64(len(meta)) * 8
-			for _, m := range concatMetas(l, dims) {
-				put(m)
+			for j, m := range concatMetas(l, dims) {
+				n := volume(dims[l.Input(j)])
+				sp.parts[i] = append(sp.parts[i], launch{meta: put(m), n: n, grid: grid(n)})
 			}
 		case kindHost:
 			e, err := hostEngine(l, dims)

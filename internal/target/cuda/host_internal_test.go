@@ -8,6 +8,7 @@ import (
 	"github.com/trtc/trtc/diag"
 	"github.com/trtc/trtc/dsl"
 	"github.com/trtc/trtc/importers/onnx"
+	"github.com/trtc/trtc/internal/ir"
 	"github.com/trtc/trtc/tensor"
 )
 
@@ -111,5 +112,52 @@ func TestResolveDimsTinyBert(t *testing.T) {
 	}
 	if d := dims[net.Output(0)]; len(d) != 3 || d[0] != 2 || d[1] != 16 || d[2] != 32 {
 		t.Errorf("last_hidden_state dims %v, want [2 16 32]", d)
+	}
+}
+
+// TestPlanNamesFixedKernels: copy, concatenation and gather steps name a
+// kernel of the fixed module (Load looks every step's kernel up), and
+// row-wise kernels launch one block per row.
+func TestPlanNamesFixedKernels(t *testing.T) {
+	net := dsl.NewNetwork()
+	x := net.AddInput("x", dsl.Float16, dsl.Dims{2, 3, 5})
+	sh := net.AddShuffle(x)
+	sh.SetFirstTranspose(dsl.Permutation{0, 2, 1})
+	cat := net.AddConcatenation([]*dsl.Tensor{sh.Output(0), sh.Output(0)})
+	idx := net.AddConstant(dsl.Dims{2}, dsl.Int64Weights(0, 1)).Output(0)
+	g := net.AddGather(cat.Output(0), idx, 1)
+	sm := net.AddSoftMax(g.Output(0))
+	sm.SetAxes(1 << 2)
+	net.MarkOutput(sm.Output(0))
+	if err := net.Err(); err != nil {
+		t.Fatal(err)
+	}
+	p, _, err := lowerNetwork(net, ir.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	fixed := map[string]bool{}
+	for _, n := range fixedKernelNames() {
+		fixed[n] = true
+	}
+	want := map[string]string{"Shuffle": "trtc_copy2", "Concatenation": "trtc_copy2", "Gather": "trtc_gather2_i64"}
+	layers := net.TopoLayers()
+	for _, s := range p.Steps {
+		kind := layers[s.Layer].Type().String()
+		if w, ok := want[kind]; ok && (s.Kernel != w || !fixed[s.Kernel]) {
+			t.Errorf("%s step names kernel %q, want %q of the fixed module", kind, s.Kernel, w)
+		}
+	}
+	dims, err := resolveDims(net, map[string][]int64{"x": {2, 3, 5}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// x 2x3x5 -> transpose 2x5x3 -> concatenated on axis 0: 4x5x3 ->
+	// gather 2 of axis 1: 4x2x3; softmax over the last axis: 8 rows.
+	if d := dims[sm.Output(0)]; len(d) != 3 || d[0] != 4 || d[1] != 2 || d[2] != 3 {
+		t.Fatalf("softmax dims %v, want 4x2x3", d)
+	}
+	if l := launchOf(sm, dims); l.n != 8 || l.grid.X != 8 {
+		t.Errorf("softmax over the last dim of 4x2x3 launches %+v, want 8 rows", l)
 	}
 }

@@ -69,6 +69,10 @@ func lowerNetwork(net *dsl.Network, o ir.Options) (*plan, map[string]string, err
 		k, why := chooseKind(l)
 		s.Kind, s.Why = k, why
 		switch k {
+		case kindCopy, kindConcat:
+			s.Kernel = copyName(l.Output(0).Type())
+		case kindGather:
+			s.Kernel = gatherName(l.Output(0).Type(), l.Input(1).Type())
 		case kindKernel:
 			name, ok := addKernel(srcs, func(n string) (string, bool) { return kernelSource(n, l) })
 			if !ok {

@@ -1,7 +1,7 @@
 package cuda
 
 import (
-	"fmt"
+	"slices"
 	"time"
 
 	"github.com/trtc/trtc/diag"
@@ -12,19 +12,19 @@ import (
 
 // matmulPlan is one cuBLASLt problem for a shape plan. Row-major C = op(A)
 // op(B) is computed as column-major C^T = op(B)^T op(A)^T, so cuBLASLt sees
-// B first. Batch dims collapse into one strided batch: an operand whose
-// batch dims are all 1 broadcasts with stride 0; other broadcast patterns
-// run one call per batch.
+// B first. Batch dims collapse into one strided batch: an operand with the
+// output's batch dims has a stride of one matrix, one whose batch dims are
+// all 1 broadcasts with stride 0; other broadcasts are refused.
 type matmulPlan struct {
-	desc                   *cuda.MatmulDesc
-	la, lb, lc             *cuda.MatrixLayout
-	algo                   *cuda.Algo
-	batch                  int64 // calls, when the batch does not collapse
-	strideA, strideB, strC int64 // elements between calls
-	elem                   int64 // bytes per element
-	// conv: the GEMM is W[g] (M x K) by col[n][g] (K x P) per image.
-	groups                        int64
-	groupA, groupB, groupC, convN int64
+	desc       *cuda.MatmulDesc
+	la, lb, lc *cuda.MatrixLayout
+	algo       *cuda.Algo
+	elem       int64 // bytes per element
+	// conv: one GEMM per group, W[g] (M x K) by col[n][g] (K x P) per
+	// image; the group offsets in elements of the column buffer, the
+	// weights and the output.
+	groups                 int64
+	groupA, groupB, groupC int64
 }
 
 func (m *matmulPlan) close() {
@@ -112,7 +112,7 @@ func (x *executable) newMatmulPlan(l dsl.Layer, d map[*dsl.Tensor][]int64) (*mat
 		if err != nil {
 			return nil, err
 		}
-		p.groups, p.groupA, p.groupB, p.groupC, p.convN = G, K*P, M*K, M*P, in[0]
+		p.groups, p.groupA, p.groupB, p.groupC = G, K*P, M*K, M*P
 		return p, nil
 	}
 	mm := l.(*dsl.MatrixMultiplyLayer)
@@ -128,31 +128,26 @@ func (x *executable) newMatmulPlan(l dsl.Layer, d map[*dsl.Tensor][]int64) (*mat
 	if tb {
 		N = rb
 	}
-	batchOut := volume(c[:len(c)-2])
+	batch := c[:len(c)-2]
 	stride := func(dims []int64, rows, cols int64) (int64, bool) {
-		v := volume(dims[:len(dims)-2])
-		switch {
-		case v == batchOut:
+		switch b := dims[:len(dims)-2]; {
+		case slices.Equal(b, batch):
 			return rows * cols, true
-		case v == 1:
+		case volume(b) == 1:
 			return 0, true
 		}
 		return 0, false
 	}
 	sa, okA := stride(a, ra, ca)
 	sb, okB := stride(b, rb, cb)
-	sameShape := fmtDims(a[:len(a)-2]) == fmtDims(c[:len(c)-2]) || volume(a[:len(a)-2]) == 1
-	sameShapeB := fmtDims(b[:len(b)-2]) == fmtDims(c[:len(c)-2]) || volume(b[:len(b)-2]) == 1
-	if !okA || !okB || !sameShape || !sameShapeB {
+	if !okA || !okB {
 		return nil, diag.Errorf(diag.UnsupportedNode, "%s: batch broadcasting of %v by %v does not run on the CUDA target yet", dsl.LayerString(l), a, b)
 	}
 	// Row-major C[M,N] = op(A) op(B)  <=>  col-major C^T[N,M] = op(B)^T op(A)^T:
 	// cuBLASLt's A is our B (stored col-major as B^T, so "transposed" iff tb),
 	// its B is our A.
-	return x.gemm(l.Input(0).Type(), tb, ta, N, M, K, cb, ca, N, batchOut, sb, sa, M*N)
+	return x.gemm(l.Input(0).Type(), tb, ta, N, M, K, cb, ca, N, volume(batch), sb, sa, M*N)
 }
-
-func fmtDims(d []int64) string { return fmt.Sprint(d) }
 
 func (m *matmulPlan) run(c *cudaContext, sp *shapePlan, l dsl.Layer) error {
 	A, B := c.addr(sp, l.Input(1)), c.addr(sp, l.Input(0))

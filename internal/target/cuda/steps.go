@@ -117,8 +117,42 @@ func concatMetas(l dsl.Layer, d map[*dsl.Tensor][]int64) [][]int64 {
 	return metas
 }
 
-func concatMetaLen(l dsl.Layer, d map[*dsl.Tensor][]int64, j int) int64 {
-	return int64(len(copyMeta(d[l.Input(j)], d[l.Input(j)], d[l.Input(j)], 0, 0)))
+// launch is the size of one kernel launch: the work items the kernel
+// takes as n, the grid, and (for concatenation parts) the byte offset of
+// its metadata.
+type launch struct {
+	meta int64
+	n    int64
+	grid cuda.Dim3
+}
+
+// launchOf is a kernel, copy or gather step's launch for these dims: one
+// thread per output element (grid-stride), or one block per output row
+// for reductions, softmax and normalization.
+func launchOf(l dsl.Layer, d map[*dsl.Tensor][]int64) launch {
+	n := volume(d[l.Output(0)])
+	rows := func(r int64) launch { return launch{n: r, grid: cuda.Dim3{X: int(min(max(r, 1), 65535))}} }
+	switch l := l.(type) {
+	case *dsl.ReduceLayer:
+		return rows(n)
+	case *dsl.SoftMaxLayer:
+		in := d[l.Input(0)]
+		return rows(volume(in) / max(1, in[softmaxAxis(l, len(in))]))
+	case *dsl.NormalizationLayer:
+		in := d[l.Input(0)]
+		k, _ := trailingAxes(l.Axes(), len(in))
+		return rows(volume(in[:len(in)-k]))
+	}
+	return launch{n: n, grid: grid(n)}
+}
+
+// gatherName is the fixed gather kernel for the element size and index type.
+func gatherName(data, index dsl.DataType) string {
+	ix := "i32"
+	if index == dsl.Int64 {
+		ix = "i64"
+	}
+	return fmt.Sprintf("trtc_gather%d_%s", max(data.Bits()/8, 1), ix)
 }
 
 // convColBytes is the im2col buffer a convolution needs.
@@ -181,48 +215,27 @@ func (c *cudaContext) run(sp *shapePlan, i int, l dsl.Layer) error {
 		stage := c.stage.Bytes()[off : off+int64(len(t.Bytes()))]
 		copy(stage, t.Bytes())
 		return c.stream.CopyHtoD(c.addr(sp, l.Output(0)), stage)
-	case kindKernel:
-		n := volume(sp.dims[l.Output(0)])
-		args := []any{meta(i), n, c.addr(sp, l.Output(0))}
-		for j := 0; j < l.NbInputs(); j++ {
+	case kindKernel, kindCopy, kindGather:
+		g := sp.launches[i]
+		args := []any{meta(i), g.n, c.addr(sp, l.Output(0))}
+		nin := l.NbInputs()
+		if s.Kind == kindCopy {
+			nin = 1 // a shuffle's shape input or a slice's unset parameters are not the kernel's
+		}
+		for j := 0; j < nin; j++ {
 			args = append(args, c.addr(sp, l.Input(j)))
 		}
-		g := grid(n)
-		switch l.(type) {
-		case *dsl.ReduceLayer:
-			g = cuda.Dim3{X: int(min(max(n, 1), 65535))}
-		case *dsl.SoftMaxLayer:
-			in := sp.dims[l.Input(0)]
-			rows := volume(in) / max(1, sp.dims[l.Input(0)][softmaxAxis(l.(*dsl.SoftMaxLayer), len(in))])
-			args[1] = rows
-			g = cuda.Dim3{X: int(min(max(rows, 1), 65535))}
-		case *dsl.NormalizationLayer:
-			in := sp.dims[l.Input(0)]
-			k, _ := trailingAxes(l.(*dsl.NormalizationLayer).Axes(), len(in))
-			groups := volume(in[:len(in)-k])
-			args[1] = groups
-			g = cuda.Dim3{X: int(min(max(groups, 1), 65535))}
-		}
-		return c.stream.Launch(c.x.fns[s.Kernel], g, block256, 0, args...)
-	case kindCopy:
-		n := volume(sp.dims[l.Output(0)])
-		return c.stream.Launch(c.x.fns[copyName(l.Output(0).Type())], grid(n), block256, 0, meta(i), n, c.addr(sp, l.Output(0)), c.addr(sp, l.Input(0)))
+		return c.stream.Launch(c.x.fns[s.Kernel], g.grid, block256, 0, args...)
 	case kindConcat:
-		off := sp.metaOff[i]
-		for j := 0; j < l.NbInputs(); j++ {
-			n := volume(sp.dims[l.Input(j)])
-			if n > 0 {
-				if err := c.stream.Launch(c.x.fns[copyName(l.Output(0).Type())], grid(n), block256, 0, sp.meta.Ptr().Add(int(off)), n, c.addr(sp, l.Output(0)), c.addr(sp, l.Input(j))); err != nil {
-					return err
-				}
+		for j, part := range sp.parts[i] {
+			if part.n == 0 {
+				continue
 			}
-			off += 8 * concatMetaLen(l, sp.dims, j)
+			if err := c.stream.Launch(c.x.fns[s.Kernel], part.grid, block256, 0, sp.meta.Ptr().Add(int(part.meta)), part.n, c.addr(sp, l.Output(0)), c.addr(sp, l.Input(j))); err != nil {
+				return err
+			}
 		}
 		return nil
-	case kindGather:
-		n := volume(sp.dims[l.Output(0)])
-		name := fmt.Sprintf("trtc_gather%d_%s", l.Output(0).Type().Bits()/8, map[bool]string{true: "i64", false: "i32"}[l.Input(1).Type() == dsl.Int64])
-		return c.stream.Launch(c.x.fns[name], grid(n), block256, 0, meta(i), n, c.addr(sp, l.Output(0)), c.addr(sp, l.Input(0)), c.addr(sp, l.Input(1)))
 	case kindMatmul:
 		return sp.matmuls[i].run(c, sp, l)
 	case kindConv:

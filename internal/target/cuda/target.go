@@ -61,25 +61,20 @@ func (cudaTarget) Probe() (target.Device, error) {
 }
 
 // Lower plans every layer, generates and compiles the kernels, and checks
-// that every shape the profiles allow resolves on the host.
+// that the shapes each profile is tuned for resolve on the host.
 func (cudaTarget) Lower(g *ir.Graph, b *target.Build) error {
 	net := g.Net
-	for _, p := range b.Profiles {
+	profiles := b.Profiles
+	if len(profiles) == 0 {
+		profiles = []target.Profile{{}} // static inputs: their own dims
+	}
+	for _, p := range profiles {
 		shapes := map[string][]int64{}
 		for _, in := range net.Inputs() {
 			shapes[in.Name()] = in.Dims()
 		}
 		for _, r := range p.Inputs {
 			shapes[r.Input] = r.Opt
-		}
-		if _, err := resolveDims(net, shapes); err != nil {
-			return err
-		}
-	}
-	if len(b.Profiles) == 0 {
-		shapes := map[string][]int64{}
-		for _, in := range net.Inputs() {
-			shapes[in.Name()] = in.Dims()
 		}
 		if _, err := resolveDims(net, shapes); err != nil {
 			return err
@@ -110,25 +105,23 @@ func (cudaTarget) Lower(g *ir.Graph, b *target.Build) error {
 	if err := cpueng.EncodeSections(net, b); err != nil {
 		return err
 	}
-	pb, err := p.encode()
-	if err != nil {
-		return err
-	}
+	layers := net.TopoLayers()
 	// Plugin kernels: one module each, compiled from the plugin's source.
 	for i, st := range p.Steps {
 		if st.Kind != kindPlugin {
 			continue
 		}
-		_, k := pluginKernel(net.TopoLayers()[i])
+		_, k := pluginKernel(layers[i])
 		cubin, err := compilePlugin(k, b.Device.Arch)
 		if err != nil {
-			return diag.Wrap(diag.InvalidNode, err, "the CUDA kernel of %s does not compile", dsl.LayerString(net.TopoLayers()[i]))
+			return diag.Wrap(diag.InvalidNode, err, "the CUDA kernel of %s does not compile", dsl.LayerString(layers[i]))
 		}
 		p.Steps[i].Extra = k.Fingerprint()
 		p.Modules = append(p.Modules, module{PluginStep: i + 1, Offset: int64(len(cubins)), Length: int64(len(cubin))})
 		cubins = append(cubins, cubin...)
 	}
-	if pb, err = p.encode(); err != nil {
+	pb, err := p.encode()
+	if err != nil {
 		return err
 	}
 	b.AddSection(sectionPlan, "cuda-plan", pb)
@@ -136,7 +129,6 @@ func (cudaTarget) Lower(g *ir.Graph, b *target.Build) error {
 	if b.Tactics == nil {
 		b.Tactics = map[string]string{}
 	}
-	layers := net.TopoLayers()
 	hosts := 0
 	for _, s := range p.Steps {
 		l := layers[s.Layer]
