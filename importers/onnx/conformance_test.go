@@ -3,8 +3,6 @@ package onnx_test
 import (
 	"fmt"
 	"os"
-	"path/filepath"
-	"regexp"
 	"sort"
 	"strings"
 	"testing"
@@ -23,17 +21,7 @@ const excludeFile = "testdata/conformance_cpu_exclude.txt"
 // stays true. UPDATE_EXCLUDES=1 rewrites the list from this run, keeping
 // the reasons already written and recording new failures with their error.
 func TestConformanceCPU(t *testing.T) {
-	root := os.Getenv("ONNX_TESTDATA")
-	if root == "" {
-		root = conformance.DefaultRoot
-	}
-	if _, err := os.Stat(filepath.Join(root, "node")); err != nil {
-		t.Skipf("ONNX backend test data not found at %s (apt-get install libonnx-testdata, or set ONNX_TESTDATA)", root)
-	}
-	cases, err := conformance.Cases(root)
-	if err != nil {
-		t.Fatal(err)
-	}
+	cases := conformance.TestData(t)
 	ex, err := conformance.LoadExcludes(excludeFile)
 	if err != nil {
 		t.Fatal(err)
@@ -43,10 +31,7 @@ func TestConformanceCPU(t *testing.T) {
 	}
 	// ONNX_ONLY=regexp runs only matching cases (group/name), for work on
 	// a few ops; the exclude list is then neither checked nor rewritten.
-	var only *regexp.Regexp
-	if pat := os.Getenv("ONNX_ONLY"); pat != "" {
-		only = regexp.MustCompile(pat)
-	}
+	only := conformance.Only()
 	var results []conformance.Result
 	update := map[string]string{}
 	for _, c := range cases {

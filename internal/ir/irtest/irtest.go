@@ -8,8 +8,8 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
-	"os"
 	"sort"
+	"sync"
 	"testing"
 
 	"github.com/trtc/trtc/dsl"
@@ -125,17 +125,22 @@ type Model struct {
 
 // ConformanceModels imports every ONNX backend test model that passes on
 // the CPU engine, with its first stored data set, or skips t when the test
-// data is not installed.
+// data is not installed. The models are imported and checked once per test
+// binary and shared: passes must not modify their input network, and a
+// pass that did would make the tests after it fail.
 func ConformanceModels(t testing.TB) []Model {
 	t.Helper()
-	root := os.Getenv("ONNX_TESTDATA")
-	if root == "" {
-		root = conformance.DefaultRoot
-	}
-	cases, err := conformance.Cases(root)
-	if err != nil {
-		t.Skipf("ONNX backend test data not found at %s (apt-get install libonnx-testdata): %v", root, err)
-	}
+	cases := conformance.TestData(t)
+	corpusOnce.Do(func() { corpus = loadModels(cases) })
+	return corpus
+}
+
+var (
+	corpusOnce sync.Once
+	corpus     []Model
+)
+
+func loadModels(cases []conformance.Case) []Model {
 	var out []Model
 	for _, c := range cases {
 		var m *Model

@@ -5,9 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
-	"os"
 	"path/filepath"
-	"regexp"
+	"strings"
 	"sync"
 	"testing"
 
@@ -19,6 +18,7 @@ import (
 	swigluModel "github.com/trtc/trtc/examples/plugin/model"
 	"github.com/trtc/trtc/importers/onnx"
 	"github.com/trtc/trtc/internal/conformance"
+	"github.com/trtc/trtc/internal/conformance/compiled"
 	gpu "github.com/trtc/trtc/internal/cuda"
 	"github.com/trtc/trtc/internal/ir/irtest"
 	"github.com/trtc/trtc/internal/target"
@@ -305,81 +305,17 @@ func TestNoLeaksAndConcurrentContexts(t *testing.T) {
 // (loops, conditionals, data-dependent shapes) are counted apart.
 func TestConformanceCUDA(t *testing.T) {
 	needGPU(t)
-	root := os.Getenv("ONNX_TESTDATA")
-	if root == "" {
-		root = conformance.DefaultRoot
-	}
-	cases, err := conformance.Cases(root)
-	if err != nil {
-		t.Skipf("ONNX backend test data not found at %s: %v", root, err)
-	}
-	ex, err := conformance.LoadExcludes(filepath.Join("..", "..", "..", "importers", "onnx", "testdata", "conformance_cpu_exclude.txt"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var only *regexp.Regexp
-	if p := os.Getenv("ONNX_ONLY"); p != "" {
-		only = regexp.MustCompile(p)
-	}
-	var results []conformance.Result
 	refused := 0
-	for _, c := range cases {
-		key := c.Group + "/" + c.Name
-		if only != nil && !only.MatchString(key) {
-			continue
+	exclude := filepath.Join("..", "..", "..", "importers", "onnx", "testdata", "conformance_cpu_exclude.txt")
+	conformance.Suite(t, exclude, compiled.Runner("cuda"), func(key string, r conformance.Result) {
+		if strings.Contains(r.Detail, "UnsupportedNode") {
+			refused++
+			t.Logf("refused %s: %s", key, r.Detail)
+			return
 		}
-		if _, skip := ex[key]; skip {
-			results = append(results, conformance.Result{Case: c, Status: conformance.Skipped})
-			continue
-		}
-		r := conformance.Run(c, cudaRunner)
-		if r.Status == conformance.Failed {
-			if regexp.MustCompile(`UnsupportedNode`).MatchString(r.Detail) {
-				refused++
-				t.Logf("refused %s: %s", key, r.Detail)
-			} else {
-				t.Errorf("%s: %s", key, r.Detail)
-			}
-		}
-		results = append(results, r)
-	}
-	s := conformance.Summary(results)
-	fmt.Print(s)
+		t.Errorf("%s: %s", key, r.Detail)
+	})
 	fmt.Printf("cuda: %d cases refused by the CUDA target (loops, conditionals, data-dependent shapes)\n", refused)
-}
-
-func cudaRunner(net *dsl.Network, in map[string]*tensor.Tensor) (map[string]*tensor.Tensor, error) {
-	shapes := map[string][]int64{}
-	for _, x := range net.Inputs() {
-		shapes[x.Name()] = in[x.Name()].Shape()
-	}
-	cfg := compiler.DefaultConfig()
-	cfg.Target = "cuda"
-	cfg.Profiles = []compiler.Profile{compiler.StaticProfile(shapes)}
-	hasDyn := false
-	for _, x := range net.Inputs() {
-		if !x.Dims().IsStatic() {
-			hasDyn = true
-		}
-	}
-	if !hasDyn {
-		cfg.Profiles = nil
-	}
-	plan, err := compiler.Build(net, cfg)
-	if err != nil {
-		return nil, err
-	}
-	eng, err := engine.LoadPlan(plan)
-	if err != nil {
-		return nil, err
-	}
-	defer eng.Close()
-	c, err := eng.NewContext()
-	if err != nil {
-		return nil, err
-	}
-	defer c.Close()
-	return c.Execute(context.Background(), in)
 }
 
 // TestPluginKernelAgainstCPU builds the SwiGLU example (a matmul and the
