@@ -5,7 +5,6 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -95,10 +94,16 @@ func printSummary(w io.Writer, p *engine.Plan, importTime, buildTime time.Durati
 	fmt.Fprintf(w, "layers:     %d before, %d after\n", b.GetLayersBefore(), len(b.GetLayers()))
 	fmt.Fprintf(w, "fusions:    %s\n", inspect.FusionCounts(b))
 	fmt.Fprintf(w, "precisions: %s\n", inspect.PrecisionCounts(b))
-	for _, l := range b.GetLayers() {
-		if l.GetPrecision() != "" && l.GetPrecision() != "fp32" && b.GetPrecision() == "fp32" || strings.Contains(l.GetPrecisionReason(), "kept") {
-			if verbose {
-				fmt.Fprintf(w, "            %s %q: %s (%s)\n", l.GetKind(), l.GetName(), l.GetPrecision(), l.GetPrecisionReason())
+	if verbose {
+		// The layers that compute in another type than the one asked for,
+		// and why (softmax kept in fp32, an override).
+		asked := b.GetPrecision()
+		if asked == "tf32" {
+			asked = "fp32"
+		}
+		for _, l := range b.GetLayers() {
+			if p := l.GetPrecision(); p != "" && p != asked {
+				fmt.Fprintf(w, "            %s %q: %s (%s)\n", l.GetKind(), l.GetName(), p, l.GetPrecisionReason())
 			}
 		}
 	}
