@@ -23,8 +23,7 @@ func run(t *testing.T, net *dsl.Network, cfg compiler.Config, in map[string]*ten
 		t.Fatal(err)
 	}
 	defer eng.Close()
-	c, _ := eng.NewContext()
-	out, err := c.Execute(context.Background(), in)
+	out, err := eng.Run(context.Background(), in)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -63,6 +63,18 @@ func (c *Context) Execute(ctx context.Context, inputs map[string]*tensor.Tensor)
 	return c.tc.Execute(ctx, inputs)
 }
 
+// Run executes one inference on a context of its own, for one-off use;
+// code that runs an engine repeatedly makes one Context per goroutine and
+// reuses it.
+func (e *Engine) Run(ctx context.Context, inputs map[string]*tensor.Tensor) (map[string]*tensor.Tensor, error) {
+	c, err := e.NewContext()
+	if err != nil {
+		return nil, err
+	}
+	defer c.Close()
+	return c.Execute(ctx, inputs)
+}
+
 // Close releases the context's memory.
 func (c *Context) Close() error { return c.tc.Close() }
 

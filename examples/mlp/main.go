@@ -92,10 +92,5 @@ func compileAndRun(net *dsl.Network, in map[string]*tensor.Tensor) (map[string]*
 		return nil, err
 	}
 	defer eng.Close()
-	ctx, err := eng.NewContext()
-	if err != nil {
-		return nil, err
-	}
-	defer ctx.Close()
-	return ctx.Execute(context.Background(), in)
+	return eng.Run(context.Background(), in)
 }

@@ -136,12 +136,7 @@ func compileAndRun(net *dsl.Network, target string, x *tensor.Tensor) (*tensor.T
 		return nil, err
 	}
 	defer eng.Close()
-	ctx, err := eng.NewContext()
-	if err != nil {
-		return nil, err
-	}
-	defer ctx.Close()
-	out, err := ctx.Execute(context.Background(), map[string]*tensor.Tensor{"x": x})
+	out, err := eng.Run(context.Background(), map[string]*tensor.Tensor{"x": x})
 	if err != nil {
 		return nil, err
 	}

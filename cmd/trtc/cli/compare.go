@@ -103,7 +103,7 @@ func compare(w io.Writer, path string, o compareOptions) error {
 				return err
 			}
 		}
-		got, err := executeOnce(eng, inputs)
+		got, err := eng.Run(context.Background(), inputs)
 		eng.Close()
 		if err != nil {
 			return fmt.Errorf("%s: %w", spec, err)
@@ -216,15 +216,6 @@ func refName(dir string) string {
 		return "the CPU engine (fp32, uncompiled)"
 	}
 	return dir
-}
-
-func executeOnce(eng *engine.Engine, in map[string]*tensor.Tensor) (map[string]*tensor.Tensor, error) {
-	c, err := eng.NewContext()
-	if err != nil {
-		return nil, err
-	}
-	defer c.Close()
-	return c.Execute(context.Background(), in)
 }
 
 func precisionType(p string) tensor.DataType {

@@ -41,11 +41,6 @@ func Runner(target string) conformance.Runner {
 			return nil, fmt.Errorf("load: %w", err)
 		}
 		defer eng.Close()
-		ctx, err := eng.NewContext()
-		if err != nil {
-			return nil, err
-		}
-		defer ctx.Close()
-		return ctx.Execute(context.Background(), in)
+		return eng.Run(context.Background(), in)
 	}
 }

@@ -62,12 +62,7 @@ func build(t *testing.T, net *dsl.Network, tgt string, prec compiler.Precision, 
 
 func execute(t *testing.T, eng *engine.Engine, in map[string]*tensor.Tensor) map[string]*tensor.Tensor {
 	t.Helper()
-	c, err := eng.NewContext()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	out, err := c.Execute(context.Background(), in)
+	out, err := eng.Run(context.Background(), in)
 	if err != nil {
 		t.Fatal(err)
 	}
