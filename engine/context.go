@@ -83,12 +83,8 @@ func (c *Context) Close() error { return c.tc.Close() }
 func (c *Context) checkInputs(inputs map[string]*tensor.Tensor) error {
 	m := c.e.file.Manifest()
 	var ranges map[string]*target.ShapeRange
-	if profs := c.e.Profiles(); c.profile < len(profs) {
-		ranges = map[string]*target.ShapeRange{}
-		for i := range profs[c.profile].Inputs {
-			r := &profs[c.profile].Inputs[i]
-			ranges[r.Input] = r
-		}
+	if c.profile < len(c.e.ranges) {
+		ranges = c.e.ranges[c.profile]
 	}
 	var errs diag.List
 	known := map[string]bool{}

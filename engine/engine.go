@@ -22,6 +22,9 @@ import (
 type Engine struct {
 	file *File
 	exe  target.Executable
+	// ranges are each profile's shape ranges by input name, read from the
+	// manifest once: every Execute checks its inputs against them.
+	ranges []map[string]*target.ShapeRange
 }
 
 // TensorDesc is an engine input or output.
@@ -92,7 +95,15 @@ func load(f *File) (*Engine, error) {
 		f.Close()
 		return nil, err
 	}
-	return &Engine{file: f, exe: exe}, nil
+	e := &Engine{file: f, exe: exe}
+	for _, p := range ProfilesOf(f.Manifest()) {
+		m := map[string]*target.ShapeRange{}
+		for i := range p.Inputs {
+			m[p.Inputs[i].Input] = &p.Inputs[i]
+		}
+		e.ranges = append(e.ranges, m)
+	}
+	return e, nil
 }
 
 // fileSections gives a target the sections of a verified file.
