@@ -465,9 +465,7 @@ func (d *decoder) layer1(i int) {
 		d.failf(diag.Internal, "CopyLayer refused the layer: %v", d.net.Err())
 		return
 	}
-	for _, t := range d.net.layers[i].base().outputs {
-		d.tensors = append(d.tensors, t)
-	}
+	d.tensors = append(d.tensors, d.net.layers[i].base().outputs...)
 }
 
 // The field decoders. v is the template's field (or an element of it),
