@@ -174,6 +174,21 @@ func TestLayersAgainstCPU(t *testing.T) {
 			idx := n.AddConstant(dsl.Dims{3}, dsl.Int32Weights(2, 0, 2)).Output(0)
 			return n.AddGather(y, idx, 1).Output(0)
 		}, dsl.Dims{2, 5, 24}, 24},
+		{"slice-tensor-params", func(n *dsl.Network, x *dsl.Tensor) *dsl.Tensor {
+			half := n.AddElementWise(n.AddShape(x).Output(0), n.AddConstant(dsl.Dims{2}, dsl.Int64Weights(2, 2)).Output(0), dsl.ElementWiseFloorDiv).Output(0)
+			sl := n.AddSlice(x, nil, nil, nil)
+			sl.SetInput(1, n.AddConstant(dsl.Dims{2}, dsl.Int64Weights(1, 7)).Output(0))
+			sl.SetInput(2, half)
+			sl.SetInput(3, n.AddConstant(dsl.Dims{2}, dsl.Int64Weights(1, -1)).Output(0))
+			return sl.Output(0)
+		}, dsl.Dims{6, 8}, 1},
+		{"wide-bias-layernorm-softmax", func(n *dsl.Network, x *dsl.Tensor) *dsl.Tensor {
+			b := n.AddConstant(dsl.Dims{1, 1, 1000}, weights(rng, 1, 1, 1000)).Output(0)
+			y := n.AddElementWise(x, b, dsl.ElementWiseSum).Output(0)
+			g := n.AddConstant(dsl.Dims{1, 1, 1000}, weights(rng, 1, 1, 1000)).Output(0)
+			y = n.AddNormalization(y, g, b, 1<<2).Output(0)
+			return n.AddSoftMax(y).Output(0)
+		}, dsl.Dims{3, 37, 1000}, 1000},
 		{"host-topk", func(n *dsl.Network, x *dsl.Tensor) *dsl.Tensor {
 			return n.AddTopK(n.AddUnary(x, dsl.UnaryAbs).Output(0), dsl.TopKMax, 3, 1<<1).Output(0)
 		}, dsl.Dims{4, 10}, 1},

@@ -31,12 +31,18 @@ type executable struct {
 	convB  map[dsl.Layer]*cuda.Buffer   // convolution biases
 	// plugins are the kernel modules of plugin steps, by step.
 	plugins map[int]*pluginFunctions
+	// reads are the tensors each step reads: a layer's inputs, a
+	// pointwise kernel's group inputs (see groupInputs), none for a
+	// fused layer.
+	reads [][]*dsl.Tensor
 	lt      *cuda.BlasLt
 
 	mu     sync.Mutex
 	shapes map[string]*shapePlan
 	prof   map[string]time.Duration
 	profN  map[string]int
+	// profLayer is the time per step (TRTC_CUDA_PROFILE=layers).
+	profLayer map[string]time.Duration
 }
 
 // shapePlan is everything that depends on the input shapes, made once per
@@ -44,6 +50,7 @@ type executable struct {
 // kernel metadata on the device, matmul descriptors, host-step engines.
 type shapePlan struct {
 	dims      map[*dsl.Tensor][]int64
+	values    map[*dsl.Tensor][]int64     // parameter tensors' values (see hostParams)
 	root      map[*dsl.Tensor]*dsl.Tensor // the tensor whose memory an alias uses
 	offset    map[*dsl.Tensor]int64       // arena offset of each root tensor
 	arenaSize int64
@@ -71,6 +78,10 @@ type shapePlan struct {
 // diagnostic, not a measurement of the pipelined engine.
 var profiling = os.Getenv("TRTC_CUDA_PROFILE") != ""
 
+// profilingLayers (TRTC_CUDA_PROFILE=layers) also lists the 25 slowest
+// steps with their shapes and, for convolutions, the cuDNN engine.
+var profilingLayers = os.Getenv("TRTC_CUDA_PROFILE") == "layers"
+
 func (x *executable) profile(key string, d time.Duration) {
 	x.mu.Lock()
 	defer x.mu.Unlock()
@@ -92,6 +103,31 @@ func (c *cudaContext) path(sp *shapePlan, i int) string {
 	return " (im2col)"
 }
 
+// profileStep records one step's time under its layer, shapes and engine.
+func (c *cudaContext) profileStep(sp *shapePlan, i int, l dsl.Layer, d time.Duration) {
+	key := c.x.plan.Steps[i].Kind + " " + l.Type().String() + c.path(sp, i)
+	c.x.profile(key, d)
+	if !profilingLayers {
+		return
+	}
+	desc := fmt.Sprintf("%4d %s", i, key)
+	for j := 0; j < l.NbInputs(); j++ {
+		if t := l.Input(j); t != nil {
+			desc += fmt.Sprintf(" %s%v", t.Type(), sp.dims[t])
+		}
+	}
+	desc += fmt.Sprintf(" -> %v", sp.dims[l.Output(0)])
+	if p := c.convPlans[convKey{sp, i}]; p != nil {
+		desc += fmt.Sprintf(" engine %d notes %v ws %d bias fused %v", p.Engine(), p.Notes(), p.WorkspaceSize(), p.Config().Bias)
+	}
+	c.x.mu.Lock()
+	if c.x.profLayer == nil {
+		c.x.profLayer = map[string]time.Duration{}
+	}
+	c.x.profLayer[desc] += d
+	c.x.mu.Unlock()
+}
+
 func (x *executable) printProfile() {
 	keys := make([]string, 0, len(x.prof))
 	var total time.Duration
@@ -103,6 +139,14 @@ func (x *executable) printProfile() {
 	fmt.Fprintf(os.Stderr, "trtc/cuda profile: %v in all\n", total)
 	for _, k := range keys {
 		fmt.Fprintf(os.Stderr, "  %-40s %6d steps %10v %5.1f%%\n", k, x.profN[k], x.prof[k], 100*float64(x.prof[k])/float64(total))
+	}
+	steps := make([]string, 0, len(x.profLayer))
+	for k := range x.profLayer {
+		steps = append(steps, k)
+	}
+	sort.Slice(steps, func(i, j int) bool { return x.profLayer[steps[i]] > x.profLayer[steps[j]] })
+	for _, k := range steps[:min(len(steps), 25)] {
+		fmt.Fprintf(os.Stderr, "  %10v %5.1f%% %s\n", x.profLayer[k], 100*float64(x.profLayer[k])/float64(total), k)
 	}
 }
 
@@ -160,11 +204,11 @@ func (x *executable) shapePlan(shapes map[string][]int64) (*shapePlan, error) {
 }
 
 func (x *executable) makeShapePlan(shapes map[string][]int64) (*shapePlan, error) {
-	dims, err := resolveDims(x.net, shapes)
+	dims, values, err := resolveShapes(x.net, shapes)
 	if err != nil {
 		return nil, err
 	}
-	sp := &shapePlan{dims: dims, root: map[*dsl.Tensor]*dsl.Tensor{}, offset: map[*dsl.Tensor]int64{},
+	sp := &shapePlan{dims: dims, values: values, root: map[*dsl.Tensor]*dsl.Tensor{}, offset: map[*dsl.Tensor]int64{},
 		metaOff: map[int]int64{}, extraOff: map[int]int64{}, convChoice: map[int]int{},
 		launches: map[int]launch{}, parts: map[int][]launch{}, matmuls: map[int]*matmulPlan{}, hosts: map[int]*cpueng.Engine{}}
 	// Aliases share their input's memory.
@@ -184,11 +228,9 @@ func (x *executable) makeShapePlan(shapes map[string][]int64) (*shapePlan, error
 	}
 	// Liveness: the last step that reads each root.
 	last := map[*dsl.Tensor]int{}
-	for i, l := range x.layers {
-		for j := 0; j < l.NbInputs(); j++ {
-			if t := l.Input(j); t != nil {
-				last[rootOf(t)] = i
-			}
+	for i := range x.layers {
+		for _, t := range x.reads[i] {
+			last[rootOf(t)] = i
 		}
 	}
 	for _, t := range x.net.Outputs() {
@@ -201,16 +243,12 @@ func (x *executable) makeShapePlan(shapes map[string][]int64) (*shapePlan, error
 	}
 	for i, l := range x.layers {
 		k := x.plan.Steps[i].Kind
-		if k != kindAlias && k != kindConstant {
+		if k != kindAlias && k != kindConstant && k != kindFused {
 			for j := 0; j < l.NbOutputs(); j++ {
 				sp.offset[l.Output(j)] = a.alloc(bytesOf(l.Output(j)))
 			}
 		}
-		for j := 0; j < l.NbInputs(); j++ {
-			t := l.Input(j)
-			if t == nil {
-				continue
-			}
+		for _, t := range x.reads[i] {
 			r := rootOf(t)
 			if _, isConst := x.consts[r]; isConst {
 				continue
@@ -447,7 +485,7 @@ func (c *cudaContext) Execute(ctx context.Context, inputs map[string]*tensor.Ten
 		}
 		if profiling {
 			c.stream.Synchronize()
-			c.x.profile(c.x.plan.Steps[i].Kind+" "+l.Type().String()+c.path(sp, i), time.Since(t0))
+			c.profileStep(sp, i, l, time.Since(t0))
 		}
 	}
 	out := map[string]*tensor.Tensor{}

@@ -157,7 +157,7 @@ func TestPlanNamesFixedKernels(t *testing.T) {
 	if d := dims[sm.Output(0)]; len(d) != 3 || d[0] != 4 || d[1] != 2 || d[2] != 3 {
 		t.Fatalf("softmax dims %v, want 4x2x3", d)
 	}
-	if l := launchOf(sm, dims); l.n != 8 || l.grid.X != 8 {
-		t.Errorf("softmax over the last dim of 4x2x3 launches %+v, want 8 rows", l)
+	if l := launchOf(sm, dims); l.n != 8 || l.grid.X != 1 {
+		t.Errorf("softmax over the last dim of 4x2x3 launches %+v, want 8 rows, a warp each, in one block", l)
 	}
 }

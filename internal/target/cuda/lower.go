@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"slices"
 	"strings"
 
 	"github.com/trtc/trtc/diag"
@@ -23,6 +24,7 @@ const (
 	kindMatmul   = "matmul"   // cuBLASLt
 	kindConv     = "conv"     // im2col kernel + cuBLASLt + bias kernel
 	kindHost     = "host"     // the CPU engine's kernel, with copies in and out
+	kindFused    = "fused"    // computed by a later step's fused pointwise kernel (Into)
 )
 
 // step is one layer of the plan.
@@ -32,6 +34,11 @@ type step struct {
 	Kernel string `json:"kernel,omitempty"`
 	Extra  string `json:"extra,omitempty"` // a second kernel (conv: the bias add); a plugin kernel's fingerprint
 	Why    string `json:"why,omitempty"`   // why a layer runs on the host
+	// Members are the layers a fused pointwise kernel computes, in
+	// order, this step's own last; Into is the step that computes a
+	// fused layer.
+	Members []int `json:"members,omitempty"`
+	Into    int   `json:"into,omitempty"`
 }
 
 // plan is the engine's launch plan (the "plan" section, JSON).
@@ -60,26 +67,60 @@ func lowerNetwork(net *dsl.Network, o ir.Options) (*plan, map[string]string, err
 	srcs := map[string]string{fixedModule: copyKernels() + gatherKernels()}
 	p := &plan{TF32: o.TF32}
 	regions := ir.RegionMembers(net)
-	for i, l := range net.TopoLayers() {
-		s := step{Layer: i}
+	dataDep := dependsOnData(net)
+	layers := net.TopoLayers()
+	kinds := make([]string, len(layers))
+	for i, l := range layers {
 		if regions[l] {
 			return nil, nil, &diag.Error{Code: diag.UnsupportedNode, Layer: l.Name(), Op: l.Type().String(), Index: l.Index(),
 				Msg: "loops and conditionals do not run on the CUDA target yet; build for --target cpu"}
 		}
-		k, why := chooseKind(l)
-		s.Kind, s.Why = k, why
-		switch k {
+		s := step{Layer: i}
+		s.Kind, s.Why = chooseKind(l, dataDep)
+		if s.Kind == kindKernel && isPointwise(l) {
+			if _, ok := pointwiseKernel("probe", []dsl.Layer{l}); !ok {
+				s.Kind, s.Why = kindHost, "no generated kernel for these types"
+			}
+		}
+		kinds[i] = s.Kind
+		p.Steps = append(p.Steps, s)
+	}
+	groups := pointwiseGroups(layers, kinds)
+	members := map[int][]int{}
+	for i, g := range groups {
+		if g >= 0 {
+			members[g] = append(members[g], i)
+		}
+	}
+	for i, l := range layers {
+		s := &p.Steps[i]
+		switch s.Kind {
 		case kindCopy, kindConcat:
 			s.Kernel = copyName(l.Output(0).Type())
 		case kindGather:
 			s.Kernel = gatherName(l.Output(0).Type(), l.Input(1).Type())
 		case kindKernel:
-			name, ok := addKernel(srcs, func(n string) (string, bool) { return kernelSource(n, l) })
-			if !ok {
-				s.Kind, s.Why = kindHost, "no generated kernel for these types"
-				break
+			if g := groups[i]; g >= 0 && g != i {
+				s.Kind, s.Into = kindFused, g
+				continue
 			}
-			s.Kernel = name
+			gen := func(n string) (string, bool) { return kernelSource(n, l) }
+			if ms := members[i]; len(ms) > 0 {
+				if len(ms) > 1 {
+					s.Members = ms
+				}
+				gen = func(n string) (string, bool) { return pointwiseKernel(n, memberLayers(layers, ms)) }
+			}
+			name, ok := addKernel(srcs, gen)
+			switch {
+			case !ok && len(s.Members) > 0:
+				// Every member has a kernel of its own (probed above).
+				return nil, nil, diag.Errorf(diag.Internal, "no fused kernel for the pointwise group ending at %s", dsl.LayerString(l))
+			case !ok:
+				s.Kind, s.Why = kindHost, "no generated kernel for these types"
+			default:
+				s.Kernel = name
+			}
 		case kindConv:
 			cl := l.(*dsl.ConvolutionLayer)
 			s.Kernel, _ = addKernel(srcs, func(n string) (string, bool) { return im2colKernel(n, l.Input(0).Type()) })
@@ -94,9 +135,17 @@ func lowerNetwork(net *dsl.Network, o ir.Options) (*plan, map[string]string, err
 				s.Extra = name
 			}
 		}
-		p.Steps = append(p.Steps, s)
 	}
 	return p, srcs, nil
+}
+
+// memberLayers are the layers of step indices ms.
+func memberLayers(layers []dsl.Layer, ms []int) []dsl.Layer {
+	out := make([]dsl.Layer, len(ms))
+	for k, i := range ms {
+		out[k] = layers[i]
+	}
+	return out
 }
 
 // fixedModule names the program of the kernels every engine has (copies,
@@ -129,11 +178,12 @@ func kernelSource(name string, l dsl.Layer) (string, bool) {
 	case *dsl.PoolingLayer:
 		return poolKernel(name, l)
 	}
-	return pointwiseKernel(name, l)
+	return pointwiseKernel(name, []dsl.Layer{l})
 }
 
-// chooseKind picks how a layer runs, or the host with the reason.
-func chooseKind(l dsl.Layer) (kind, why string) {
+// chooseKind picks how a layer runs, or the host with the reason;
+// dataDep marks the tensors whose values are known only at run time.
+func chooseKind(l dsl.Layer, dataDep map[*dsl.Tensor]bool) (kind, why string) {
 	switch l := l.(type) {
 	case *dsl.PluginLayer:
 		if _, k := pluginKernel(l); k != nil {
@@ -173,13 +223,10 @@ func chooseKind(l dsl.Layer) (kind, why string) {
 		if l.Mode() != dsl.SampleStrictBounds {
 			return kindHost, "slice mode " + l.Mode().String()
 		}
-		for i := 1; i < l.NbInputs(); i++ {
-			if l.Input(i) != nil {
-				return kindHost, "slice parameters given as tensors"
+		for _, i := range sliceParamInputs {
+			if t := l.Input(i); t != nil && dataDep[t] {
+				return kindHost, "slice parameters computed from data"
 			}
-		}
-		if len(l.Axes()) != 0 {
-			return kindHost, "slice with axes"
 		}
 		return kindCopy, ""
 	case *dsl.GatherLayer:
@@ -238,6 +285,17 @@ func decodePlan(b []byte, nbLayers int) (*plan, error) {
 	for i, s := range p.Steps {
 		if s.Layer != i {
 			return nil, diag.Errorf(diag.EngineCorrupt, "cuda plan step %d is for layer %d", i, s.Layer)
+		}
+		if s.Kind == kindFused && (s.Into <= i || s.Into >= len(p.Steps) || !slices.Contains(p.Steps[s.Into].Members, i)) {
+			return nil, diag.Errorf(diag.EngineCorrupt, "cuda plan step %d is fused into step %d, which does not compute it", i, s.Into)
+		}
+		if n := len(s.Members); n > 0 && s.Members[n-1] != i {
+			return nil, diag.Errorf(diag.EngineCorrupt, "cuda plan step %d fuses members %v that do not end with it", i, s.Members)
+		}
+		for k, m := range s.Members {
+			if m < 0 || m > i || k > 0 && m <= s.Members[k-1] || (m < i) != (p.Steps[m].Kind == kindFused) || m == i && k != len(s.Members)-1 {
+				return nil, diag.Errorf(diag.EngineCorrupt, "cuda plan step %d lists member %d out of order or not fused", i, m)
+			}
 		}
 	}
 	return p, nil

@@ -1,6 +1,8 @@
 package cuda
 
 import (
+	"fmt"
+	"os"
 	"slices"
 	"time"
 
@@ -160,14 +162,10 @@ func (m *matmulPlan) run(c *cudaContext, sp *shapePlan, l dsl.Layer) error {
 // the bias kernel.
 func (c *cudaContext) conv(sp *shapePlan, i int, l dsl.Layer) error {
 	if p := c.cudnnPlan(sp, i, l); p != nil {
-		var bias cuda.DevicePtr
-		if b := c.x.convB[l]; b != nil {
-			bias = b.Ptr()
-		}
 		if err := c.ensure(&c.convWS, int64(p.WorkspaceSize())); err != nil {
 			return err
 		}
-		return p.Execute(c.addr(sp, l.Input(0)), c.x.convW[l].Ptr(), bias, c.addr(sp, l.Output(0)), c.convWS.Ptr())
+		return c.runConvPlan(sp, i, l, p)
 	}
 	s := c.x.plan.Steps[i]
 	if err := c.ensure(&c.col, sp.convCol); err != nil {
@@ -240,26 +238,60 @@ func (c *cudaContext) cudnnPlan(sp *shapePlan, i int, l dsl.Layer) *cuda.ConvPla
 		PadBegin: [2]int{int(g.Pre[0]), int(g.Pre[1])}, PadEnd: [2]int{int(g.Post[0]), int(g.Post[1])},
 		Stride: [2]int{int(st[0]), int(st[1])}, Dilation: [2]int{int(dl[0]), int(dl[1])},
 		Bias: c.x.convB[l] != nil && cl.BiasWeights().Type() == l.Input(0).Type(), AllowTF32: c.x.plan.TF32}
-	if c.x.convB[l] != nil && !cfg.Bias {
-		return nil // a bias of another type: the im2col path converts it
-	}
 	plan = c.fastestConvPlan(sp, i, l, cfg)
 	return plan
 }
 
-// fastestConvPlan times up to 8 of cuDNN's plans for the convolution on
+// runConvPlan runs a cuDNN plan, and the bias kernel after it when the
+// plan does not add the bias itself.
+func (c *cudaContext) runConvPlan(sp *shapePlan, i int, l dsl.Layer, p *cuda.ConvPlan) error {
+	var bias cuda.DevicePtr
+	b := c.x.convB[l]
+	if b != nil {
+		bias = b.Ptr()
+	}
+	y := c.addr(sp, l.Output(0))
+	if err := p.Execute(c.addr(sp, l.Input(0)), c.x.convW[l].Ptr(), bias, y, c.convWS.Ptr()); err != nil {
+		return err
+	}
+	if b == nil || p.Config().Bias {
+		return nil
+	}
+	n := volume(sp.dims[l.Output(0)])
+	return c.stream.Launch(c.x.fns[c.x.plan.Steps[i].Extra], grid(n), block256, 0, sp.meta.Ptr().Add(int(sp.extraOff[i])), n, y, bias)
+}
+
+// convCandidates are cuDNN's plans for a convolution: up to 8 with the
+// bias in cuDNN's graph and, when there is a bias, up to 8 without it
+// (the bias kernel follows): for NCHW half convolutions cuDNN's fused
+// engines can be several times slower than its plain ones.
+func (c *cudaContext) convCandidates(i int, l dsl.Layer, cfg cuda.Conv2D) []*cuda.ConvPlan {
+	var plans []*cuda.ConvPlan
+	if cfg.Bias {
+		plans, _ = c.dnn.ConvPlans(cfg, 8)
+	}
+	if c.x.convB[l] == nil || c.x.plan.Steps[i].Extra != "" {
+		plain := cfg
+		plain.Bias = false
+		more, _ := c.dnn.ConvPlans(plain, 8)
+		plans = append(plans, more...)
+	}
+	return plans
+}
+
+// fastestConvPlan times cuDNN's candidate plans for the convolution on
 // the real buffers the first time any context meets it, and keeps the
 // fastest; later contexts take the same choice without timing.
 func (c *cudaContext) fastestConvPlan(sp *shapePlan, i int, l dsl.Layer, cfg cuda.Conv2D) *cuda.ConvPlan {
-	plans, err := c.dnn.ConvPlans(cfg, 8)
-	if err != nil || len(plans) == 0 {
+	plans := c.convCandidates(i, l, cfg)
+	if len(plans) == 0 {
 		return nil
 	}
 	c.x.mu.Lock()
 	choice, chosen := sp.convChoice[i]
 	c.x.mu.Unlock()
 	if !chosen {
-		choice = c.timeConvPlans(sp, l, plans)
+		choice = c.timeConvPlans(sp, i, l, plans)
 		c.x.mu.Lock()
 		sp.convChoice[i] = choice
 		c.x.mu.Unlock()
@@ -275,15 +307,11 @@ func (c *cudaContext) fastestConvPlan(sp *shapePlan, i int, l dsl.Layer, cfg cud
 	return plans[choice]
 }
 
-// timeConvPlans returns the index of the fastest plan (median-free: the
-// best of 3 runs after one warm-up each; plans that fail are skipped).
-func (c *cudaContext) timeConvPlans(sp *shapePlan, l dsl.Layer, plans []*cuda.ConvPlan) int {
+// timeConvPlans returns the index of the fastest plan (the best of 3 runs
+// after one warm-up each; plans that fail are skipped).
+func (c *cudaContext) timeConvPlans(sp *shapePlan, i int, l dsl.Layer, plans []*cuda.ConvPlan) int {
 	if len(plans) == 1 {
 		return 0
-	}
-	var bias cuda.DevicePtr
-	if b := c.x.convB[l]; b != nil {
-		bias = b.Ptr()
 	}
 	start, err1 := c.x.dev.NewEvent()
 	end, err2 := c.x.dev.NewEvent()
@@ -292,25 +320,31 @@ func (c *cudaContext) timeConvPlans(sp *shapePlan, l dsl.Layer, plans []*cuda.Co
 	}
 	defer start.Close()
 	defer end.Close()
-	x, w, y := c.addr(sp, l.Input(0)), c.x.convW[l].Ptr(), c.addr(sp, l.Output(0))
 	best, bestTime := 0, time.Duration(1<<62)
 	for j, p := range plans {
 		if err := c.ensure(&c.convWS, int64(p.WorkspaceSize())); err != nil {
 			continue
 		}
-		if p.Execute(x, w, bias, y, c.convWS.Ptr()) != nil {
+		if c.runConvPlan(sp, i, l, p) != nil {
 			continue
 		}
 		start.Record(c.stream)
 		ok := true
 		for r := 0; r < 3 && ok; r++ {
-			ok = p.Execute(x, w, bias, y, c.convWS.Ptr()) == nil
+			ok = c.runConvPlan(sp, i, l, p) == nil
 		}
 		end.Record(c.stream)
 		if err := end.Synchronize(); err != nil || !ok {
 			continue
 		}
-		if d, err := cuda.Elapsed(start, end); err == nil && d < bestTime {
+		d, err := cuda.Elapsed(start, end)
+		if err != nil {
+			continue
+		}
+		if profilingLayers {
+			fmt.Fprintf(os.Stderr, "trtc/cuda: %s: cuDNN engine %d (bias fused %v, notes %v): %v for 3 runs\n", dsl.LayerString(l), p.Engine(), p.Config().Bias, p.Notes(), d)
+		}
+		if d < bestTime {
 			best, bestTime = j, d
 		}
 	}

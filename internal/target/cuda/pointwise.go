@@ -3,7 +3,6 @@ package cuda
 import (
 	"fmt"
 	"strconv"
-	"strings"
 
 	"github.com/trtc/trtc/dsl"
 )
@@ -197,68 +196,20 @@ func castExpr(in, out dsl.DataType) string {
 	return fmt.Sprintf("(x0 < %s ? %s : (x0 > %s ? %s : x0))", lo, lo, hi, hi)
 }
 
-// pointwiseKernel writes the kernel of a pointwise layer: one thread per
-// output element (grid-stride), inputs read through broadcast strides from
-// the metadata [rank, out dims, strides of input 0, strides of input 1, ...].
-func pointwiseKernel(name string, l dsl.Layer) (string, bool) {
-	expr, ok := pointwiseExpr(l)
-	if !ok {
-		return "", false
-	}
-	out := l.Output(0).Type()
-	oc, ok := typeOf(out)
-	if !ok {
-		return "", false
-	}
-	var params, loads []string
-	for i := 0; i < l.NbInputs(); i++ {
-		ic, ok := typeOf(l.Input(i).Type())
-		if !ok {
-			return "", false
-		}
-		params = append(params, fmt.Sprintf("const %s* __restrict__ in%d", ic.store, i))
-		loads = append(loads, fmt.Sprintf("    %s x%d = %s;", ic.compute, i, ic.loadf(fmt.Sprintf("in%d[offset(i, r, d, d + %d * r)]", i, i+1))))
-	}
-	// A comparison computes i64 from float inputs: the result is stored
-	// through the output type's conversion from its own compute type.
-	result := expr
-	if oc.compute == "float" {
-		result = "(float)(" + expr + ")"
-	}
-	var b strings.Builder
-	fmt.Fprintf(&b, "extern \"C\" __global__ void %s(const i64* __restrict__ meta, i64 n, %s* __restrict__ out, %s) {\n", name, oc.store, strings.Join(params, ", "))
-	b.WriteString("  int r = (int)meta[0]; const i64* d = meta + 1;\n")
-	b.WriteString("  for (i64 i = (i64)blockIdx.x * blockDim.x + threadIdx.x; i < n; i += (i64)gridDim.x * blockDim.x) {\n")
-	b.WriteString(strings.Join(loads, "\n") + "\n")
-	fmt.Fprintf(&b, "    %s v = %s;\n", oc.compute, result)
-	fmt.Fprintf(&b, "    out[i] = %s;\n  }\n}\n", oc.savef("v"))
-	return b.String(), true
-}
-
-// broadcastMeta is the metadata of a pointwise kernel: the output rank and
-// dims, then per input its strides over the output's dims (0 where it
-// broadcasts). Inputs have the output's rank (TensorRT's rule).
+// broadcastMeta is the metadata of a pointwise kernel: the output's dims
+// collapsed with every input's broadcast strides (see collapseDims), the
+// rank and dims, then per input its index mode and strides.
 func broadcastMeta(out []int64, ins [][]int64) []int64 {
-	r := len(out)
-	meta := []int64{int64(r)}
-	meta = append(meta, out...)
-	for _, in := range ins {
-		strides := make([]int64, r)
-		s := int64(1)
-		for k := r - 1; k >= 0; k-- {
-			d := int64(1)
-			if k-(r-len(in)) >= 0 {
-				d = in[k-(r-len(in))]
-			}
-			if d != 1 || out[k] == 1 {
-				strides[k] = s
-			}
-			if d == 1 {
-				strides[k] = 0
-			}
-			s *= d
-		}
-		meta = append(meta, strides...)
+	strides := make([][]int64, len(ins))
+	for j, in := range ins {
+		strides[j] = broadcastStrides(out, in)
+	}
+	dims, cs := collapseDims(out, strides...)
+	meta := []int64{int64(len(dims))}
+	meta = append(meta, dims...)
+	for _, s := range cs {
+		meta = append(meta, indexMode(dims, s))
+		meta = append(meta, s...)
 	}
 	return meta
 }

@@ -10,29 +10,53 @@ import (
 // copyKernels copy an N-d view element by element, by element size: the
 // data movement of transposes, slices, concatenations and paddings. Meta:
 // [rank, dims, source strides, destination strides, source offset,
-// destination offset], all in elements.
+// destination offset, 1 when every offset fits 32 bits], in elements.
 func copyKernels() string {
 	var b strings.Builder
 	for _, t := range []struct{ name, ty string }{{"1", "unsigned char"}, {"2", "unsigned short"}, {"4", "unsigned int"}, {"8", "unsigned long long"}} {
 		fmt.Fprintf(&b, `extern "C" __global__ void trtc_copy%s(const i64* __restrict__ meta, i64 n, %s* __restrict__ out, const %s* __restrict__ in) {
   int r = (int)meta[0]; const i64* d = meta + 1; const i64* ss = d + r; const i64* ds = ss + r;
-  i64 sb = ds[r], db = ds[r + 1];
-  for (i64 i = (i64)blockIdx.x * blockDim.x + threadIdx.x; i < n; i += (i64)gridDim.x * blockDim.x)
-    out[db + offset(i, r, d, ds)] = in[sb + offset(i, r, d, ss)];
+  const %s* src = in + ds[r]; %s* dst = out + ds[r + 1];
+  if (ds[r + 2]) {
+    for (unsigned i = blockIdx.x * blockDim.x + threadIdx.x; i < (unsigned)n; i += gridDim.x * blockDim.x)
+      dst[offset32(i, r, d, ds)] = src[offset32(i, r, d, ss)];
+  } else {
+    for (i64 i = (i64)blockIdx.x * blockDim.x + threadIdx.x; i < n; i += (i64)gridDim.x * blockDim.x)
+      dst[offset(i, r, d, ds)] = src[offset(i, r, d, ss)];
+  }
 }
-`, t.name, t.ty, t.ty)
+`, t.name, t.ty, t.ty, t.ty, t.ty)
 	}
 	return b.String()
 }
 
 // copyMeta describes copying a view of dims from src (strides ss, offset
-// so) to dst (strides ds, offset do).
+// so) to dst (strides ds, offset do), with the dims collapsed.
 func copyMeta(dims, ss, ds []int64, so, do int64) []int64 {
-	m := []int64{int64(len(dims))}
-	m = append(m, dims...)
-	m = append(m, ss...)
-	m = append(m, ds...)
-	return append(m, so, do)
+	cd, cs := collapseDims(dims, ss, ds)
+	narrow := int64(0)
+	if volume(cd) <= fits32 && reach(cd, cs[0]) <= fits32 && reach(cd, cs[1]) <= fits32 {
+		narrow = 1
+	}
+	m := []int64{int64(len(cd))}
+	m = append(m, cd...)
+	m = append(m, cs[0]...)
+	m = append(m, cs[1]...)
+	return append(m, so, do, narrow)
+}
+
+// reach is the largest distance, in elements, between two elements of a
+// view of dims with strides.
+func reach(dims, strides []int64) int64 {
+	var r int64
+	for k, d := range dims {
+		s := strides[k]
+		if s < 0 {
+			s = -s
+		}
+		r += s * (d - 1)
+	}
+	return r
 }
 
 // contiguous returns the row-major strides of dims.
@@ -120,40 +144,48 @@ func reduceMeta(in []int64, axes uint32) []int64 {
 	return append(m, rs...)
 }
 
-// softmaxKernel writes a softmax over one axis: one block per (outer,
-// inner) row, in float (max subtracted first). Meta: [R, inner].
+// warpReduce is the butterfly reduction of v over a warp with op(a, b).
+func warpReduce(v, op string) string {
+	return fmt.Sprintf("for (int o = 16; o > 0; o >>= 1) { float a = %[1]s, b = __shfl_xor_sync(0xffffffffu, %[1]s, o); %[1]s = %[2]s; }", v, op)
+}
+
+// warpRows is the loop of the row-per-warp kernels: each warp of the grid
+// takes rows lane by lane (see rowsPerWarp for the launch).
+const warpRows = `  const unsigned lane = threadIdx.x & 31;
+  const i64 warps = ((i64)gridDim.x * blockDim.x) >> 5;
+  for (i64 row = ((i64)blockIdx.x * blockDim.x + threadIdx.x) >> 5; row < n; row += warps) {
+`
+
+// softmaxKernel writes a softmax over one axis: one warp per (outer,
+// inner) row, in float (max subtracted first), the row reduced with warp
+// shuffles. Meta: [R, inner].
 func softmaxKernel(name string, l *dsl.SoftMaxLayer) (string, bool) {
 	dt := l.Input(0).Type()
 	c, ok := typeOf(dt)
 	if !ok || !isFloat(dt) {
 		return "", false
 	}
+	x := c.loadf("in[base + j * inner]")
 	return fmt.Sprintf(`extern "C" __global__ void %[1]s(const i64* __restrict__ meta, i64 n, %[2]s* __restrict__ out, const %[2]s* __restrict__ in) {
-  i64 R = meta[0], inner = meta[1];
-  __shared__ float part[256];
-  for (i64 row = blockIdx.x; row < n; row += gridDim.x) {
-    i64 base = (row / inner) * R * inner + row %% inner;
+  const i64 R = meta[0], inner = meta[1];
+%[3]s    const i64 base = (row / inner) * R * inner + row %% inner;
     float m = -__int_as_float(0x7f800000);
-    for (i64 j = threadIdx.x; j < R; j += blockDim.x) { float x = %[3]s; m = x > m ? x : m; }
-    part[threadIdx.x] = m; __syncthreads();
-    for (int w = blockDim.x / 2; w > 0; w /= 2) { if (threadIdx.x < w) part[threadIdx.x] = fmaxf(part[threadIdx.x], part[threadIdx.x + w]); __syncthreads(); }
-    m = part[0]; __syncthreads();
+    for (i64 j = lane; j < R; j += 32) { float x = %[4]s; m = x > m ? x : m; }
+    %[5]s
     float s = 0.f;
-    for (i64 j = threadIdx.x; j < R; j += blockDim.x) s += expf(%[3]s - m);
-    part[threadIdx.x] = s; __syncthreads();
-    for (int w = blockDim.x / 2; w > 0; w /= 2) { if (threadIdx.x < w) part[threadIdx.x] += part[threadIdx.x + w]; __syncthreads(); }
-    s = part[0]; __syncthreads();
-    for (i64 j = threadIdx.x; j < R; j += blockDim.x) out[base + j * inner] = %[4]s;
+    for (i64 j = lane; j < R; j += 32) s += expf(%[4]s - m);
+    %[6]s
+    for (i64 j = lane; j < R; j += 32) out[base + j * inner] = %[7]s;
   }
 }
-`, name, c.store, c.loadf("in[base + j * inner]"), c.savef("expf("+c.loadf("in[base + j * inner]")+" - m) / s")), true
+`, name, c.store, warpRows, x, warpReduce("m", "(a > b ? a : b)"), warpReduce("s", "a + b"), c.savef("expf("+x+" - m) / s")), true
 }
 
 // normalizationKernel writes TensorRT's INormalizationLayer for axes that
-// are the trailing dims (layer and instance norm): one block per
-// normalized group, mean and variance in float, then scale and bias read
-// through broadcast strides. Meta: [R, rank, dims, scale strides, bias
-// strides].
+// are the trailing dims (layer and instance norm): one warp per
+// normalized row, mean and variance in float, then scale and bias read in
+// their index modes. Meta: [R, rank, dims, scale mode, scale strides,
+// bias mode, bias strides].
 func normalizationKernel(name string, l *dsl.NormalizationLayer) (string, bool) {
 	dt := l.Input(0).Type()
 	c, ok := typeOf(dt)
@@ -165,30 +197,64 @@ func normalizationKernel(name string, l *dsl.NormalizationLayer) (string, bool) 
 	if !isFloat(l.Input(1).Type()) || !isFloat(l.Input(2).Type()) {
 		return "", false
 	}
+	idx := func(m, s string) string {
+		return fmt.Sprintf("(%[1]s == %[3]d ? j : (%[1]s == %[4]d ? 0 : offset(i, r, d, %[2]s)))", m, s, indexInRow, indexScalar)
+	}
 	return fmt.Sprintf(`extern "C" __global__ void %[1]s(const i64* __restrict__ meta, i64 n, %[2]s* __restrict__ out, const %[2]s* __restrict__ in, const %[3]s* __restrict__ scale, const %[4]s* __restrict__ bias) {
-  i64 R = meta[0]; int r = (int)meta[1]; const i64* d = meta + 2; const i64* ss = d + r; const i64* bs = ss + r;
-  __shared__ float part[256];
-  for (i64 g = blockIdx.x; g < n; g += gridDim.x) {
-    i64 base = g * R;
+  const i64 R = meta[0]; const int r = (int)meta[1]; const i64* d = meta + 2;
+  const int ms = (int)d[r]; const i64* ss = d + r + 1; const int mb = (int)ss[r]; const i64* bs = ss + r + 1;
+%[10]s    const i64 base = row * R;
     float s = 0.f;
-    for (i64 j = threadIdx.x; j < R; j += blockDim.x) s += %[5]s;
-    part[threadIdx.x] = s; __syncthreads();
-    for (int w = blockDim.x / 2; w > 0; w /= 2) { if (threadIdx.x < w) part[threadIdx.x] += part[threadIdx.x + w]; __syncthreads(); }
-    float mean = part[0] / (float)R; __syncthreads();
+    for (i64 j = lane; j < R; j += 32) s += %[5]s;
+    %[11]s
+    const float mean = s / (float)R;
     float v = 0.f;
-    for (i64 j = threadIdx.x; j < R; j += blockDim.x) { float x = %[5]s - mean; v += x * x; }
-    part[threadIdx.x] = v; __syncthreads();
-    for (int w = blockDim.x / 2; w > 0; w /= 2) { if (threadIdx.x < w) part[threadIdx.x] += part[threadIdx.x + w]; __syncthreads(); }
-    float inv = rsqrtf(part[0] / (float)R + %[6]s); __syncthreads();
-    for (i64 j = threadIdx.x; j < R; j += blockDim.x) {
-      i64 i = base + j;
+    for (i64 j = lane; j < R; j += 32) { float x = %[5]s - mean; v += x * x; }
+    %[12]s
+    const float inv = rsqrtf(v / (float)R + %[6]s);
+    for (i64 j = lane; j < R; j += 32) {
+      const i64 i = base + j;
       float y = (%[5]s - mean) * inv * %[7]s + %[8]s;
       out[i] = %[9]s;
     }
   }
 }
 `, name, c.store, sc.store, bc.store, c.loadf("in[base + j]"), flit(l.Epsilon()),
-		sc.loadf("scale[offset(i, r, d, ss)]"), bc.loadf("bias[offset(i, r, d, bs)]"), c.savef("y")), true
+		sc.loadf("scale["+idx("ms", "ss")+"]"), bc.loadf("bias["+idx("mb", "bs")+"]"), c.savef("y"),
+		warpRows, warpReduce("s", "a + b"), warpReduce("v", "a + b")), true
+}
+
+// normalizationMeta is the normalization kernel's metadata for an input
+// of dims in normalized over its last k dims.
+func normalizationMeta(in []int64, k int, scale, bias []int64) []int64 {
+	R := volume(in[len(in)-k:])
+	m := []int64{R, int64(len(in))}
+	m = append(m, in...)
+	for _, p := range [][]int64{scale, bias} {
+		s := broadcastStrides(in, p)
+		mode := indexMode(in, s)
+		if mode != indexScalar && inRow(in, k, s) {
+			mode = indexInRow
+		}
+		m = append(m, mode)
+		m = append(m, s...)
+	}
+	return m
+}
+
+// inRow reports whether strides over dims address the offset within the
+// trailing k dims: contiguous there, broadcast before.
+func inRow(dims []int64, k int, strides []int64) bool {
+	want := contiguous(dims[len(dims)-k:])
+	for a := range dims {
+		if dims[a] == 1 {
+			continue
+		}
+		if a < len(dims)-k && strides[a] != 0 || a >= len(dims)-k && strides[a] != want[a-(len(dims)-k)] {
+			return false
+		}
+	}
+	return true
 }
 
 // trailingAxes reports whether mask selects exactly the last k dims of a

@@ -22,9 +22,18 @@ import (
 // their values. A tensor left dynamic then depends on data, which the CUDA
 // target does not run yet; the error names the layer.
 func resolveDims(net *dsl.Network, shapes map[string][]int64) (map[*dsl.Tensor][]int64, error) {
+	dims, _, err := resolveShapes(net, shapes)
+	return dims, err
+}
+
+// resolveShapes is resolveDims that also returns the values of the
+// parameter tensors the CUDA steps read on the host (a slice's start,
+// size, stride and axes given as tensors), found in the static copy or
+// evaluated as shape tensors.
+func resolveShapes(net *dsl.Network, shapes map[string][]int64) (map[*dsl.Tensor][]int64, map[*dsl.Tensor][]int64, error) {
 	r, _, err := staticCopy(net, shapes, nil)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	// Each round evaluates the shape tensors whose inputs the previous
 	// round made static (a shape taken of a sliced tensor needs the
@@ -42,7 +51,7 @@ func resolveDims(net *dsl.Network, shapes map[string][]int64) (map[*dsl.Tensor][
 			break
 		}
 		if r, _, err = staticCopy(net, shapes, vals); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 	}
 	dims := map[*dsl.Tensor][]int64{}
@@ -58,13 +67,57 @@ func resolveDims(net *dsl.Network, shapes map[string][]int64) (map[*dsl.Tensor][
 			if l != nil {
 				name = dsl.LayerString(l)
 			}
-			return nil, &diag.Error{Code: diag.UnsupportedNode, Index: -1, Layer: name,
+			return nil, nil, &diag.Error{Code: diag.UnsupportedNode, Index: -1, Layer: name,
 				Msg: fmt.Sprintf("the output dims %v of %s depend on data, which the CUDA target does not run yet", d, name)}
 		}
 		dims[t] = d
 	}
-	return dims, nil
+	values := map[*dsl.Tensor][]int64{}
+	missing := false
+	for _, t := range hostParams(net) {
+		if v, ok := vals[t]; ok {
+			values[t] = v
+		} else if c := r.Map(t); c != nil {
+			if v, ok := c.KnownValues(); ok {
+				values[t] = v
+				continue
+			}
+			missing = true
+		}
+	}
+	if missing {
+		ev := evalShapeTensors(net, r, shapes)
+		for _, t := range hostParams(net) {
+			if _, ok := values[t]; !ok {
+				if v, ok := ev[t]; ok {
+					values[t] = v
+				}
+			}
+		}
+	}
+	return dims, values, nil
 }
+
+// hostParams are the parameter tensors of net that CUDA steps need the
+// values of when they plan a launch: the tensor inputs of slices that run
+// as copies.
+func hostParams(net *dsl.Network) []*dsl.Tensor {
+	var ts []*dsl.Tensor
+	for _, l := range net.TopoLayers() {
+		if sl, ok := l.(*dsl.SliceLayer); ok {
+			for _, i := range sliceParamInputs {
+				if t := sl.Input(i); t != nil {
+					ts = append(ts, t)
+				}
+			}
+		}
+	}
+	return ts
+}
+
+// sliceParamInputs are the inputs of a slice that give start, size,
+// stride and axes.
+var sliceParamInputs = []int{1, 2, 3, 5}
 
 // staticCopy copies net with static input dims; the producers of the
 // tensors in vals become Constants holding those values.
@@ -128,24 +181,7 @@ func firstDynamic(net *dsl.Network, r *ir.Rebuilder) *dsl.Tensor {
 // computes them, values flow only from Shape layers (replaced by the dims
 // the copy infers) and constants. Others depend on data and are left out.
 func evalShapeTensors(net *dsl.Network, r *ir.Rebuilder, shapes map[string][]int64) map[*dsl.Tensor][]int64 {
-	// A tensor depends on data when a path from a network input reaches
-	// it without passing a Shape layer.
-	dataDep := map[*dsl.Tensor]bool{}
-	for _, t := range net.Inputs() {
-		dataDep[t] = true
-	}
-	for _, l := range net.TopoLayers() {
-		if l.Type() == dsl.LayerShape {
-			continue
-		}
-		dep := false
-		for i := 0; i < l.NbInputs(); i++ {
-			dep = dep || dataDep[l.Input(i)]
-		}
-		for i := 0; i < l.NbOutputs(); i++ {
-			dataDep[l.Output(i)] = dep
-		}
-	}
+	dataDep := dependsOnData(net)
 	var cands []*dsl.Tensor
 	for _, t := range net.Tensors() {
 		c := r.Map(t)
@@ -253,6 +289,28 @@ func evalShapeTensors(net *dsl.Network, r *ir.Rebuilder, shapes map[string][]int
 		}
 	}
 	return vals
+}
+
+// dependsOnData marks the tensors a path from a network input reaches
+// without passing a Shape layer: their values are known only at run time.
+func dependsOnData(net *dsl.Network) map[*dsl.Tensor]bool {
+	dep := map[*dsl.Tensor]bool{}
+	for _, t := range net.Inputs() {
+		dep[t] = true
+	}
+	for _, l := range net.TopoLayers() {
+		if l.Type() == dsl.LayerShape {
+			continue
+		}
+		d := false
+		for i := 0; i < l.NbInputs(); i++ {
+			d = d || dep[l.Input(i)]
+		}
+		for i := 0; i < l.NbOutputs(); i++ {
+			dep[l.Output(i)] = d
+		}
+	}
+	return dep
 }
 
 // shapeKey identifies a set of input shapes.

@@ -34,10 +34,7 @@ func (x *executable) stepMeta(sp *shapePlan, i int, l dsl.Layer) (meta, extra []
 	case *dsl.NormalizationLayer:
 		in := d[l.Input(0)]
 		k, _ := trailingAxes(l.Axes(), len(in))
-		m := []int64{volume(in[len(in)-k:]), int64(len(in))}
-		m = append(m, in...)
-		bm := broadcastMeta(in, [][]int64{d[l.Input(1)], d[l.Input(2)]})
-		return append(m, bm[1+len(in):]...), nil, nil
+		return normalizationMeta(in, k, d[l.Input(1)], d[l.Input(2)]), nil, nil
 	case *dsl.PoolingLayer:
 		in := d[l.Input(0)]
 		g := l.Geometry(dsl.Dims(in[2:]))
@@ -47,8 +44,11 @@ func (x *executable) stepMeta(sp *shapePlan, i int, l dsl.Layer) (meta, extra []
 		return shuffleMeta(l, d), nil, nil
 	case *dsl.SliceLayer:
 		in := d[l.Input(0)]
+		start, stride, err := sliceView(l, sp)
+		if err != nil {
+			return nil, nil, err
+		}
 		is := contiguous(in)
-		start, stride := l.Start(), l.Stride()
 		ss := make([]int64, len(in))
 		var base int64
 		for k := range in {
@@ -67,11 +67,72 @@ func (x *executable) stepMeta(sp *shapePlan, i int, l dsl.Layer) (meta, extra []
 		meta = []int64{in[0], in[1], in[2], in[3], l.NbGroups(), out[2], out[3], k[0], k[1], st[0], st[1], g.Pre[0], g.Pre[1], dl[0], dl[1]}
 		return meta, []int64{out[1], out[2] * out[3]}, nil
 	}
-	ins := make([][]int64, l.NbInputs())
-	for j := range ins {
-		ins[j] = d[l.Input(j)]
+	ins := make([][]int64, len(x.reads[i]))
+	for j, t := range x.reads[i] {
+		ins[j] = d[t]
 	}
 	return broadcastMeta(out, ins), nil, nil
+}
+
+// sliceView is a strict-bounds slice's start and stride on every axis of
+// its input, from its attributes or its parameter tensors' values.
+func sliceView(l *dsl.SliceLayer, sp *shapePlan) (start, stride []int64, err error) {
+	rank := len(sp.dims[l.Input(0)])
+	param := func(i int, static dsl.Dims) ([]int64, error) {
+		t := l.Input(i)
+		if t == nil {
+			return static, nil
+		}
+		v, ok := sp.values[t]
+		if !ok {
+			return nil, diag.Errorf(diag.Internal, "%s: the value of parameter %q is not known when the launch is planned", dsl.LayerString(l), t.Name())
+		}
+		return v, nil
+	}
+	st, err := param(1, l.Start())
+	if err != nil {
+		return nil, nil, err
+	}
+	sd, err := param(3, l.Stride())
+	if err != nil {
+		return nil, nil, err
+	}
+	axes, err := param(5, l.Axes())
+	if err != nil {
+		return nil, nil, err
+	}
+	start, stride = make([]int64, rank), make([]int64, rank)
+	for k := range stride {
+		stride[k] = 1
+	}
+	if axes == nil {
+		for k := 0; k < rank && k < len(st); k++ {
+			axes = append(axes, int64(k))
+		}
+	}
+	if len(st) < len(axes) || len(sd) < len(axes) {
+		return nil, nil, diag.Errorf(diag.InvalidNode, "%s: %d axes but %d starts and %d strides", dsl.LayerString(l), len(axes), len(st), len(sd))
+	}
+	for j, a := range axes {
+		if a < 0 {
+			a += int64(rank)
+		}
+		if a < 0 || a >= int64(rank) {
+			return nil, nil, diag.Errorf(diag.InvalidNode, "%s: axis %d is out of range for rank %d", dsl.LayerString(l), axes[j], rank)
+		}
+		start[a], stride[a] = st[j], sd[j]
+	}
+	in, out := sp.dims[l.Input(0)], sp.dims[l.Output(0)]
+	for a := range in {
+		if out[a] == 0 {
+			continue
+		}
+		first, last := start[a], start[a]+(out[a]-1)*stride[a]
+		if first < 0 || first >= in[a] || last < 0 || last >= in[a] {
+			return nil, nil, diag.Errorf(diag.InvalidArgument, "%s: axis %d reads coordinates %d to %d of a dim of %d", dsl.LayerString(l), a, first, last, in[a])
+		}
+	}
+	return start, stride, nil
 }
 
 // shuffleMeta is the copy of a shuffle with one transpose: before the
@@ -137,13 +198,19 @@ func launchOf(l dsl.Layer, d map[*dsl.Tensor][]int64) launch {
 		return rows(n)
 	case *dsl.SoftMaxLayer:
 		in := d[l.Input(0)]
-		return rows(volume(in) / max(1, in[softmaxAxis(l, len(in))]))
+		return rowsPerWarp(volume(in) / max(1, in[softmaxAxis(l, len(in))]))
 	case *dsl.NormalizationLayer:
 		in := d[l.Input(0)]
 		k, _ := trailingAxes(l.Axes(), len(in))
-		return rows(volume(in[:len(in)-k]))
+		return rowsPerWarp(volume(in[:len(in)-k]))
 	}
 	return launch{n: n, grid: grid(n)}
+}
+
+// rowsPerWarp launches a row-per-warp kernel over r rows: eight warps
+// to a block of 256 threads.
+func rowsPerWarp(r int64) launch {
+	return launch{n: r, grid: cuda.Dim3{X: int(min(max((r+7)/8, 1), 1<<20))}}
 }
 
 // gatherName is the fixed gather kernel for the element size and index type.
@@ -206,7 +273,7 @@ func (c *cudaContext) run(sp *shapePlan, i int, l dsl.Layer) error {
 	s := c.x.plan.Steps[i]
 	meta := func(k int) cuda.DevicePtr { return sp.meta.Ptr().Add(int(sp.metaOff[k])) }
 	switch s.Kind {
-	case kindConstant, kindAlias:
+	case kindConstant, kindAlias, kindFused:
 		return nil
 	case kindShape:
 		v := sp.dims[l.Input(0)]
@@ -218,12 +285,12 @@ func (c *cudaContext) run(sp *shapePlan, i int, l dsl.Layer) error {
 	case kindKernel, kindCopy, kindGather:
 		g := sp.launches[i]
 		args := []any{meta(i), g.n, c.addr(sp, l.Output(0))}
-		nin := l.NbInputs()
+		ins := c.x.reads[i]
 		if s.Kind == kindCopy {
-			nin = 1 // a shuffle's shape input or a slice's unset parameters are not the kernel's
+			ins = ins[:1] // a shuffle's shape input or a slice's parameters are not the kernel's
 		}
-		for j := 0; j < nin; j++ {
-			args = append(args, c.addr(sp, l.Input(j)))
+		for _, t := range ins {
+			args = append(args, c.addr(sp, t))
 		}
 		return c.stream.Launch(c.x.fns[s.Kernel], g.grid, block256, 0, args...)
 	case kindConcat:

@@ -216,6 +216,7 @@ func (cudaTarget) Load(s target.Sections) (target.Executable, error) {
 			}
 		}
 	}
+	x.reads = stepReads(layers, p)
 	if x.lt, err = dev.NewBlasLt(); err != nil {
 		return fail(err)
 	}
@@ -246,6 +247,30 @@ func (cudaTarget) Load(s target.Sections) (target.Executable, error) {
 		}
 	}
 	return x, nil
+}
+
+// stepReads are the tensors each step of p reads (executable.reads).
+func stepReads(layers []dsl.Layer, p *plan) [][]*dsl.Tensor {
+	reads := make([][]*dsl.Tensor, len(layers))
+	for i, l := range layers {
+		s := p.Steps[i]
+		switch {
+		case s.Kind == kindFused:
+		case s.Kind == kindKernel && isPointwise(l):
+			ms := []dsl.Layer{l}
+			if len(s.Members) > 0 {
+				ms = memberLayers(layers, s.Members)
+			}
+			reads[i] = groupInputs(ms)
+		default:
+			for j := 0; j < l.NbInputs(); j++ {
+				if t := l.Input(j); t != nil {
+					reads[i] = append(reads[i], t)
+				}
+			}
+		}
+	}
+	return reads
 }
 
 // fixedKernelNames are the kernels of fixedModule.

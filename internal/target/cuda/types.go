@@ -68,6 +68,13 @@ __device__ __forceinline__ i64 offset(i64 i, int r, const i64* d, const i64* s) 
   for (int k = r - 1; k >= 0; --k) { i64 c = i % d[k]; i /= d[k]; o += c * s[k]; }
   return o;
 }
+// offset32 is offset for indices and offsets below 2^31: 32-bit division
+// is several times cheaper. Strides may be negative (reversed slices).
+__device__ __forceinline__ int offset32(unsigned i, int r, const i64* d, const i64* s) {
+  int o = 0;
+  for (int k = r - 1; k >= 0; --k) { unsigned dk = (unsigned)d[k]; unsigned c = i % dk; i /= dk; o += (int)c * (int)s[k]; }
+  return o;
+}
 `
 
 // intRange is the saturation range of an integer type for casts.

@@ -1,0 +1,193 @@
+package cuda
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/trtc/trtc/dsl"
+)
+
+// Pointwise fusion. Chains and small DAGs of pointwise layers (a bias add
+// and the five layers of an exported erf GELU, a residual add and its
+// Cast) run as one generated kernel: each element is loaded once, every
+// member computes in registers, and only the group's last tensor is
+// stored. Intermediates are rounded to their own types as they would be
+// stored, so the group computes exactly what its layers compute one by
+// one (and what the CPU engine computes).
+
+// isPointwise reports whether l's kernel is a pointwise one (see
+// pointwiseExpr).
+func isPointwise(l dsl.Layer) bool {
+	switch l.(type) {
+	case *dsl.ElementWiseLayer, *dsl.UnaryLayer, *dsl.ActivationLayer, *dsl.CastLayer,
+		*dsl.SelectLayer, *dsl.ParametricReLULayer, *dsl.IdentityLayer:
+		return true
+	}
+	return false
+}
+
+// pointwiseGroups assigns every kernel step that is pointwise to a group,
+// named by its last member: a producer joins the group of its consumers
+// when all of them are in one group, its output is no network output,
+// and it has the group's static output dims (so every member runs over
+// the same elements). kinds are the steps' kinds; the result maps a
+// member's step to its group's last step, -1 for steps in no group.
+func pointwiseGroups(layers []dsl.Layer, kinds []string) []int {
+	index := map[dsl.Layer]int{}
+	for i, l := range layers {
+		index[l] = i
+	}
+	consumers := map[*dsl.Tensor][]int{}
+	for i, l := range layers {
+		for j := 0; j < l.NbInputs(); j++ {
+			if t := l.Input(j); t != nil {
+				consumers[t] = append(consumers[t], i)
+			}
+		}
+	}
+	group := make([]int, len(layers))
+	for i := len(layers) - 1; i >= 0; i-- {
+		group[i] = -1
+		l := layers[i]
+		if kinds[i] != kindKernel || !isPointwise(l) {
+			continue
+		}
+		group[i] = i
+		out := l.Output(0)
+		if out.IsNetworkOutput() || !out.Dims().IsStatic() {
+			continue
+		}
+		g := -1
+		for _, c := range consumers[out] {
+			switch {
+			case group[c] < 0, g >= 0 && group[c] != g:
+				g = -2
+			case g == -1:
+				g = group[c]
+			}
+			if g == -2 {
+				break
+			}
+		}
+		if g >= 0 && layers[g].Output(0).Dims().Equal(out.Dims()) {
+			group[i] = g
+		}
+	}
+	return group
+}
+
+// groupInputs are the tensors a group's members read that no member
+// produces, each once, in the order the members read them: the fused
+// kernel's inputs.
+func groupInputs(members []dsl.Layer) []*dsl.Tensor {
+	inGroup := map[dsl.Layer]bool{}
+	for _, m := range members {
+		inGroup[m] = true
+	}
+	var ins []*dsl.Tensor
+	seen := map[*dsl.Tensor]bool{}
+	for _, m := range members {
+		for j := 0; j < m.NbInputs(); j++ {
+			t := m.Input(j)
+			if t == nil || seen[t] {
+				continue
+			}
+			if p, _ := t.Producer(); p != nil && inGroup[p] {
+				continue
+			}
+			seen[t] = true
+			ins = append(ins, t)
+		}
+	}
+	return ins
+}
+
+// pointwiseKernel writes the kernel of a pointwise group (one layer or
+// more, in execution order): one thread per output element (grid-stride),
+// each group input loaded in its index mode (see index.go) from the
+// metadata [rank, dims, then per input: mode, strides], with 32-bit index
+// arithmetic when the output has fewer than 2^31 elements.
+func pointwiseKernel(name string, members []dsl.Layer) (string, bool) {
+	ins := groupInputs(members)
+	last := members[len(members)-1]
+	oc, ok := typeOf(last.Output(0).Type())
+	if !ok {
+		return "", false
+	}
+	var params, setup []string
+	slot := map[*dsl.Tensor]int{}
+	for k, t := range ins {
+		ic, ok := typeOf(t.Type())
+		if !ok {
+			return "", false
+		}
+		slot[t] = k
+		params = append(params, fmt.Sprintf("const %s* __restrict__ in%d", ic.store, k))
+		setup = append(setup, fmt.Sprintf("  const i64* s%[1]d = d + r + %[1]d * (r + 1) + 1; const int m%[1]d = (int)s%[1]d[-1];", k))
+	}
+	// The members' code, the same for both index widths.
+	var code strings.Builder
+	local := map[*dsl.Tensor]string{}
+	for mi, m := range members {
+		expr, ok := pointwiseExpr(m)
+		if !ok {
+			return "", false
+		}
+		out := m.Output(0)
+		c, ok := typeOf(out.Type())
+		if !ok {
+			return "", false
+		}
+		v := fmt.Sprintf("v%d", mi)
+		fmt.Fprintf(&code, "      %s %s;\n      {\n", c.compute, v)
+		for j := 0; j < m.NbInputs(); j++ {
+			t := m.Input(j)
+			ic, _ := typeOf(t.Type())
+			src, ok := local[t]
+			if !ok {
+				src = fmt.Sprintf("a%d", slot[t])
+			}
+			fmt.Fprintf(&code, "        %s x%d = %s;\n", ic.compute, j, src)
+		}
+		// A comparison computes i64 from float inputs: the result takes
+		// the output's compute type.
+		if c.compute == "float" {
+			expr = "(float)(" + expr + ")"
+		} else {
+			expr = "(i64)(" + expr + ")"
+		}
+		fmt.Fprintf(&code, "        %s = %s;\n      }\n", v, expr)
+		if mi < len(members)-1 {
+			// Rounded as the unfused layer would store it.
+			if r := c.loadf(c.savef(v)); r != v {
+				fmt.Fprintf(&code, "      %s = %s;\n", v, r)
+			}
+		}
+		local[out] = v
+	}
+	fmt.Fprintf(&code, "      out[i] = %s;\n", oc.savef(local[last.Output(0)]))
+	loads := func(narrow bool) string {
+		var b strings.Builder
+		for k, t := range ins {
+			ic, _ := typeOf(t.Type())
+			idx := fmt.Sprintf("(m%[1]d == %[2]d ? i : (m%[1]d == %[3]d ? 0 : offset(i, r, d, s%[1]d)))", k, indexSame, indexScalar)
+			if narrow {
+				idx = fmt.Sprintf("(m%[1]d == %[2]d ? (int)i : (m%[1]d == %[3]d ? 0 : offset32(i, r, d, s%[1]d)))", k, indexSame, indexScalar)
+			}
+			fmt.Fprintf(&b, "      const %s a%d = %s;\n", ic.compute, k, ic.loadf(fmt.Sprintf("in%d[%s]", k, idx)))
+		}
+		return b.String()
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "extern \"C\" __global__ void %s(const i64* __restrict__ meta, i64 n, %s* __restrict__ out, %s) {\n", name, oc.store, strings.Join(params, ", "))
+	b.WriteString("  const int r = (int)meta[0]; const i64* d = meta + 1;\n")
+	b.WriteString(strings.Join(setup, "\n") + "\n")
+	fmt.Fprintf(&b, "  if (n <= %d) {\n", fits32)
+	b.WriteString("    for (unsigned i = blockIdx.x * blockDim.x + threadIdx.x; i < (unsigned)n; i += gridDim.x * blockDim.x) {\n")
+	b.WriteString(loads(true) + code.String())
+	b.WriteString("    }\n  } else {\n")
+	b.WriteString("    for (i64 i = (i64)blockIdx.x * blockDim.x + threadIdx.x; i < n; i += (i64)gridDim.x * blockDim.x) {\n")
+	b.WriteString(loads(false) + code.String())
+	b.WriteString("    }\n  }\n}\n")
+	return b.String(), true
+}
