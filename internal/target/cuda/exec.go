@@ -35,7 +35,7 @@ type executable struct {
 	// pointwise kernel's group inputs (see groupInputs), none for a
 	// fused layer.
 	reads [][]*dsl.Tensor
-	lt      *cuda.BlasLt
+	lt    *cuda.BlasLt
 
 	mu     sync.Mutex
 	shapes map[string]*shapePlan
