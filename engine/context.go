@@ -63,6 +63,46 @@ func (c *Context) Execute(ctx context.Context, inputs map[string]*tensor.Tensor)
 	return c.tc.Execute(ctx, inputs)
 }
 
+// DeviceTensor is an input in GPU memory: an address in the CUDA primary
+// context of GPU 0 (cudaMalloc, cuMemAlloc, a PyTorch tensor's
+// data_ptr()), its type and its shape, laid out contiguously.
+type DeviceTensor = target.DeviceTensor
+
+// DeviceBuffer is GPU memory for one output: an address and its size.
+type DeviceBuffer = target.DeviceBuffer
+
+// ExecuteDevice runs the engine on inputs already in GPU memory and writes
+// the outputs into the given device buffers, with no host copies (TensorRT's
+// enqueueV3 on bound device addresses, trtexec's --noDataTransfers). Inputs
+// are read in place; each output is written into outputs[name], which must
+// hold its bytes. It returns the outputs' shapes when they are written.
+// Engines of targets that do not run on the GPU return InvalidArgument.
+func (c *Context) ExecuteDevice(ctx context.Context, inputs map[string]DeviceTensor, outputs map[string]DeviceBuffer) (map[string][]int64, error) {
+	dc, ok := c.tc.(target.DeviceContext)
+	if !ok {
+		return nil, diag.Errorf(diag.InvalidArgument, "engines of target %s do not run on device memory: use Execute", c.e.Target())
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	sigs := map[string]inputSig{}
+	for name, v := range inputs {
+		sigs[name] = inputSig{dtype: v.Type, shape: v.Shape}
+	}
+	if err := c.checkSigs(sigs); err != nil {
+		return nil, err
+	}
+	var errs diag.List
+	for _, out := range c.e.file.Manifest().GetOutputs() {
+		if _, ok := outputs[out.GetName()]; !ok {
+			errs = append(errs, diag.Errorf(diag.InvalidArgument, "no device buffer for output %q", out.GetName()))
+		}
+	}
+	if err := errs.Err(); err != nil {
+		return nil, err
+	}
+	return dc.ExecuteDevice(ctx, inputs, outputs)
+}
+
 // Run executes one inference on a context of its own, for one-off use;
 // code that runs an engine repeatedly makes one Context per goroutine and
 // reuses it.
@@ -81,6 +121,25 @@ func (c *Context) Close() error { return c.tc.Close() }
 // checkInputs reports every problem with inputs at once: missing, unknown,
 // wrong type, wrong rank or static dims, and dims outside the profile.
 func (c *Context) checkInputs(inputs map[string]*tensor.Tensor) error {
+	sigs := map[string]inputSig{}
+	for name, v := range inputs {
+		if v != nil {
+			sigs[name] = inputSig{dtype: v.DType(), shape: v.Shape()}
+		} else {
+			sigs[name] = inputSig{missing: true}
+		}
+	}
+	return c.checkSigs(sigs)
+}
+
+// inputSig is what checkSigs knows of an input: its type and shape.
+type inputSig struct {
+	dtype   tensor.DataType
+	shape   []int64
+	missing bool
+}
+
+func (c *Context) checkSigs(inputs map[string]inputSig) error {
 	m := c.e.file.Manifest()
 	var ranges map[string]*target.ShapeRange
 	if c.profile < len(c.e.ranges) {
@@ -91,17 +150,17 @@ func (c *Context) checkInputs(inputs map[string]*tensor.Tensor) error {
 	for _, in := range m.GetInputs() {
 		name := in.GetName()
 		known[name] = true
-		v := inputs[name]
+		v, given := inputs[name]
 		want := tensor.DataType(in.GetDtype())
 		switch {
-		case v == nil:
+		case !given || v.missing:
 			errs = append(errs, diag.Errorf(diag.InvalidArgument, "input %q (%v %s) is missing", name, want, FormatDims(in.GetDims())))
 			continue
-		case v.DType() != want:
-			errs = append(errs, diag.Errorf(diag.TypeMismatch, "input %q must be %v, got %v", name, want, v.DType()))
+		case v.dtype != want:
+			errs = append(errs, diag.Errorf(diag.TypeMismatch, "input %q must be %v, got %v", name, want, v.dtype))
 			continue
 		}
-		if err := CheckShape(name, in.GetDims(), ranges[name], c.profile, v.Shape()); err != nil {
+		if err := CheckShape(name, in.GetDims(), ranges[name], c.profile, v.shape); err != nil {
 			errs = append(errs, err)
 		}
 	}

@@ -4,6 +4,8 @@
 # for the CUDA target in fp32 and fp16 at batch 1 and 32, check accuracy
 # against PyTorch's fp32 outputs with trtc compare, and time trtc bench
 # beside PyTorch eager (and torch.compile with --compile) in the same run.
+# trtc is timed on device memory (--no-data-transfers), as PyTorch is
+# with its tensors on the GPU, and again with the host copies.
 #
 #   bench/gpu/run.sh TRTC OUT [--compile]
 #
@@ -14,8 +16,8 @@ trtc=$1 out=$2; shift 2
 mkdir -p "$out"
 PYTHONUNBUFFERED=1 python3 "$(dirname "$0")/export.py" "$out" "$@" > "$out/export.log" 2>&1 || { tail -30 "$out/export.log"; exit 1; }
 results="$out/results.md"
-echo "| model | batch | precision | trtc ms (median) | PyTorch eager ms | ratio | accuracy vs PyTorch fp32 |" > "$results"
-echo "| --- | --- | --- | --- | --- | --- | --- |" >> "$results"
+echo "| model | batch | precision | trtc ms (median, on device) | PyTorch eager ms | ratio | trtc ms with H2D/D2H | accuracy vs PyTorch fp32 |" > "$results"
+echo "| --- | --- | --- | --- | --- | --- | --- | --- |" >> "$results"
 for model in resnet50 bert; do
   for b in 1 32; do
     d="$out/${model}_b$b"
@@ -30,12 +32,15 @@ for model in resnet50 bert; do
       "$trtc" compile "$out/$model.onnx" -o "$eng" --target cuda --precision $p --shapes $shapes > "$out/${model}_b${b}_$p.compile.log" 2>&1 || { tail -5 "$out/${model}_b${b}_$p.compile.log"; continue; }
       acc=PASS
       "$trtc" compare "$out/$model.onnx" --targets cuda:$p --shapes $shapes $inputs --reference "$d/ref" $tol > "$out/${model}_b${b}_$p.compare.log" 2>&1 || acc=FAIL
-      "$trtc" bench "$eng" $inputs --iterations 50 --duration 2s --json > "$out/${model}_b${b}_$p.bench.json" 2> "$out/${model}_b${b}_$p.bench.err"
+      # On device memory, as PyTorch is timed; then with the copies.
+      "$trtc" bench "$eng" $inputs --no-data-transfers --iterations 50 --duration 2s --json > "$out/${model}_b${b}_$p.bench.json" 2> "$out/${model}_b${b}_$p.bench.err"
+      "$trtc" bench "$eng" $inputs --iterations 50 --duration 1s --json > "$out/${model}_b${b}_$p.bench_h2d.json" 2>> "$out/${model}_b${b}_$p.bench.err"
       ms=$(python3 -c "import json;print('%.3f'%json.load(open('$out/${model}_b${b}_$p.bench.json'))['latency_median_ms'])" 2>/dev/null || echo "-")
+      h2d=$(python3 -c "import json;print('%.3f'%json.load(open('$out/${model}_b${b}_$p.bench_h2d.json'))['latency_median_ms'])" 2>/dev/null || echo "-")
       pt=$(python3 -c "import json;print('%.3f'%json.load(open('$out/torch.json'))['timings_ms']['$model b$b eager $p'])")
       ratio=$(python3 -c "print('%.2f'%($ms/$pt))" 2>/dev/null || echo "-")
       maxerr=$(grep -oE "max abs [0-9.e+-]+" "$out/${model}_b${b}_$p.compare.log" | head -2 | tr '\n' ' ')
-      echo "| $model | $b | $p | $ms | $pt | $ratio | $acc ($maxerr) |" >> "$results"
+      echo "| $model | $b | $p | $ms | $pt | $ratio | $h2d | $acc ($maxerr) |" >> "$results"
     done
   done
 done

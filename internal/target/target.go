@@ -117,6 +117,31 @@ type Context interface {
 	Close() error
 }
 
+// DeviceTensor is an input in GPU memory the caller owns: an address in
+// the CUDA primary context of GPU 0 (cudaMalloc, a PyTorch tensor's
+// data_ptr), its type and shape, laid out contiguously.
+type DeviceTensor struct {
+	Ptr   uintptr
+	Type  tensor.DataType
+	Shape []int64
+}
+
+// DeviceBuffer is GPU memory the caller owns for one output.
+type DeviceBuffer struct {
+	Ptr   uintptr
+	Bytes int64
+}
+
+// DeviceContext is a Context that also runs on device memory: inputs are
+// read where they are (no copy), outputs land in the caller's buffers.
+type DeviceContext interface {
+	Context
+	// ExecuteDevice runs the engine on device inputs, by name, writes each
+	// output into outputs[name] and returns the outputs' shapes. It returns
+	// when the outputs are written. Inputs were checked by the caller.
+	ExecuteDevice(ctx context.Context, inputs map[string]DeviceTensor, outputs map[string]DeviceBuffer) (map[string][]int64, error)
+}
+
 var (
 	mu      sync.RWMutex
 	targets = map[string]Target{}

@@ -20,6 +20,7 @@ type benchOptions struct {
 	iterations   int
 	duration     time.Duration
 	useCUDAGraph bool
+	noTransfers  bool
 	json         bool
 }
 
@@ -31,9 +32,12 @@ func newBenchCmd() *cobra.Command {
 		Long: `Run an engine (or an ONNX model compiled on the fly) repeatedly: a warm-up,
 then at least --iterations runs and at least --duration of them. Reports
 latency min, mean, median, p90, p99 and max, and throughput. On GPU targets
-host-to-device and device-to-host copies are timed apart from compute;
-the CPU target has no copies. Timings are measurements of this machine at
-this moment: compare runs made side by side.`,
+each run copies the inputs to the device and the outputs back, and the
+latency includes those copies; --no-data-transfers uploads the inputs once
+and times runs on device memory (trtexec's --noDataTransfers), the way
+PyTorch is timed with its tensors on the GPU. The CPU target has no
+copies. Timings are measurements of this machine at this moment: compare
+runs made side by side.`,
 		Example: `  trtc bench model.engine --iterations 200
   trtc bench model.onnx --shapes x:32x3x224x224 --precision fp16 --json`,
 		Args: cobra.ExactArgs(1),
@@ -48,6 +52,7 @@ this moment: compare runs made side by side.`,
 	f.IntVar(&o.iterations, "iterations", 10, "least number of measured runs")
 	f.DurationVar(&o.duration, "duration", 3*time.Second, "least measuring time")
 	f.BoolVar(&o.useCUDAGraph, "use-cuda-graph", false, "capture the inference in a CUDA graph and replay it (GPU targets)")
+	f.BoolVar(&o.noTransfers, "no-data-transfers", false, "GPU targets: upload the inputs once and time runs on device memory")
 	f.BoolVar(&o.json, "json", false, "print the result as JSON")
 	return cmd
 }
@@ -83,6 +88,9 @@ func bench(w io.Writer, path string, o benchOptions) error {
 		return err
 	}
 	defer m.eng.Close()
+	if o.noTransfers && m.eng.Target() == "cpu" {
+		return usageError{fmt.Errorf("--no-data-transfers needs a GPU target; this engine is for target cpu, which has no transfers")}
+	}
 	if o.useCUDAGraph && m.eng.Target() == "cpu" {
 		return usageError{fmt.Errorf("--use-cuda-graph needs a GPU target; this engine is for target cpu")}
 	}
@@ -101,10 +109,22 @@ func bench(w io.Writer, path string, o benchOptions) error {
 	}
 	defer ectx.Close()
 	ctx := context.Background()
+	once := func() error {
+		_, err := ectx.Execute(ctx, inputs)
+		return err
+	}
+	if o.noTransfers {
+		d, err := newDeviceRun(ctx, ectx, inputs)
+		if err != nil {
+			return err
+		}
+		defer d.Close()
+		once = func() error { return d.run(ctx, ectx) }
+	}
 
 	warm := 0
 	for start := time.Now(); warm == 0 || time.Since(start) < o.warmup; warm++ {
-		if _, err := ectx.Execute(ctx, inputs); err != nil {
+		if err := once(); err != nil {
 			return err
 		}
 	}
@@ -112,7 +132,7 @@ func bench(w io.Writer, path string, o benchOptions) error {
 	start := time.Now()
 	for len(lat) < o.iterations || time.Since(start) < o.duration {
 		t0 := time.Now()
-		if _, err := ectx.Execute(ctx, inputs); err != nil {
+		if err := once(); err != nil {
 			return err
 		}
 		lat = append(lat, time.Since(t0))
@@ -121,7 +141,10 @@ func bench(w io.Writer, path string, o benchOptions) error {
 	r := summarize(lat, total)
 	r.Model, r.Target, r.CUDAGraph, r.WarmupRuns = path, m.eng.Target(), o.useCUDAGraph, warm
 	r.Transfers = "none: target cpu computes on host memory"
-	if r.Target != "cpu" {
+	switch {
+	case o.noTransfers:
+		r.Transfers = "excluded (--no-data-transfers): inputs uploaded once, every run on device memory"
+	case r.Target != "cpu":
 		r.Transfers = "included in the latency: inputs are copied to the device and outputs back on every run"
 	}
 	if o.json {

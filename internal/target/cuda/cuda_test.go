@@ -310,6 +310,76 @@ func TestNoLeaksAndConcurrentContexts(t *testing.T) {
 	eng.Close()
 }
 
+// TestExecuteDevice runs a model on inputs in device memory and checks the
+// outputs it writes into device buffers equal Execute's on host tensors,
+// and that a buffer too small for an output is an error.
+func TestExecuteDevice(t *testing.T) {
+	needGPU(t)
+	dev, err := gpu.NewContext(0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer dev.Close()
+	shapes := map[string][]int64{"x": {2, 3, 32, 32}}
+	eng := build(t, onnxNet(t, "small_cnn.onnx"), "cuda", compiler.FP16, shapes)
+	defer eng.Close()
+	x := irtest.RandomTensor(rand.New(rand.NewPCG(5, 5)), dsl.Float32, shapes["x"])
+	want := execute(t, eng, map[string]*tensor.Tensor{"x": x})
+	xb, err := dev.Alloc(len(x.Bytes()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer xb.Free()
+	if err := dev.CopyHtoD(xb.Ptr(), x.Bytes()); err != nil {
+		t.Fatal(err)
+	}
+	outs := map[string]engine.DeviceBuffer{}
+	bufs := map[string]*gpu.Buffer{}
+	for name, w := range want {
+		b, err := dev.Alloc(len(w.Bytes()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer b.Free()
+		bufs[name] = b
+		outs[name] = engine.DeviceBuffer{Ptr: uintptr(b.Ptr()), Bytes: int64(len(w.Bytes()))}
+	}
+	c, err := eng.NewContext()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	in := map[string]engine.DeviceTensor{"x": {Ptr: uintptr(xb.Ptr()), Type: dsl.Float32, Shape: shapes["x"]}}
+	for range 3 {
+		got, err := c.ExecuteDevice(context.Background(), in, outs)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for name, w := range want {
+			if fmt.Sprint(got[name]) != fmt.Sprint(w.Shape()) {
+				t.Fatalf("output %q: shape %v, want %v", name, got[name], w.Shape())
+			}
+			g := tensor.New(w.DType(), w.Shape()...)
+			if err := dev.CopyDtoH(g.Bytes(), bufs[name].Ptr()); err != nil {
+				t.Fatal(err)
+			}
+			if err := irtest.Compare(map[string]*tensor.Tensor{name: w}, map[string]*tensor.Tensor{name: g}, 0); err != nil {
+				t.Fatalf("ExecuteDevice and Execute differ: %v", err)
+			}
+		}
+	}
+	for name, b := range outs {
+		small := map[string]engine.DeviceBuffer{}
+		for n, o := range outs {
+			small[n] = o
+		}
+		small[name] = engine.DeviceBuffer{Ptr: b.Ptr, Bytes: b.Bytes - 1}
+		if _, err := c.ExecuteDevice(context.Background(), in, small); err == nil || !strings.Contains(err.Error(), name) {
+			t.Errorf("a device buffer one byte short for %q: got %v, want an error naming it", name, err)
+		}
+	}
+}
+
 // TestConformanceCUDA runs the ONNX backend test data on the CUDA target.
 // Cases the CPU engine excludes are skipped; cases the CUDA target refuses
 // (loops, conditionals, data-dependent shapes) are counted apart.

@@ -12,6 +12,7 @@ import (
 	"github.com/trtc/trtc/diag"
 	"github.com/trtc/trtc/dsl"
 	"github.com/trtc/trtc/internal/cuda"
+	"github.com/trtc/trtc/internal/target"
 	cpueng "github.com/trtc/trtc/internal/target/cpu"
 	"github.com/trtc/trtc/tensor"
 )
@@ -307,7 +308,9 @@ func (x *executable) makeShapePlan(shapes map[string][]int64) (*shapePlan, error
 		case kindConcat:
 			for j, m := range concatMetas(l, dims) {
 				n := volume(dims[l.Input(j)])
-				sp.parts[i] = append(sp.parts[i], launch{meta: put(m), n: n, grid: grid(n)})
+				part := pointwiseLaunch(n)
+				part.meta = put(m)
+				sp.parts[i] = append(sp.parts[i], part)
 			}
 		case kindHost:
 			e, err := hostEngine(l, dims)
@@ -357,6 +360,9 @@ type cudaContext struct {
 	convPlans map[convKey]*cuda.ConvPlan
 	convWS    *cuda.Buffer
 	pluginWS  *cuda.Buffer
+	// bound are the caller's device addresses of the inputs during
+	// ExecuteDevice.
+	bound map[*dsl.Tensor]cuda.DevicePtr
 }
 
 const workspaceBytes = 32 << 20
@@ -428,6 +434,71 @@ func (c *cudaContext) ensureStage(n int64) error {
 	return nil
 }
 
+// runSteps runs every step of the plan on the context's stream.
+func (c *cudaContext) runSteps(ctx context.Context, sp *shapePlan) error {
+	for i, l := range c.x.layers {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		var t0 time.Time
+		if profiling {
+			c.stream.Synchronize()
+			t0 = time.Now()
+		}
+		if err := c.run(sp, i, l); err != nil {
+			return fmt.Errorf("%s on the CUDA target: %w", dsl.LayerString(l), err)
+		}
+		if profiling {
+			c.stream.Synchronize()
+			c.profileStep(sp, i, l, time.Since(t0))
+		}
+	}
+	return nil
+}
+
+// ExecuteDevice runs on inputs in device memory, read in place (the
+// arena's input slots are not used), and copies each output from the
+// arena into the caller's buffer on the device.
+func (c *cudaContext) ExecuteDevice(ctx context.Context, inputs map[string]target.DeviceTensor, outputs map[string]target.DeviceBuffer) (map[string][]int64, error) {
+	shapes := map[string][]int64{}
+	for name, v := range inputs {
+		shapes[name] = v.Shape
+	}
+	sp, err := c.x.shapePlan(shapes)
+	if err != nil {
+		return nil, err
+	}
+	if err := c.ensure(&c.arena, sp.arenaSize); err != nil {
+		return nil, err
+	}
+	if err := c.ensureStage(sp.stageSize); err != nil {
+		return nil, err
+	}
+	c.bound = map[*dsl.Tensor]cuda.DevicePtr{}
+	defer func() { c.bound = nil }()
+	for _, in := range c.x.net.Inputs() {
+		c.bound[in] = cuda.DevicePtr(inputs[in.Name()].Ptr)
+	}
+	if err := c.runSteps(ctx, sp); err != nil {
+		return nil, err
+	}
+	out := map[string][]int64{}
+	for _, t := range c.x.net.Outputs() {
+		n := t.Type().ByteSize(volume(sp.dims[t]))
+		b := outputs[t.Name()]
+		if b.Bytes < n {
+			return nil, diag.Errorf(diag.InvalidArgument, "the device buffer for output %q holds %d bytes; its shape %v needs %d", t.Name(), b.Bytes, sp.dims[t], n)
+		}
+		if n > 0 {
+			if err := c.stream.CopyDtoD(cuda.DevicePtr(b.Ptr), c.addr(sp, t), int(n)); err != nil {
+				return nil, err
+			}
+		}
+		out[t.Name()] = append([]int64(nil), sp.dims[t]...)
+	}
+	return out, c.stream.Synchronize()
+}
+
 // addr is the device address of t in this context.
 func (c *cudaContext) addr(sp *shapePlan, t *dsl.Tensor) cuda.DevicePtr {
 	for {
@@ -439,6 +510,9 @@ func (c *cudaContext) addr(sp *shapePlan, t *dsl.Tensor) cuda.DevicePtr {
 	}
 	if b, ok := c.x.consts[t]; ok {
 		return b.Ptr()
+	}
+	if p, ok := c.bound[t]; ok {
+		return p
 	}
 	return c.arena.Ptr().Add(int(sp.offset[t]))
 }
@@ -471,22 +545,8 @@ func (c *cudaContext) Execute(ctx context.Context, inputs map[string]*tensor.Ten
 			return nil, err
 		}
 	}
-	for i, l := range c.x.layers {
-		if err := ctx.Err(); err != nil {
-			return nil, err
-		}
-		var t0 time.Time
-		if profiling {
-			c.stream.Synchronize()
-			t0 = time.Now()
-		}
-		if err := c.run(sp, i, l); err != nil {
-			return nil, fmt.Errorf("%s on the CUDA target: %w", dsl.LayerString(l), err)
-		}
-		if profiling {
-			c.stream.Synchronize()
-			c.profileStep(sp, i, l, time.Since(t0))
-		}
+	if err := c.runSteps(ctx, sp); err != nil {
+		return nil, err
 	}
 	out := map[string]*tensor.Tensor{}
 	for _, t := range c.x.net.Outputs() {

@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/trtc/trtc/dsl"
+	"github.com/trtc/trtc/internal/cuda"
 )
 
 // Pointwise fusion. Chains and small DAGs of pointwise layers (a bias add
@@ -102,6 +103,21 @@ func groupInputs(members []dsl.Layer) []*dsl.Tensor {
 	return ins
 }
 
+// pointwiseUnroll is the number of elements each thread of a pointwise
+// kernel takes (see pointwiseLaunch).
+const pointwiseUnroll = 4
+
+// pointwiseLaunch is the launch of a pointwise kernel over n elements:
+// pointwiseUnroll per thread on the 32-bit path.
+func pointwiseLaunch(n int64) launch {
+	per := int64(256)
+	if n <= fits32 {
+		per *= pointwiseUnroll
+	}
+	g := (n + per - 1) / per
+	return launch{n: n, grid: cuda.Dim3{X: int(max(1, min(g, 65535*4)))}}
+}
+
 // pointwiseKernel writes the kernel of a pointwise group (one layer or
 // more, in execution order): one thread per output element (grid-stride),
 // each group input loaded in its index mode (see index.go) from the
@@ -125,69 +141,94 @@ func pointwiseKernel(name string, members []dsl.Layer) (string, bool) {
 		params = append(params, fmt.Sprintf("const %s* __restrict__ in%d", ic.store, k))
 		setup = append(setup, fmt.Sprintf("  const i64* s%[1]d = d + r + %[1]d * (r + 1) + 1; const int m%[1]d = (int)s%[1]d[-1];", k))
 	}
-	// The members' code, the same for both index widths.
-	var code strings.Builder
-	local := map[*dsl.Tensor]string{}
-	for mi, m := range members {
-		expr, ok := pointwiseExpr(m)
-		if !ok {
+	// The members' code; ref names group input k's loaded value.
+	body := func(ref func(k int) string) string {
+		var code strings.Builder
+		local := map[*dsl.Tensor]string{}
+		for mi, m := range members {
+			expr, _ := pointwiseExpr(m)
+			out := m.Output(0)
+			c, _ := typeOf(out.Type())
+			v := fmt.Sprintf("v%d", mi)
+			fmt.Fprintf(&code, "        %s %s;\n        {\n", c.compute, v)
+			for j := 0; j < m.NbInputs(); j++ {
+				t := m.Input(j)
+				ic, _ := typeOf(t.Type())
+				src, ok := local[t]
+				if !ok {
+					src = ref(slot[t])
+				}
+				fmt.Fprintf(&code, "          %s x%d = %s;\n", ic.compute, j, src)
+			}
+			// A comparison computes i64 from float inputs: the result
+			// takes the output's compute type.
+			if c.compute == "float" {
+				expr = "(float)(" + expr + ")"
+			} else {
+				expr = "(i64)(" + expr + ")"
+			}
+			fmt.Fprintf(&code, "          %s = %s;\n        }\n", v, expr)
+			if mi < len(members)-1 {
+				// Rounded as the unfused layer would store it.
+				if r := c.loadf(c.savef(v)); r != v {
+					fmt.Fprintf(&code, "        %s = %s;\n", v, r)
+				}
+			}
+			local[out] = v
+		}
+		fmt.Fprintf(&code, "        out[i] = %s;\n", oc.savef(local[last.Output(0)]))
+		return code.String()
+	}
+	for _, m := range members {
+		if _, ok := pointwiseExpr(m); !ok {
 			return "", false
 		}
-		out := m.Output(0)
-		c, ok := typeOf(out.Type())
-		if !ok {
+		if _, ok := typeOf(m.Output(0).Type()); !ok {
 			return "", false
 		}
-		v := fmt.Sprintf("v%d", mi)
-		fmt.Fprintf(&code, "      %s %s;\n      {\n", c.compute, v)
-		for j := 0; j < m.NbInputs(); j++ {
-			t := m.Input(j)
-			ic, _ := typeOf(t.Type())
-			src, ok := local[t]
-			if !ok {
-				src = fmt.Sprintf("a%d", slot[t])
-			}
-			fmt.Fprintf(&code, "        %s x%d = %s;\n", ic.compute, j, src)
-		}
-		// A comparison computes i64 from float inputs: the result takes
-		// the output's compute type.
-		if c.compute == "float" {
-			expr = "(float)(" + expr + ")"
-		} else {
-			expr = "(i64)(" + expr + ")"
-		}
-		fmt.Fprintf(&code, "        %s = %s;\n      }\n", v, expr)
-		if mi < len(members)-1 {
-			// Rounded as the unfused layer would store it.
-			if r := c.loadf(c.savef(v)); r != v {
-				fmt.Fprintf(&code, "      %s = %s;\n", v, r)
-			}
-		}
-		local[out] = v
 	}
-	fmt.Fprintf(&code, "      out[i] = %s;\n", oc.savef(local[last.Output(0)]))
-	loads := func(narrow bool) string {
-		var b strings.Builder
-		for k, t := range ins {
-			ic, _ := typeOf(t.Type())
-			idx := fmt.Sprintf("(m%[1]d == %[2]d ? i : (m%[1]d == %[3]d ? 0 : offset(i, r, d, s%[1]d)))", k, indexSame, indexScalar)
-			if narrow {
-				idx = fmt.Sprintf("(m%[1]d == %[2]d ? (int)i : (m%[1]d == %[3]d ? 0 : offset32(i, r, d, s%[1]d)))", k, indexSame, indexScalar)
-			}
-			fmt.Fprintf(&b, "      const %s a%d = %s;\n", ic.compute, k, ic.loadf(fmt.Sprintf("in%d[%s]", k, idx)))
+	load := func(k int, narrow bool) string {
+		ic, _ := typeOf(ins[k].Type())
+		idx := fmt.Sprintf("(m%[1]d == %[2]d ? i : (m%[1]d == %[3]d ? 0 : offset(i, r, d, s%[1]d)))", k, indexSame, indexScalar)
+		if narrow {
+			idx = fmt.Sprintf("(m%[1]d == %[2]d ? (int)i : (m%[1]d == %[3]d ? 0 : offset32(i, r, d, s%[1]d)))", k, indexSame, indexScalar)
 		}
-		return b.String()
+		return ic.loadf(fmt.Sprintf("in%d[%s]", k, idx))
 	}
+	// The 32-bit path: each thread takes pointwiseUnroll elements a block
+	// apart, all loads first, so enough bytes are in flight to reach the
+	// memory's bandwidth with 2-byte elements.
+	var narrow strings.Builder
+	fmt.Fprintf(&narrow, "    const unsigned step = gridDim.x * blockDim.x * %du;\n", pointwiseUnroll)
+	fmt.Fprintf(&narrow, "    for (unsigned base = blockIdx.x * blockDim.x * %du + threadIdx.x; base < (unsigned)n; base += step) {\n", pointwiseUnroll)
+	for k, t := range ins {
+		ic, _ := typeOf(t.Type())
+		fmt.Fprintf(&narrow, "      %s a%d[%d];\n", ic.compute, k, pointwiseUnroll)
+	}
+	fmt.Fprintf(&narrow, "      #pragma unroll\n      for (int u = 0; u < %d; ++u) {\n        const unsigned i = base + u * blockDim.x;\n        if (i < (unsigned)n) {\n", pointwiseUnroll)
+	for k := range ins {
+		fmt.Fprintf(&narrow, "          a%d[u] = %s;\n", k, load(k, true))
+	}
+	narrow.WriteString("        }\n      }\n")
+	fmt.Fprintf(&narrow, "      #pragma unroll\n      for (int u = 0; u < %d; ++u) {\n        const unsigned i = base + u * blockDim.x;\n        if (i >= (unsigned)n) break;\n", pointwiseUnroll)
+	narrow.WriteString(body(func(k int) string { return fmt.Sprintf("a%d[u]", k) }))
+	narrow.WriteString("      }\n    }\n")
+	var wide strings.Builder
+	wide.WriteString("    for (i64 i = (i64)blockIdx.x * blockDim.x + threadIdx.x; i < n; i += (i64)gridDim.x * blockDim.x) {\n")
+	for k, t := range ins {
+		ic, _ := typeOf(t.Type())
+		fmt.Fprintf(&wide, "      const %s a%d = %s;\n", ic.compute, k, load(k, false))
+	}
+	wide.WriteString(body(func(k int) string { return fmt.Sprintf("a%d", k) }))
+	wide.WriteString("    }\n")
 	var b strings.Builder
 	fmt.Fprintf(&b, "extern \"C\" __global__ void %s(const i64* __restrict__ meta, i64 n, %s* __restrict__ out, %s) {\n", name, oc.store, strings.Join(params, ", "))
 	b.WriteString("  const int r = (int)meta[0]; const i64* d = meta + 1;\n")
 	b.WriteString(strings.Join(setup, "\n") + "\n")
 	fmt.Fprintf(&b, "  if (n <= %d) {\n", fits32)
-	b.WriteString("    for (unsigned i = blockIdx.x * blockDim.x + threadIdx.x; i < (unsigned)n; i += gridDim.x * blockDim.x) {\n")
-	b.WriteString(loads(true) + code.String())
-	b.WriteString("    }\n  } else {\n")
-	b.WriteString("    for (i64 i = (i64)blockIdx.x * blockDim.x + threadIdx.x; i < n; i += (i64)gridDim.x * blockDim.x) {\n")
-	b.WriteString(loads(false) + code.String())
-	b.WriteString("    }\n  }\n}\n")
+	b.WriteString(narrow.String())
+	b.WriteString("  } else {\n")
+	b.WriteString(wide.String())
+	b.WriteString("  }\n}\n")
 	return b.String(), true
 }

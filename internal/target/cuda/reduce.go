@@ -8,7 +8,8 @@ import (
 )
 
 // copyKernels copy an N-d view element by element, by element size: the
-// data movement of transposes, slices, concatenations and paddings. Meta:
+// data movement of transposes, slices, concatenations and paddings. On
+// the 32-bit path each thread moves pointwiseUnroll elements, loads first. Meta:
 // [rank, dims, source strides, destination strides, source offset,
 // destination offset, 1 when every offset fits 32 bits], in elements.
 func copyKernels() string {
@@ -18,14 +19,20 @@ func copyKernels() string {
   int r = (int)meta[0]; const i64* d = meta + 1; const i64* ss = d + r; const i64* ds = ss + r;
   const %s* src = in + ds[r]; %s* dst = out + ds[r + 1];
   if (ds[r + 2]) {
-    for (unsigned i = blockIdx.x * blockDim.x + threadIdx.x; i < (unsigned)n; i += gridDim.x * blockDim.x)
-      dst[offset32(i, r, d, ds)] = src[offset32(i, r, d, ss)];
+    const unsigned step = gridDim.x * blockDim.x * 4u;
+    for (unsigned base = blockIdx.x * blockDim.x * 4u + threadIdx.x; base < (unsigned)n; base += step) {
+      %s v[4];
+      #pragma unroll
+      for (int u = 0; u < 4; ++u) { const unsigned i = base + u * blockDim.x; if (i < (unsigned)n) v[u] = src[offset32(i, r, d, ss)]; }
+      #pragma unroll
+      for (int u = 0; u < 4; ++u) { const unsigned i = base + u * blockDim.x; if (i < (unsigned)n) dst[offset32(i, r, d, ds)] = v[u]; }
+    }
   } else {
     for (i64 i = (i64)blockIdx.x * blockDim.x + threadIdx.x; i < n; i += (i64)gridDim.x * blockDim.x)
       dst[offset(i, r, d, ds)] = src[offset(i, r, d, ss)];
   }
 }
-`, t.name, t.ty, t.ty, t.ty, t.ty)
+`, t.name, t.ty, t.ty, t.ty, t.ty, t.ty)
 	}
 	return b.String()
 }
@@ -170,12 +177,12 @@ func softmaxKernel(name string, l *dsl.SoftMaxLayer) (string, bool) {
   const i64 R = meta[0], inner = meta[1];
 %[3]s    const i64 base = (row / inner) * R * inner + row %% inner;
     float m = -__int_as_float(0x7f800000);
-    for (i64 j = lane; j < R; j += 32) { float x = %[4]s; m = x > m ? x : m; }
+    _Pragma("unroll 4") for (i64 j = lane; j < R; j += 32) { float x = %[4]s; m = x > m ? x : m; }
     %[5]s
     float s = 0.f;
-    for (i64 j = lane; j < R; j += 32) s += expf(%[4]s - m);
+    _Pragma("unroll 4") for (i64 j = lane; j < R; j += 32) s += expf(%[4]s - m);
     %[6]s
-    for (i64 j = lane; j < R; j += 32) out[base + j * inner] = %[7]s;
+    _Pragma("unroll 4") for (i64 j = lane; j < R; j += 32) out[base + j * inner] = %[7]s;
   }
 }
 `, name, c.store, warpRows, x, warpReduce("m", "(a > b ? a : b)"), warpReduce("s", "a + b"), c.savef("expf("+x+" - m) / s")), true
@@ -205,14 +212,14 @@ func normalizationKernel(name string, l *dsl.NormalizationLayer) (string, bool) 
   const int ms = (int)d[r]; const i64* ss = d + r + 1; const int mb = (int)ss[r]; const i64* bs = ss + r + 1;
 %[10]s    const i64 base = row * R;
     float s = 0.f;
-    for (i64 j = lane; j < R; j += 32) s += %[5]s;
+    _Pragma("unroll 4") for (i64 j = lane; j < R; j += 32) s += %[5]s;
     %[11]s
     const float mean = s / (float)R;
     float v = 0.f;
-    for (i64 j = lane; j < R; j += 32) { float x = %[5]s - mean; v += x * x; }
+    _Pragma("unroll 4") for (i64 j = lane; j < R; j += 32) { float x = %[5]s - mean; v += x * x; }
     %[12]s
     const float inv = rsqrtf(v / (float)R + %[6]s);
-    for (i64 j = lane; j < R; j += 32) {
+    _Pragma("unroll 4") for (i64 j = lane; j < R; j += 32) {
       const i64 i = base + j;
       float y = (%[5]s - mean) * inv * %[7]s + %[8]s;
       out[i] = %[9]s;

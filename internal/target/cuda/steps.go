@@ -204,6 +204,13 @@ func launchOf(l dsl.Layer, d map[*dsl.Tensor][]int64) launch {
 		k, _ := trailingAxes(l.Axes(), len(in))
 		return rowsPerWarp(volume(in[:len(in)-k]))
 	}
+	switch l.(type) {
+	case *dsl.ShuffleLayer, *dsl.SliceLayer:
+		return pointwiseLaunch(n) // copies
+	}
+	if isPointwise(l) {
+		return pointwiseLaunch(n)
+	}
 	return launch{n: n, grid: grid(n)}
 }
 
