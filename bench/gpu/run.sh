@@ -33,8 +33,8 @@ for model in resnet50 bert; do
       acc=PASS
       "$trtc" compare "$out/$model.onnx" --targets cuda:$p --shapes $shapes $inputs --reference "$d/ref" $tol > "$out/${model}_b${b}_$p.compare.log" 2>&1 || acc=FAIL
       # On device memory, as PyTorch is timed; then with the copies.
-      "$trtc" bench "$eng" $inputs --no-data-transfers --iterations 50 --duration 2s --json > "$out/${model}_b${b}_$p.bench.json" 2> "$out/${model}_b${b}_$p.bench.err"
-      "$trtc" bench "$eng" $inputs --iterations 50 --duration 1s --json > "$out/${model}_b${b}_$p.bench_h2d.json" 2>> "$out/${model}_b${b}_$p.bench.err"
+      "$trtc" bench "$eng" $inputs --no-data-transfers --iterations 30 --duration 1s --json > "$out/${model}_b${b}_$p.bench.json" 2> "$out/${model}_b${b}_$p.bench.err"
+      "$trtc" bench "$eng" $inputs --iterations 20 --duration 500ms --json > "$out/${model}_b${b}_$p.bench_h2d.json" 2>> "$out/${model}_b${b}_$p.bench.err"
       ms=$(python3 -c "import json;print('%.3f'%json.load(open('$out/${model}_b${b}_$p.bench.json'))['latency_median_ms'])" 2>/dev/null || echo "-")
       h2d=$(python3 -c "import json;print('%.3f'%json.load(open('$out/${model}_b${b}_$p.bench_h2d.json'))['latency_median_ms'])" 2>/dev/null || echo "-")
       pt=$(python3 -c "import json;print('%.3f'%json.load(open('$out/torch.json'))['timings_ms']['$model b$b eager $p'])")

@@ -187,32 +187,57 @@ func pointwiseKernel(name string, members []dsl.Layer) (string, bool) {
 			return "", false
 		}
 	}
+	// With static dims the index arithmetic is baked into the kernel:
+	// each input's mode is a constant and its strided offset divides by
+	// constants (multiplies and shifts). Without, the modes and strides
+	// are read from the metadata.
+	var static *pointwiseIndex
+	if dims, ok := staticDims(append([]*dsl.Tensor{last.Output(0)}, ins...)); ok {
+		static = newPointwiseIndex(dims[0], dims[1:])
+	}
 	load := func(k int, narrow bool) string {
 		ic, _ := typeOf(ins[k].Type())
-		idx := fmt.Sprintf("(m%[1]d == %[2]d ? i : (m%[1]d == %[3]d ? 0 : offset(i, r, d, s%[1]d)))", k, indexSame, indexScalar)
-		if narrow {
+		var idx string
+		switch {
+		case static != nil:
+			idx = static.expr(k, narrow)
+		case narrow:
 			idx = fmt.Sprintf("(m%[1]d == %[2]d ? (int)i : (m%[1]d == %[3]d ? 0 : offset32(i, r, d, s%[1]d)))", k, indexSame, indexScalar)
+		default:
+			idx = fmt.Sprintf("(m%[1]d == %[2]d ? i : (m%[1]d == %[3]d ? 0 : offset(i, r, d, s%[1]d)))", k, indexSame, indexScalar)
 		}
 		return ic.loadf(fmt.Sprintf("in%d[%s]", k, idx))
 	}
-	// The 32-bit path: each thread takes pointwiseUnroll elements a block
-	// apart, all loads first, so enough bytes are in flight to reach the
-	// memory's bandwidth with 2-byte elements.
 	var narrow strings.Builder
-	fmt.Fprintf(&narrow, "    const unsigned step = gridDim.x * blockDim.x * %du;\n", pointwiseUnroll)
-	fmt.Fprintf(&narrow, "    for (unsigned base = blockIdx.x * blockDim.x * %du + threadIdx.x; base < (unsigned)n; base += step) {\n", pointwiseUnroll)
-	for k, t := range ins {
-		ic, _ := typeOf(t.Type())
-		fmt.Fprintf(&narrow, "      %s a%d[%d];\n", ic.compute, k, pointwiseUnroll)
+	if static != nil {
+		// Each thread takes pointwiseUnroll elements a block apart, all
+		// loads first, so enough bytes are in flight to reach the
+		// memory's bandwidth with 2-byte elements. (Unrolled around the
+		// metadata's mode branches, compilers unswitch the loop for
+		// every combination of modes: minutes of NVRTC; so only here.)
+		fmt.Fprintf(&narrow, "    const unsigned step = gridDim.x * blockDim.x * %du;\n", pointwiseUnroll)
+		fmt.Fprintf(&narrow, "    for (unsigned base = blockIdx.x * blockDim.x * %du + threadIdx.x; base < (unsigned)n; base += step) {\n", pointwiseUnroll)
+		for k, t := range ins {
+			ic, _ := typeOf(t.Type())
+			fmt.Fprintf(&narrow, "      %s a%d[%d];\n", ic.compute, k, pointwiseUnroll)
+		}
+		fmt.Fprintf(&narrow, "      #pragma unroll\n      for (int u = 0; u < %d; ++u) {\n        const unsigned i = base + u * blockDim.x;\n        if (i < (unsigned)n) {\n", pointwiseUnroll)
+		for k := range ins {
+			fmt.Fprintf(&narrow, "          a%d[u] = %s;\n", k, load(k, true))
+		}
+		narrow.WriteString("        }\n      }\n")
+		fmt.Fprintf(&narrow, "      #pragma unroll\n      for (int u = 0; u < %d; ++u) {\n        const unsigned i = base + u * blockDim.x;\n        if (i >= (unsigned)n) break;\n", pointwiseUnroll)
+		narrow.WriteString(body(func(k int) string { return fmt.Sprintf("a%d[u]", k) }))
+		narrow.WriteString("      }\n    }\n")
+	} else {
+		narrow.WriteString("    for (unsigned i = blockIdx.x * blockDim.x + threadIdx.x; i < (unsigned)n; i += gridDim.x * blockDim.x) {\n")
+		for k, t := range ins {
+			ic, _ := typeOf(t.Type())
+			fmt.Fprintf(&narrow, "      const %s a%d = %s;\n", ic.compute, k, load(k, true))
+		}
+		narrow.WriteString(body(func(k int) string { return fmt.Sprintf("a%d", k) }))
+		narrow.WriteString("    }\n")
 	}
-	fmt.Fprintf(&narrow, "      #pragma unroll\n      for (int u = 0; u < %d; ++u) {\n        const unsigned i = base + u * blockDim.x;\n        if (i < (unsigned)n) {\n", pointwiseUnroll)
-	for k := range ins {
-		fmt.Fprintf(&narrow, "          a%d[u] = %s;\n", k, load(k, true))
-	}
-	narrow.WriteString("        }\n      }\n")
-	fmt.Fprintf(&narrow, "      #pragma unroll\n      for (int u = 0; u < %d; ++u) {\n        const unsigned i = base + u * blockDim.x;\n        if (i >= (unsigned)n) break;\n", pointwiseUnroll)
-	narrow.WriteString(body(func(k int) string { return fmt.Sprintf("a%d[u]", k) }))
-	narrow.WriteString("      }\n    }\n")
 	var wide strings.Builder
 	wide.WriteString("    for (i64 i = (i64)blockIdx.x * blockDim.x + threadIdx.x; i < n; i += (i64)gridDim.x * blockDim.x) {\n")
 	for k, t := range ins {
@@ -231,4 +256,79 @@ func pointwiseKernel(name string, members []dsl.Layer) (string, bool) {
 	b.WriteString(wide.String())
 	b.WriteString("  }\n}\n")
 	return b.String(), true
+}
+
+// staticDims returns the dims of ts when every one is static.
+func staticDims(ts []*dsl.Tensor) ([][]int64, bool) {
+	out := make([][]int64, len(ts))
+	for k, t := range ts {
+		d := t.Dims()
+		if !d.IsStatic() {
+			return nil, false
+		}
+		out[k] = d
+	}
+	return out, true
+}
+
+// pointwiseIndex is a pointwise kernel's metadata known when the kernel
+// is written (static dims): collapsed dims and each input's mode and
+// strides.
+type pointwiseIndex struct {
+	dims    []int64
+	modes   []int64
+	strides [][]int64
+}
+
+func newPointwiseIndex(out []int64, ins [][]int64) *pointwiseIndex {
+	meta := broadcastMeta(out, ins)
+	r := int(meta[0])
+	p := &pointwiseIndex{dims: meta[1 : 1+r]}
+	for k := range ins {
+		at := 1 + r + k*(r+1)
+		p.modes = append(p.modes, meta[at])
+		p.strides = append(p.strides, meta[at+1:at+1+r])
+	}
+	return p
+}
+
+// expr is input k's offset for output index i as a C expression with
+// constant divisors, in 32-bit (narrow) or 64-bit arithmetic.
+func (p *pointwiseIndex) expr(k int, narrow bool) string {
+	switch p.modes[k] {
+	case indexSame:
+		if narrow {
+			return "(int)i"
+		}
+		return "i"
+	case indexScalar:
+		return "0"
+	}
+	suffix := "LL"
+	if narrow {
+		suffix = "u"
+	}
+	var terms []string
+	div := int64(1)
+	for a := len(p.dims) - 1; a >= 0; a-- {
+		if s := p.strides[k][a]; s != 0 && p.dims[a] > 1 {
+			c := "i"
+			if div > 1 {
+				c = fmt.Sprintf("(i / %d%s)", div, suffix)
+			}
+			if a > 0 {
+				c = fmt.Sprintf("(%s %% %d%s)", c, p.dims[a], suffix)
+			}
+			terms = append(terms, fmt.Sprintf("%s * %d%s", c, s, suffix))
+		}
+		div *= p.dims[a]
+	}
+	if len(terms) == 0 {
+		return "0"
+	}
+	e := strings.Join(terms, " + ")
+	if narrow {
+		return "(int)(" + e + ")"
+	}
+	return "(" + e + ")"
 }

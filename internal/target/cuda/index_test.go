@@ -145,3 +145,15 @@ func TestNormalizationMetaModes(t *testing.T) {
 		t.Errorf("instance norm: scale mode %d, want %d", ms, indexStrided)
 	}
 }
+
+func TestPointwiseIndexBakesConstants(t *testing.T) {
+	p := newPointwiseIndex([]int64{4, 3, 5}, [][]int64{{4, 3, 5}, {1, 3, 1}, {1, 1, 1}, {4, 1, 5}})
+	for k, want := range []string{"(int)i", "(int)(((i / 5u) % 3u) * 1u)", "0", "(int)((i % 5u) * 1u + (i / 15u) * 5u)"} {
+		if got := p.expr(k, true); got != want {
+			t.Errorf("input %d: offset %s, want %s", k, got, want)
+		}
+	}
+	if got, want := p.expr(1, false), "(((i / 5LL) % 3LL) * 1LL)"; got != want {
+		t.Errorf("64-bit offset %s, want %s", got, want)
+	}
+}
