@@ -94,6 +94,9 @@ func printSummary(w io.Writer, p *engine.Plan, importTime, buildTime time.Durati
 	fmt.Fprintf(w, "layers:     %d before, %d after\n", b.GetLayersBefore(), len(b.GetLayers()))
 	fmt.Fprintf(w, "fusions:    %s\n", inspect.FusionCounts(b))
 	fmt.Fprintf(w, "precisions: %s\n", inspect.PrecisionCounts(b))
+	if n := m.GetMetadata()["cuda.launches"]; n != "" {
+		fmt.Fprintf(w, "kernels:    %s launches per inference (%s without pointwise fusion; a cuDNN or cuBLASLt call counts one)\n", n, m.GetMetadata()["cuda.launches_unfused"])
+	}
 	if verbose {
 		// The layers that compute in another type than the one asked for,
 		// and why (softmax kept in fp32, an override).

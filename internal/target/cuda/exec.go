@@ -434,6 +434,19 @@ func (c *cudaContext) ensureStage(n int64) error {
 	return nil
 }
 
+// prepare returns the shape plan for these input shapes, with the arena
+// and the pinned staging grown to it.
+func (c *cudaContext) prepare(shapes map[string][]int64) (*shapePlan, error) {
+	sp, err := c.x.shapePlan(shapes)
+	if err != nil {
+		return nil, err
+	}
+	if err := c.ensure(&c.arena, sp.arenaSize); err != nil {
+		return nil, err
+	}
+	return sp, c.ensureStage(sp.stageSize)
+}
+
 // runSteps runs every step of the plan on the context's stream.
 func (c *cudaContext) runSteps(ctx context.Context, sp *shapePlan) error {
 	for i, l := range c.x.layers {
@@ -464,14 +477,8 @@ func (c *cudaContext) ExecuteDevice(ctx context.Context, inputs map[string]targe
 	for name, v := range inputs {
 		shapes[name] = v.Shape
 	}
-	sp, err := c.x.shapePlan(shapes)
+	sp, err := c.prepare(shapes)
 	if err != nil {
-		return nil, err
-	}
-	if err := c.ensure(&c.arena, sp.arenaSize); err != nil {
-		return nil, err
-	}
-	if err := c.ensureStage(sp.stageSize); err != nil {
 		return nil, err
 	}
 	c.bound = map[*dsl.Tensor]cuda.DevicePtr{}
@@ -526,14 +533,8 @@ func (c *cudaContext) Execute(ctx context.Context, inputs map[string]*tensor.Ten
 		}
 		shapes[in.Name()] = v.Shape()
 	}
-	sp, err := c.x.shapePlan(shapes)
+	sp, err := c.prepare(shapes)
 	if err != nil {
-		return nil, err
-	}
-	if err := c.ensure(&c.arena, sp.arenaSize); err != nil {
-		return nil, err
-	}
-	if err := c.ensureStage(sp.stageSize); err != nil {
 		return nil, err
 	}
 	stage := c.stage.Bytes()

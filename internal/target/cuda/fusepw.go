@@ -208,6 +208,22 @@ func pointwiseKernel(name string, members []dsl.Layer) (string, bool) {
 		}
 		return ic.loadf(fmt.Sprintf("in%d[%s]", k, idx))
 	}
+	// oneEach is the grid-stride loop of one element per thread.
+	oneEach := func(narrow bool) string {
+		var b strings.Builder
+		if narrow {
+			b.WriteString("    for (unsigned i = blockIdx.x * blockDim.x + threadIdx.x; i < (unsigned)n; i += gridDim.x * blockDim.x) {\n")
+		} else {
+			b.WriteString("    for (i64 i = (i64)blockIdx.x * blockDim.x + threadIdx.x; i < n; i += (i64)gridDim.x * blockDim.x) {\n")
+		}
+		for k, t := range ins {
+			ic, _ := typeOf(t.Type())
+			fmt.Fprintf(&b, "      const %s a%d = %s;\n", ic.compute, k, load(k, narrow))
+		}
+		b.WriteString(body(func(k int) string { return fmt.Sprintf("a%d", k) }))
+		b.WriteString("    }\n")
+		return b.String()
+	}
 	var narrow strings.Builder
 	if static != nil {
 		// Each thread takes pointwiseUnroll elements a block apart, all
@@ -230,22 +246,8 @@ func pointwiseKernel(name string, members []dsl.Layer) (string, bool) {
 		narrow.WriteString(body(func(k int) string { return fmt.Sprintf("a%d[u]", k) }))
 		narrow.WriteString("      }\n    }\n")
 	} else {
-		narrow.WriteString("    for (unsigned i = blockIdx.x * blockDim.x + threadIdx.x; i < (unsigned)n; i += gridDim.x * blockDim.x) {\n")
-		for k, t := range ins {
-			ic, _ := typeOf(t.Type())
-			fmt.Fprintf(&narrow, "      const %s a%d = %s;\n", ic.compute, k, load(k, true))
-		}
-		narrow.WriteString(body(func(k int) string { return fmt.Sprintf("a%d", k) }))
-		narrow.WriteString("    }\n")
+		narrow.WriteString(oneEach(true))
 	}
-	var wide strings.Builder
-	wide.WriteString("    for (i64 i = (i64)blockIdx.x * blockDim.x + threadIdx.x; i < n; i += (i64)gridDim.x * blockDim.x) {\n")
-	for k, t := range ins {
-		ic, _ := typeOf(t.Type())
-		fmt.Fprintf(&wide, "      const %s a%d = %s;\n", ic.compute, k, load(k, false))
-	}
-	wide.WriteString(body(func(k int) string { return fmt.Sprintf("a%d", k) }))
-	wide.WriteString("    }\n")
 	var b strings.Builder
 	fmt.Fprintf(&b, "extern \"C\" __global__ void %s(const i64* __restrict__ meta, i64 n, %s* __restrict__ out, %s) {\n", name, oc.store, strings.Join(params, ", "))
 	b.WriteString("  const int r = (int)meta[0]; const i64* d = meta + 1;\n")
@@ -253,7 +255,7 @@ func pointwiseKernel(name string, members []dsl.Layer) (string, bool) {
 	fmt.Fprintf(&b, "  if (n <= %d) {\n", fits32)
 	b.WriteString(narrow.String())
 	b.WriteString("  } else {\n")
-	b.WriteString(wide.String())
+	b.WriteString(oneEach(false))
 	b.WriteString("  }\n}\n")
 	return b.String(), true
 }

@@ -75,3 +75,25 @@ func must(b []byte, err error) []byte {
 	}
 	return b
 }
+
+func TestLaunchCounts(t *testing.T) {
+	net := dsl.NewNetwork()
+	x := net.AddInput("x", dsl.Float32, dsl.Dims{2, 8})
+	a := net.AddActivation(net.AddUnary(x, dsl.UnaryExp).Output(0), dsl.ActivationReLU).Output(0) // one fused kernel
+	c := net.AddConcatenation([]*dsl.Tensor{a, x})                                                // two copies
+	c.SetAxis(1)
+	s := net.AddShuffle(c.Output(0)) // a reshape: no work
+	s.SetReshapeDimensions(dsl.Dims{4, 8})
+	s.Output(0).SetName("y")
+	net.MarkOutput(s.Output(0))
+	if err := net.Err(); err != nil {
+		t.Fatal(err)
+	}
+	p, _, err := lowerNetwork(net, ir.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if f, u := p.launches(net.TopoLayers()); f != 3 || u != 4 {
+		t.Errorf("launches %d, %d without fusion; want 3 and 4", f, u)
+	}
+}

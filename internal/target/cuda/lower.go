@@ -139,6 +139,29 @@ func lowerNetwork(net *dsl.Network, o ir.Options) (*plan, map[string]string, err
 	return p, srcs, nil
 }
 
+// launches counts what one inference launches on the GPU: generated
+// kernels, copies and gathers (a concatenation one per input), cuBLASLt and
+// cuDNN calls, plugin kernels, shape uploads; with every fused step as a
+// launch of its own, the count without pointwise fusion. (A convolution
+// whose fastest cuDNN plan leaves the bias out launches one more, known
+// only when the plan is timed.)
+func (p *plan) launches(layers []dsl.Layer) (fused, unfused int) {
+	for i, s := range p.Steps {
+		n := 0
+		switch s.Kind {
+		case kindKernel, kindCopy, kindGather, kindMatmul, kindConv, kindPlugin, kindShape:
+			n = 1
+		case kindConcat:
+			n = layers[i].NbInputs()
+		case kindFused:
+			unfused++
+		}
+		fused += n
+		unfused += n
+	}
+	return fused, unfused
+}
+
 // memberLayers are the layers of step indices ms.
 func memberLayers(layers []dsl.Layer, ms []int) []dsl.Layer {
 	out := make([]dsl.Layer, len(ms))

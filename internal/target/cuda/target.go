@@ -143,6 +143,9 @@ func (cudaTarget) Lower(g *ir.Graph, b *target.Build) error {
 		b.Metadata = map[string]string{}
 	}
 	b.Metadata["cuda.host_layers"] = strconv.Itoa(hosts)
+	fused, unfused := p.launches(layers)
+	b.Metadata["cuda.launches"] = strconv.Itoa(fused)
+	b.Metadata["cuda.launches_unfused"] = strconv.Itoa(unfused)
 	return nil
 }
 
