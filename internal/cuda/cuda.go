@@ -6,7 +6,7 @@
 //
 // Each library is opened the first time something needs it: libcuda.so.1
 // (the driver, by NewContext, Available and the device queries),
-// libnvrtc.so.13/.12 (Compile), libcublasLt.so.13/.12 (NewBlasLt) and
+// libnvrtc.so.13/.12/.11.2 (Compile), libcublasLt.so.13/.12 (NewBlasLt) and
 // libcudnn.so.9 (NewCudnn). Bare names are tried first, so LD_LIBRARY_PATH
 // and the ld.so cache decide, then the usual install folders
 // (/usr/local/nvidia/lib64, /usr/local/cuda/lib64, ...); the folders in
@@ -100,7 +100,7 @@ type library struct {
 
 var (
 	libCUDA     = &library{what: "the CUDA driver", names: []string{"libcuda.so.1"}, id: C.TRTC_LIB_CUDA}
-	libNVRTC    = &library{what: "NVRTC", names: []string{"libnvrtc.so.13", "libnvrtc.so.12", "libnvrtc.so"}, id: C.TRTC_LIB_NVRTC}
+	libNVRTC    = &library{what: "NVRTC", names: []string{"libnvrtc.so.13", "libnvrtc.so.12", "libnvrtc.so.11.2", "libnvrtc.so"}, id: C.TRTC_LIB_NVRTC}
 	libCublasLt = &library{what: "cuBLASLt", names: []string{"libcublasLt.so.13", "libcublasLt.so.12", "libcublasLt.so"}, id: C.TRTC_LIB_LT}
 	libCudnn    = &library{what: "cuDNN 9", names: []string{"libcudnn.so.9"}, id: C.TRTC_LIB_CUDNN}
 )

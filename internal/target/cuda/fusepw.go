@@ -34,10 +34,6 @@ func isPointwise(l dsl.Layer) bool {
 // the same elements). kinds are the steps' kinds; the result maps a
 // member's step to its group's last step, -1 for steps in no group.
 func pointwiseGroups(layers []dsl.Layer, kinds []string) []int {
-	index := map[dsl.Layer]int{}
-	for i, l := range layers {
-		index[l] = i
-	}
 	consumers := map[*dsl.Tensor][]int{}
 	for i, l := range layers {
 		for j := 0; j < l.NbInputs(); j++ {
@@ -47,6 +43,28 @@ func pointwiseGroups(layers []dsl.Layer, kinds []string) []int {
 		}
 	}
 	group := make([]int, len(layers))
+	size, reads := map[int]int{}, map[int]int{} // by group: layers, layer inputs
+	// joinable is the group layer i joins, or -1.
+	joinable := func(i int) int {
+		l := layers[i]
+		out := l.Output(0)
+		if out.IsNetworkOutput() || !out.Dims().IsStatic() {
+			return -1
+		}
+		g := -1
+		for _, c := range consumers[out] {
+			switch {
+			case group[c] < 0, g >= 0 && group[c] != g:
+				return -1
+			case g == -1:
+				g = group[c]
+			}
+		}
+		if g < 0 || !layers[g].Output(0).Dims().Equal(out.Dims()) || size[g] >= maxGroupLayers || reads[g]+l.NbInputs() > maxGroupReads {
+			return -1
+		}
+		return g
+	}
 	for i := len(layers) - 1; i >= 0; i-- {
 		group[i] = -1
 		l := layers[i]
@@ -54,28 +72,22 @@ func pointwiseGroups(layers []dsl.Layer, kinds []string) []int {
 			continue
 		}
 		group[i] = i
-		out := l.Output(0)
-		if out.IsNetworkOutput() || !out.Dims().IsStatic() {
-			continue
-		}
-		g := -1
-		for _, c := range consumers[out] {
-			switch {
-			case group[c] < 0, g >= 0 && group[c] != g:
-				g = -2
-			case g == -1:
-				g = group[c]
-			}
-			if g == -2 {
-				break
-			}
-		}
-		if g >= 0 && layers[g].Output(0).Dims().Equal(out.Dims()) {
+		if g := joinable(i); g >= 0 {
 			group[i] = g
 		}
+		size[group[i]]++
+		reads[group[i]] += l.NbInputs()
 	}
 	return group
 }
+
+// A group stops growing at maxGroupLayers layers or maxGroupReads layer
+// inputs: an exporter's unrolled max pooling is hundreds of elementwise
+// maxima, and NVRTC takes minutes over a kernel of hundreds of inputs.
+const (
+	maxGroupLayers = 32
+	maxGroupReads  = 48
+)
 
 // groupInputs are the tensors a group's members read that no member
 // produces, each once, in the order the members read them: the fused
@@ -106,6 +118,12 @@ func groupInputs(members []dsl.Layer) []*dsl.Tensor {
 // pointwiseUnroll is the number of elements each thread of a pointwise
 // kernel takes (see pointwiseLaunch).
 const pointwiseUnroll = 4
+
+// bakeMinElements is the least output size whose pointwise kernel has its
+// shapes baked in: below it a kernel's time is its launch, and a kernel
+// that reads its shapes from the metadata serves every layer of that
+// computation and types, whatever the shapes (fewer kernels to compile).
+const bakeMinElements = 1 << 15
 
 // pointwiseLaunch is the launch of a pointwise kernel over n elements:
 // pointwiseUnroll per thread on the 32-bit path.
@@ -192,7 +210,7 @@ func pointwiseKernel(name string, members []dsl.Layer) (string, bool) {
 	// constants (multiplies and shifts). Without, the modes and strides
 	// are read from the metadata.
 	var static *pointwiseIndex
-	if dims, ok := staticDims(append([]*dsl.Tensor{last.Output(0)}, ins...)); ok {
+	if dims, ok := staticDims(append([]*dsl.Tensor{last.Output(0)}, ins...)); ok && volume(dims[0]) >= bakeMinElements {
 		static = newPointwiseIndex(dims[0], dims[1:])
 	}
 	load := func(k int, narrow bool) string {

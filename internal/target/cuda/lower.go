@@ -62,7 +62,7 @@ type module struct {
 // lowerNetwork decides each layer's step and writes the kernels' source,
 // one program per distinct kernel (names are content hashes, so layers
 // that compute the same thing share a kernel, and a process compiles each
-// kernel once; see compileCached).
+// kernel once; see compileKernels).
 func lowerNetwork(net *dsl.Network, o ir.Options) (*plan, map[string]string, error) {
 	srcs := map[string]string{fixedModule: copyKernels() + gatherKernels()}
 	p := &plan{TF32: o.TF32}

@@ -16,6 +16,7 @@ import (
 	"fmt"
 	"sort"
 	"strconv"
+	"strings"
 	"sync"
 
 	"github.com/trtc/trtc/diag"
@@ -85,22 +86,13 @@ func (cudaTarget) Lower(g *ir.Graph, b *target.Build) error {
 		return err
 	}
 	var cubins []byte
-	names := make([]string, 0, len(srcs))
-	for n := range srcs {
-		names = append(names, n)
+	mods, err := compileKernels(srcs, b.Device.Arch)
+	if err != nil {
+		return err
 	}
-	sort.Strings(names)
-	for _, n := range names {
-		cubin, err := compileCached(srcs[n], b.Device.Arch)
-		if err != nil {
-			return diag.Wrap(diag.Internal, err, "NVRTC rejected trtc's generated kernel %s", n)
-		}
-		kernels := []string{n}
-		if n == fixedModule {
-			kernels = fixedKernelNames()
-		}
-		p.Modules = append(p.Modules, module{Kernels: kernels, Offset: int64(len(cubins)), Length: int64(len(cubin))})
-		cubins = append(cubins, cubin...)
+	for _, m := range mods {
+		p.Modules = append(p.Modules, module{Kernels: m.kernels, Offset: int64(len(cubins)), Length: int64(len(m.cubin))})
+		cubins = append(cubins, m.cubin...)
 	}
 	if err := cpueng.EncodeSections(net, b); err != nil {
 		return err
@@ -286,19 +278,78 @@ func fixedKernelNames() []string {
 }
 
 // cubinCache holds the cubins this process compiled, by architecture and
-// source: NVRTC takes tens of milliseconds per program, and models repeat
+// kernel source (a cubin may hold other kernels too): NVRTC takes a few
+// hundred milliseconds per program, and models and engines repeat
 // kernels.
 var cubinCache sync.Map
 
-func compileCached(src, arch string) ([]byte, error) {
-	key := arch + "\x00" + src
-	if b, ok := cubinCache.Load(key); ok {
-		return b.([]byte), nil
+// compiledModule is one cubin and the kernels of this engine it holds.
+type compiledModule struct {
+	kernels []string
+	cubin   []byte
+}
+
+// compileKernels compiles the kernels of srcs (by name) for arch: the ones
+// this process has compiled before come from the cache, the others are
+// compiled together as one NVRTC program, since most of NVRTC's time is
+// per program; the fixed module is a program of its own, shared by every
+// engine. When the joint program fails, each kernel is compiled alone so
+// the error names the one NVRTC rejects.
+func compileKernels(srcs map[string]string, arch string) ([]compiledModule, error) {
+	names := make([]string, 0, len(srcs))
+	for n := range srcs {
+		names = append(names, n)
 	}
-	b, err := cuda.Compile(prelude+src, "trtc_kernel.cu", arch, []string{"-std=c++17"})
+	sort.Strings(names)
+	key := func(n string) string { return arch + "\x00" + srcs[n] }
+	var mods []compiledModule
+	index := map[*[]byte]int{} // cached cubin -> its module in mods
+	var fresh []string
+	for _, n := range names {
+		kernels := []string{n}
+		if n == fixedModule {
+			kernels = fixedKernelNames()
+		}
+		c, ok := cubinCache.Load(key(n))
+		if !ok && n == fixedModule {
+			cubin, err := cuda.Compile(prelude+srcs[n], "trtc_fixed.cu", arch, []string{"-std=c++17"})
+			if err != nil {
+				return nil, diag.Wrap(diag.Internal, err, "NVRTC rejected trtc's fixed kernels")
+			}
+			c, _ = cubinCache.LoadOrStore(key(n), &cubin)
+			ok = true
+		}
+		if !ok {
+			fresh = append(fresh, n)
+			continue
+		}
+		cb := c.(*[]byte)
+		if i, seen := index[cb]; seen {
+			mods[i].kernels = append(mods[i].kernels, kernels...)
+			continue
+		}
+		index[cb] = len(mods)
+		mods = append(mods, compiledModule{kernels: kernels, cubin: *cb})
+	}
+	if len(fresh) == 0 {
+		return mods, nil
+	}
+	var src strings.Builder
+	src.WriteString(prelude)
+	for _, n := range fresh {
+		src.WriteString(srcs[n])
+	}
+	cubin, err := cuda.Compile(src.String(), "trtc_kernels.cu", arch, []string{"-std=c++17"})
 	if err != nil {
-		return nil, err
+		for _, n := range fresh {
+			if _, err := cuda.Compile(prelude+srcs[n], "trtc_kernel.cu", arch, []string{"-std=c++17"}); err != nil {
+				return nil, diag.Wrap(diag.Internal, err, "NVRTC rejected trtc's generated kernel %s", n)
+			}
+		}
+		return nil, diag.Wrap(diag.Internal, err, "NVRTC rejected trtc's generated kernels compiled together")
 	}
-	cubinCache.Store(key, b)
-	return b, nil
+	for _, n := range fresh {
+		cubinCache.Store(key(n), &cubin)
+	}
+	return append(mods, compiledModule{kernels: fresh, cubin: cubin}), nil
 }
