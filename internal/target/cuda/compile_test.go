@@ -14,6 +14,9 @@ import (
 	"github.com/trtc/trtc/internal/cuda"
 	"github.com/trtc/trtc/internal/ir"
 	"github.com/trtc/trtc/internal/ir/irtest"
+	"github.com/trtc/trtc/internal/target"
+	"github.com/trtc/trtc/internal/timingcache"
+	"github.com/trtc/trtc/tensor"
 )
 
 // TestGeneratedKernelsCompile writes the kernels of every ONNX conformance
@@ -78,4 +81,57 @@ func TestGeneratedKernelsCompile(t *testing.T) {
 		kernels += len(srcs)
 	}
 	t.Logf("%d networks, %d kernels written, compiled in %v", len(nets), kernels, time.Since(start))
+}
+
+// TestLowerRecordsFusedKernels lowers a network with NVRTC (no GPU) and
+// checks what the engine records of its pointwise groups: each layer's
+// tactic says which kernel computes it, the launch counts, and a plan that
+// decodes with its cubins in the cubin section.
+func TestLowerRecordsFusedKernels(t *testing.T) {
+	if _, _, err := cuda.NVRTCVersion(); err != nil {
+		t.Skipf("no NVRTC: %v", err)
+	}
+	net := dsl.NewNetwork()
+	x := net.AddInput("x", dsl.Float16, dsl.Dims{64, 1024})
+	b := net.AddConstant(dsl.Dims{1, 1024}, dsl.NewWeights(tensor.New(dsl.Float16, 1, 1024)))
+	add := net.AddElementWise(x, b.Output(0), dsl.ElementWiseSum)
+	add.SetName("bias")
+	act := net.AddActivation(add.Output(0), dsl.ActivationGeluTanh)
+	act.SetName("gelu")
+	act.Output(0).SetName("y")
+	net.MarkOutput(act.Output(0))
+	if err := net.Err(); err != nil {
+		t.Fatal(err)
+	}
+	bld := &target.Build{Device: target.Device{Arch: "sm_80"}, TimingCache: timingcache.New()}
+	if err := (cudaTarget{}).Lower(ir.New(net), bld); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := bld.Tactics["bias"], "fused into the kernel of gelu"; got != want {
+		t.Errorf("the bias add's tactic is %q, want %q", got, want)
+	}
+	if got := bld.Tactics["gelu"]; got != "kernel, fused with 1 layers before it" {
+		t.Errorf("the activation's tactic is %q", got)
+	}
+	if l, u := bld.Metadata["cuda.launches"], bld.Metadata["cuda.launches_unfused"]; l != "1" || u != "2" {
+		t.Errorf("launches %s (%s unfused), want 1 (2)", l, u)
+	}
+	var planBytes, cubins []byte
+	for _, s := range bld.Sections {
+		switch s.Name {
+		case sectionPlan:
+			planBytes = s.Data
+		case sectionCubin:
+			cubins = s.Data
+		}
+	}
+	p, err := decodePlan(planBytes, len(net.TopoLayers()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range p.Modules {
+		if m.Offset < 0 || m.Offset+m.Length > int64(len(cubins)) {
+			t.Errorf("module %+v lies outside the %d-byte cubin section", m, len(cubins))
+		}
+	}
 }

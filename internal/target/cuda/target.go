@@ -125,6 +125,12 @@ func (cudaTarget) Lower(g *ir.Graph, b *target.Build) error {
 	for _, s := range p.Steps {
 		l := layers[s.Layer]
 		b.Tactics[l.Name()] = s.Kind
+		switch {
+		case s.Kind == kindFused:
+			b.Tactics[l.Name()] = "fused into the kernel of " + layers[s.Into].Name()
+		case len(s.Members) > 0:
+			b.Tactics[l.Name()] = fmt.Sprintf("kernel, fused with %d layers before it", len(s.Members)-1)
+		}
 		if s.Kind == kindHost {
 			hosts++
 			b.Tactics[l.Name()] = "host (" + s.Why + ")"
