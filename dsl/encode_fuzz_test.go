@@ -8,6 +8,7 @@ import (
 
 	"github.com/trtc/trtc/diag"
 	"github.com/trtc/trtc/dsl"
+	"github.com/trtc/trtc/internal/dsltest"
 	"github.com/trtc/trtc/tensor"
 )
 
@@ -18,9 +19,9 @@ import (
 func FuzzDecodeNetwork(f *testing.F) {
 	f.Add(smallEncoding(f))
 	for _, name := range []string{"loop with if", "plugin", "pool", "generate", "forward ref"} {
-		f.Add(mustEncode(f, encBuilders[name](rand.New(rand.NewPCG(5, 6))), dsl.EncodeOptions{}))
+		f.Add(mustEncode(f, dsltest.Networks()[name](rand.New(rand.NewPCG(5, 6))), dsl.EncodeOptions{}))
 	}
-	ext := mustEncode(f, encBuilders["if"](rand.New(rand.NewPCG(5, 6))), dsl.EncodeOptions{
+	ext := mustEncode(f, dsltest.Networks()["if"](rand.New(rand.NewPCG(5, 6))), dsl.EncodeOptions{
 		PutWeights: func(*tensor.Tensor) (uint64, error) { return 1, nil }})
 	f.Add(ext)
 	scalar, _ := tensor.FromFloat32(nil, []float32{0.5})

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"path/filepath"
+	"sort"
 	"strings"
 	"sync"
 	"testing"
@@ -19,6 +20,7 @@ import (
 	"github.com/trtc/trtc/importers/onnx"
 	"github.com/trtc/trtc/internal/conformance"
 	"github.com/trtc/trtc/internal/conformance/compiled"
+	"github.com/trtc/trtc/internal/dsltest"
 	gpu "github.com/trtc/trtc/internal/cuda"
 	"github.com/trtc/trtc/internal/ir/irtest"
 	"github.com/trtc/trtc/internal/target"
@@ -206,6 +208,84 @@ func TestLayersAgainstCPU(t *testing.T) {
 			compareTargets(t, net, nil, compiler.FP32, dsl.Float32, c.k)
 			compareTargets(t, net, nil, compiler.FP16, dsl.Float16, c.k)
 		})
+	}
+}
+
+// TestEveryLayerKindAgainstCPU builds the dsltest networks, which together
+// use every layer kind of the DSL, for the CPU and CUDA targets in fp32,
+// fp16 and bf16 and compares their outputs on random inputs. Networks the
+// CUDA target refuses (loops, conditionals, data-dependent shapes) are
+// listed, not failed; every other layer kind must agree, run on the GPU or
+// on the host.
+func TestEveryLayerKindAgainstCPU(t *testing.T) {
+	needGPU(t)
+	networks := dsltest.Networks()
+	names := make([]string, 0, len(networks))
+	for n := range networks {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	ran := map[dsl.LayerType]bool{}
+	var refused []string
+	for i, name := range names {
+		for _, p := range []struct {
+			prec compiler.Precision
+			dt   dsl.DataType
+		}{{compiler.FP32, dsl.Float32}, {compiler.FP16, dsl.Float16}, {compiler.BF16, dsl.BFloat16}} {
+			t.Run(fmt.Sprintf("%s/%v", name, p.prec), func(t *testing.T) {
+				net := networks[name](rand.New(rand.NewPCG(uint64(i), 11)))
+				for _, l := range net.Layers() {
+					if l.Type() == dsl.LayerPlugin {
+						// Its plugin is no registered one, so engines of it
+						// do not load; TestPluginKernelAgainstCPU runs a
+						// registered plugin on both targets.
+						t.Skip("a test plugin that is not registered")
+					}
+				}
+				in := irtest.RandomInputs(net, uint64(i), 1)
+				engines := map[string]*engine.Engine{}
+				for _, tgt := range []string{"cpu", "cuda"} {
+					cfg := compiler.DefaultConfig()
+					cfg.Target, cfg.Precision, cfg.Verify = tgt, p.prec, true
+					plan, err := compiler.Build(net, cfg)
+					if tgt == "cuda" && errors.Is(err, diag.UnsupportedNode) {
+						refused = append(refused, fmt.Sprintf("%s/%v: %v", name, p.prec, err))
+						t.Skipf("refused: %v", err)
+					}
+					if err != nil {
+						t.Fatalf("build for %s: %v", tgt, err)
+					}
+					eng, err := engine.LoadPlan(plan)
+					if err != nil {
+						t.Fatalf("load for %s: %v", tgt, err)
+					}
+					defer eng.Close()
+					engines[tgt] = eng
+				}
+				want, got := execute(t, engines["cpu"], in), execute(t, engines["cuda"], in)
+				tol := tolerance.For(p.dt).Scaled(16)
+				for out, w := range want {
+					g := got[out]
+					if g == nil || fmt.Sprint(g.Shape()) != fmt.Sprint(w.Shape()) || g.DType() != w.DType() {
+						t.Fatalf("output %q: got %v, want %v %v", out, g, w.DType(), w.Shape())
+					}
+					if err := tol.Compare(g.Float64s(), w.Float64s()); err != nil {
+						t.Errorf("output %q: %v", out, err)
+					}
+				}
+				for _, l := range net.Layers() {
+					ran[l.Type()] = true
+				}
+			})
+		}
+	}
+	for _, r := range refused {
+		t.Log("refused: " + r)
+	}
+	for _, k := range dsl.AllLayerTypes() {
+		if !ran[k] {
+			t.Logf("layer kind %v ran in no network on the CUDA target", k)
+		}
 	}
 }
 
