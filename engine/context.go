@@ -103,6 +103,25 @@ func (c *Context) ExecuteDevice(ctx context.Context, inputs map[string]DeviceTen
 	return dc.ExecuteDevice(ctx, inputs, outputs)
 }
 
+// SetCUDAGraphs turns CUDA graphs on or off for the context (trtexec's
+// --useCudaGraph): the context records an inference's kernel launches as
+// one graph, per input shape (and per set of device addresses for
+// ExecuteDevice), and replays it, one launch instead of hundreds. The
+// first replay is checked against the launches run one by one; a capture
+// that fails or differs turns graphs off for the context, with a line on
+// stderr. Engines whose steps include host work or plugin launches cannot
+// be recorded, and targets without graphs have none: both are
+// InvalidArgument.
+func (c *Context) SetCUDAGraphs(on bool) error {
+	gc, ok := c.tc.(target.GraphContext)
+	if !ok {
+		return diag.Errorf(diag.InvalidArgument, "engines of target %s have no CUDA graphs", c.e.Target())
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return gc.SetCUDAGraphs(on)
+}
+
 // Run executes one inference on a context of its own, for one-off use;
 // code that runs an engine repeatedly makes one Context per goroutine and
 // reuses it.

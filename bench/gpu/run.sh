@@ -16,8 +16,8 @@ trtc=$1 out=$2; shift 2
 mkdir -p "$out"
 PYTHONUNBUFFERED=1 python3 "$(dirname "$0")/export.py" "$out" "$@" > "$out/export.log" 2>&1 || { tail -30 "$out/export.log"; exit 1; }
 results="$out/results.md"
-echo "| model | batch | precision | trtc ms (median, on device) | PyTorch eager ms | ratio | trtc ms with H2D/D2H | accuracy vs PyTorch fp32 |" > "$results"
-echo "| --- | --- | --- | --- | --- | --- | --- | --- |" >> "$results"
+echo "| model | batch | precision | trtc ms (median, on device) | PyTorch eager ms | ratio | trtc ms with CUDA graphs | trtc ms with H2D/D2H | accuracy vs PyTorch fp32 |" > "$results"
+echo "| --- | --- | --- | --- | --- | --- | --- | --- | --- |" >> "$results"
 for model in resnet50 bert; do
   for b in 1 32; do
     d="$out/${model}_b$b"
@@ -35,12 +35,15 @@ for model in resnet50 bert; do
       # On device memory, as PyTorch is timed; then with the copies.
       "$trtc" bench "$eng" $inputs --no-data-transfers --iterations 30 --duration 1s --json > "$out/${model}_b${b}_$p.bench.json" 2> "$out/${model}_b${b}_$p.bench.err"
       "$trtc" bench "$eng" $inputs --iterations 20 --duration 500ms --json > "$out/${model}_b${b}_$p.bench_h2d.json" 2>> "$out/${model}_b${b}_$p.bench.err"
+      # With CUDA graphs, where the engine can be recorded as one.
+      "$trtc" bench "$eng" $inputs --no-data-transfers --use-cuda-graph --iterations 30 --duration 1s --json > "$out/${model}_b${b}_$p.bench_graph.json" 2>> "$out/${model}_b${b}_$p.bench.err"
       ms=$(python3 -c "import json;print('%.3f'%json.load(open('$out/${model}_b${b}_$p.bench.json'))['latency_median_ms'])" 2>/dev/null || echo "-")
+      graph=$(python3 -c "import json;print('%.3f'%json.load(open('$out/${model}_b${b}_$p.bench_graph.json'))['latency_median_ms'])" 2>/dev/null || echo "-")
       h2d=$(python3 -c "import json;print('%.3f'%json.load(open('$out/${model}_b${b}_$p.bench_h2d.json'))['latency_median_ms'])" 2>/dev/null || echo "-")
       pt=$(python3 -c "import json;print('%.3f'%json.load(open('$out/torch.json'))['timings_ms']['$model b$b eager $p'])")
       ratio=$(python3 -c "print('%.2f'%($ms/$pt))" 2>/dev/null || echo "-")
       maxerr=$(grep -oE "max abs [0-9.e+-]+" "$out/${model}_b${b}_$p.compare.log" | head -2 | tr '\n' ' ')
-      echo "| $model | $b | $p | $ms | $pt | $ratio | $h2d | $acc ($maxerr) |" >> "$results"
+      echo "| $model | $b | $p | $ms | $pt | $ratio | $graph | $h2d | $acc ($maxerr) |" >> "$results"
     done
   done
 done

@@ -142,6 +142,13 @@ type DeviceContext interface {
 	ExecuteDevice(ctx context.Context, inputs map[string]DeviceTensor, outputs map[string]DeviceBuffer) (map[string][]int64, error)
 }
 
+// GraphContext is a Context that can record its work as CUDA graphs and
+// replay them.
+type GraphContext interface {
+	Context
+	SetCUDAGraphs(on bool) error
+}
+
 var (
 	mu      sync.RWMutex
 	targets = map[string]Target{}

@@ -51,7 +51,7 @@ runs made side by side.`,
 	f.DurationVar(&o.warmup, "warmup", 200*time.Millisecond, "warm-up time before measuring")
 	f.IntVar(&o.iterations, "iterations", 10, "least number of measured runs")
 	f.DurationVar(&o.duration, "duration", 3*time.Second, "least measuring time")
-	f.BoolVar(&o.useCUDAGraph, "use-cuda-graph", false, "capture the inference in a CUDA graph and replay it (GPU targets)")
+	f.BoolVar(&o.useCUDAGraph, "use-cuda-graph", false, "record the inference as a CUDA graph and replay it (GPU targets; engines without host steps)")
 	f.BoolVar(&o.noTransfers, "no-data-transfers", false, "GPU targets: upload the inputs once and time runs on device memory")
 	f.BoolVar(&o.json, "json", false, "print the result as JSON")
 	return cmd
@@ -94,11 +94,6 @@ func bench(w io.Writer, path string, o benchOptions) error {
 	if o.useCUDAGraph && m.eng.Target() == "cpu" {
 		return usageError{fmt.Errorf("--use-cuda-graph needs a GPU target; this engine is for target cpu")}
 	}
-	if o.useCUDAGraph {
-		// Saying so beats timing without graphs under a flag that asks
-		// for them.
-		return usageError{fmt.Errorf("--use-cuda-graph: CUDA graph capture is not written yet for target %s; bench without it", m.eng.Target())}
-	}
 	inputs, err := makeInputs(log, m.eng, o.inputs, o.seed)
 	if err != nil {
 		return err
@@ -108,6 +103,11 @@ func bench(w io.Writer, path string, o benchOptions) error {
 		return err
 	}
 	defer ectx.Close()
+	if o.useCUDAGraph {
+		if err := ectx.SetCUDAGraphs(true); err != nil {
+			return usageError{fmt.Errorf("--use-cuda-graph: %w", err)}
+		}
+	}
 	ctx := context.Background()
 	once := func() error {
 		_, err := ectx.Execute(ctx, inputs)

@@ -460,6 +460,65 @@ func TestExecuteDevice(t *testing.T) {
 	}
 }
 
+// TestCUDAGraphs runs an engine with CUDA graphs on, from host tensors and
+// from device memory, and checks every answer equals the step-by-step
+// run's bit for bit, through the run before the capture, the capture
+// with its check, and replays; and that an engine with a host step says
+// it cannot be recorded.
+func TestCUDAGraphs(t *testing.T) {
+	needGPU(t)
+	shapes := map[string][]int64{"x": {2, 3, 32, 32}}
+	eng := build(t, onnxNet(t, "small_cnn.onnx"), "cuda", compiler.FP16, shapes)
+	defer eng.Close()
+	in := map[string]*tensor.Tensor{"x": irtest.RandomTensor(rand.New(rand.NewPCG(6, 6)), dsl.Float32, shapes["x"])}
+	want := execute(t, eng, in)
+	c, err := eng.NewContext()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if err := c.SetCUDAGraphs(true); err != nil {
+		t.Fatal(err)
+	}
+	for i := range 6 {
+		got, err := c.Execute(context.Background(), in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := irtest.Compare(want, got, 0); err != nil {
+			t.Fatalf("run %d with graphs: %v", i, err)
+		}
+		// Other inputs between replays: the graph reads the arena anew.
+		if i == 3 {
+			other := map[string]*tensor.Tensor{"x": irtest.RandomTensor(rand.New(rand.NewPCG(7, 7)), dsl.Float32, shapes["x"])}
+			wantOther := execute(t, eng, other)
+			gotOther, err := c.Execute(context.Background(), other)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := irtest.Compare(wantOther, gotOther, 0); err != nil {
+				t.Fatalf("a replay on other inputs: %v", err)
+			}
+		}
+	}
+
+	net := dsl.NewNetwork()
+	x := net.AddInput("x", dsl.Float32, dsl.Dims{4, 10})
+	y := net.AddTopK(x, dsl.TopKMax, 3, 1<<1).Output(0) // runs on the host
+	y.SetName("y")
+	net.MarkOutput(y)
+	hostEng := build(t, net, "cuda", compiler.FP32, nil)
+	defer hostEng.Close()
+	hc, err := hostEng.NewContext()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer hc.Close()
+	if err := hc.SetCUDAGraphs(true); err == nil || !strings.Contains(err.Error(), "TopK") {
+		t.Errorf("graphs on an engine with a host step: %v, want an error naming it", err)
+	}
+}
+
 // TestConformanceCUDA runs the ONNX backend test data on the CUDA target.
 // Cases the CPU engine excludes are skipped; cases the CUDA target refuses
 // (loops, conditionals, data-dependent shapes) are counted apart.

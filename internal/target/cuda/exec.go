@@ -363,6 +363,13 @@ type cudaContext struct {
 	// bound are the caller's device addresses of the inputs during
 	// ExecuteDevice.
 	bound map[*dsl.Tensor]cuda.DevicePtr
+	// CUDA graphs (graph.go): on or off, the captured graphs, the keys
+	// run once (the run before a capture), and the generation of the
+	// buffers, which reallocating any of them advances.
+	useGraphs bool
+	graphs    map[graphKey]*cuda.GraphExec
+	ranOnce   map[graphKey]bool
+	gen       int
 }
 
 const workspaceBytes = 32 << 20
@@ -377,10 +384,12 @@ func (x *executable) NewContext() (tc targetContext, err error) {
 		s.Close()
 		return nil, err
 	}
-	return &cudaContext{x: x, stream: s, workspace: ws, convPlans: map[convKey]*cuda.ConvPlan{}}, nil
+	return &cudaContext{x: x, stream: s, workspace: ws, convPlans: map[convKey]*cuda.ConvPlan{},
+		graphs: map[graphKey]*cuda.GraphExec{}, ranOnce: map[graphKey]bool{}}, nil
 }
 
 func (c *cudaContext) Close() error {
+	c.dropGraphs()
 	for _, p := range c.convPlans {
 		if p != nil {
 			p.Close()
@@ -406,6 +415,7 @@ func (c *cudaContext) ensure(b **cuda.Buffer, n int64) error {
 		return nil
 	}
 	if *b != nil {
+		c.buffersChanged()
 		(*b).Free()
 		*b = nil
 	}
@@ -423,6 +433,7 @@ func (c *cudaContext) ensureStage(n int64) error {
 		return nil
 	}
 	if c.stage != nil {
+		c.buffersChanged()
 		c.stage.Free()
 		c.stage = nil
 	}
@@ -486,7 +497,7 @@ func (c *cudaContext) ExecuteDevice(ctx context.Context, inputs map[string]targe
 	for _, in := range c.x.net.Inputs() {
 		c.bound[in] = cuda.DevicePtr(inputs[in.Name()].Ptr)
 	}
-	if err := c.runSteps(ctx, sp); err != nil {
+	if err := c.compute(ctx, sp); err != nil {
 		return nil, err
 	}
 	out := map[string][]int64{}
@@ -546,7 +557,7 @@ func (c *cudaContext) Execute(ctx context.Context, inputs map[string]*tensor.Ten
 			return nil, err
 		}
 	}
-	if err := c.runSteps(ctx, sp); err != nil {
+	if err := c.compute(ctx, sp); err != nil {
 		return nil, err
 	}
 	out := map[string]*tensor.Tensor{}

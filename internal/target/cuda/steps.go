@@ -283,12 +283,7 @@ func (c *cudaContext) run(sp *shapePlan, i int, l dsl.Layer) error {
 	case kindConstant, kindAlias, kindFused:
 		return nil
 	case kindShape:
-		v := sp.dims[l.Input(0)]
-		t, _ := tensor.FromInt64([]int64{int64(len(v))}, append([]int64{}, v...))
-		off := sp.stageOff[l.Output(0)]
-		stage := c.stage.Bytes()[off : off+int64(len(t.Bytes()))]
-		copy(stage, t.Bytes())
-		return c.stream.CopyHtoD(c.addr(sp, l.Output(0)), stage)
+		return c.stream.CopyHtoD(c.addr(sp, l.Output(0)), c.stageShape(sp, l))
 	case kindKernel, kindCopy, kindGather:
 		g := sp.launches[i]
 		args := []any{meta(i), g.n, c.addr(sp, l.Output(0))}
@@ -320,6 +315,19 @@ func (c *cudaContext) run(sp *shapePlan, i int, l dsl.Layer) error {
 		return c.runPlugin(sp, i, l)
 	}
 	return diag.Errorf(diag.EngineCorrupt, "unknown step kind %q", s.Kind)
+}
+
+// stageShape writes a Shape layer's value (its input's dims, int64) into
+// the layer's place in the pinned staging memory and returns those bytes.
+// A graph replay copies from there, so they are written again before each
+// replay: another shape plan may have used the same bytes meanwhile.
+func (c *cudaContext) stageShape(sp *shapePlan, l dsl.Layer) []byte {
+	v := sp.dims[l.Input(0)]
+	t, _ := tensor.FromInt64([]int64{int64(len(v))}, append([]int64{}, v...))
+	off := sp.stageOff[l.Output(0)]
+	stage := c.stage.Bytes()[off : off+int64(len(t.Bytes()))]
+	copy(stage, t.Bytes())
+	return stage
 }
 
 func softmaxAxis(l *dsl.SoftMaxLayer, r int) int {
