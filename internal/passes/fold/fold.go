@@ -32,6 +32,27 @@ func Constants(g *ir.Graph, o ir.Options) (*ir.Graph, error) {
 	if limit <= 0 {
 		limit = DefaultMaxFoldElements
 	}
+	// Folding makes dims static that were not (a slice whose bounds were
+	// shape arithmetic has static dims once that arithmetic is constant),
+	// and those layers fold in the next round: rounds until one folds
+	// nothing.
+	for round := 0; round < maxRounds; round++ {
+		ng, err := foldOnce(g, limit)
+		if err != nil || ng == g {
+			return ng, err
+		}
+		g = ng
+	}
+	return g, nil
+}
+
+// maxRounds bounds the folding rounds; each round folds at least one
+// layer, and chains of shape arithmetic are a few deep.
+const maxRounds = 16
+
+// foldOnce folds the layers that are constant given the dims g's network
+// has now; it returns g itself when none is.
+func foldOnce(g *ir.Graph, limit int64) (*ir.Graph, error) {
 	a := analyze(g.Net, limit)
 	if len(a.fold) == 0 {
 		return g, nil

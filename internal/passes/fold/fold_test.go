@@ -198,6 +198,37 @@ func TestShapeArithmetic(t *testing.T) {
 	}
 }
 
+// TestFoldsInRounds: a slice of a constant whose size is shape arithmetic
+// through layers the DSL does not follow values through (an Equal and a
+// Select, as exporters write Expand) has dynamic dims until that
+// arithmetic is folded; the next round folds the slice and what reads it,
+// down to one constant.
+func TestFoldsInRounds(t *testing.T) {
+	n := dsl.NewNetwork()
+	x := n.AddInput("x", dsl.Float32, dsl.Dims{2, 6})
+	table := n.AddConstant(dsl.Dims{1, 8}, dsl.Int64Weights(10, 11, 12, 13, 14, 15, 16, 17)).Output(0)
+	width := n.AddGather(n.AddShape(x).Output(0), constI64(n, "i1", 1), 0).Output(0)
+	isNeg := n.AddElementWise(width, constI64(n, "minus1", -1), dsl.ElementWiseEqual).Output(0)
+	width = n.AddSelect(isNeg, constI64(n, "one", 1), width).Output(0)
+	size := n.AddConcatenation([]*dsl.Tensor{constI64(n, "rows", 1), width}).Output(0)
+	sl := n.AddSlice(table, dsl.Dims{0, 0}, nil, dsl.Dims{1, 1})
+	sl.SetInput(2, size)
+	sl.SetName("slice")
+	y := n.AddCast(sl.Output(0), dsl.Float32).Output(0)
+	y = n.AddElementWise(y, x, dsl.ElementWiseSum).Output(0)
+	y.SetName("y")
+	n.MarkOutput(y)
+	if err := n.Err(); err != nil {
+		t.Fatal(err)
+	}
+	if d := sl.Output(0).Dims(); d.IsStatic() {
+		t.Fatalf("the slice's dims %v are static before folding: the test needs them not to be", d)
+	}
+	ng := run(t, n, ir.Options{})
+	wantKinds(t, ng.Net, dsl.LayerConstant, dsl.LayerElementWise)
+	irtest.Differential(t, n, ng.Net, 0)
+}
+
 // TestBoolResult: a comparison of constants has a Bool result, which a
 // Constant cannot hold; it becomes an Int32 Constant and a Cast, and a
 // second fold leaves that alone.
