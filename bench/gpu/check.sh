@@ -8,23 +8,24 @@
 # Needs .gpu/trtc (go build -o .gpu/trtc ./cmd/trtc), .gpu/cudatarget.test
 # (go test -c -o .gpu/cudatarget.test ./internal/target/cuda) and, for the
 # conformance run, .gpu/onnx/data.tgz (a tarball of Debian's
-# libonnx-testdata data folder). Writes OUT/check.tgz and prints a summary.
+# libonnx-testdata data folder). Writes OUT/check.tgz and prints a summary;
+# the three parts are bounded to fit the device tool's 10 minutes a call.
 set -uo pipefail
 out=$1; shift
 logs=$(mktemp -d)
 root=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$root/internal/target/cuda"
-timeout 240 "$root/.gpu/cudatarget.test" -test.v -test.skip Conformance -test.timeout 240s > "$logs/test.log" 2>&1
+timeout 120 "$root/.gpu/cudatarget.test" -test.v -test.skip Conformance -test.timeout 120s > "$logs/test.log" 2>&1
 echo "tests: exit $?" | tee "$logs/summary.txt"
 grep -E "^--- (FAIL|PASS)" "$logs/test.log" | grep -v "^    " | tee -a "$logs/summary.txt"
 if [ -f "$root/.gpu/onnx/data.tgz" ]; then
   mkdir -p /tmp/onnx && tar xzf "$root/.gpu/onnx/data.tgz" -C /tmp/onnx
-  ONNX_TESTDATA=/tmp/onnx/data timeout 300 "$root/.gpu/cudatarget.test" -test.v -test.run Conformance -test.timeout 300s > "$logs/conformance.log" 2>&1
+  ONNX_TESTDATA=/tmp/onnx/data timeout 180 "$root/.gpu/cudatarget.test" -test.v -test.run Conformance -test.timeout 180s > "$logs/conformance.log" 2>&1
   echo "conformance: exit $?" | tee -a "$logs/summary.txt"
   grep -E "passed|refused" "$logs/conformance.log" | tail -6 | tee -a "$logs/summary.txt"
 fi
 cd "$root"
-timeout 400 bash bench/gpu/run.sh .gpu/trtc "$logs/bench" "$@" > "$logs/bench.log" 2>&1
+timeout 260 bash bench/gpu/run.sh .gpu/trtc "$logs/bench" "$@" > "$logs/bench.log" 2>&1
 cat "$logs/bench/results.md" 2>/dev/null | tee -a "$logs/summary.txt"
 rm -f "$logs"/bench/*.onnx "$logs"/bench/*.engine
 rm -rf "$logs"/bench/*_b1 "$logs"/bench/*_b32
