@@ -27,6 +27,10 @@ func newDeviceRun(ctx context.Context, ectx *engine.Context, inputs map[string]*
 		return nil, err
 	}
 	d := &deviceRun{dev: dev, inputs: map[string]engine.DeviceTensor{}, outputs: map[string]engine.DeviceBuffer{}}
+	fail := func(err error) (*deviceRun, error) {
+		d.Close()
+		return nil, err
+	}
 	alloc := func(n int) (*cuda.Buffer, error) {
 		b, err := dev.Alloc(max(n, 1))
 		if err == nil {
@@ -37,25 +41,21 @@ func newDeviceRun(ctx context.Context, ectx *engine.Context, inputs map[string]*
 	for name, v := range inputs {
 		b, err := alloc(len(v.Bytes()))
 		if err != nil {
-			d.Close()
-			return nil, err
+			return fail(err)
 		}
 		if err := dev.CopyHtoD(b.Ptr(), v.Bytes()); err != nil {
-			d.Close()
-			return nil, err
+			return fail(err)
 		}
 		d.inputs[name] = engine.DeviceTensor{Ptr: uintptr(b.Ptr()), Type: v.DType(), Shape: v.Shape()}
 	}
 	outs, err := ectx.Execute(ctx, inputs)
 	if err != nil {
-		d.Close()
-		return nil, err
+		return fail(err)
 	}
 	for name, v := range outs {
 		b, err := alloc(len(v.Bytes()))
 		if err != nil {
-			d.Close()
-			return nil, err
+			return fail(err)
 		}
 		d.outputs[name] = engine.DeviceBuffer{Ptr: uintptr(b.Ptr()), Bytes: int64(len(v.Bytes()))}
 	}

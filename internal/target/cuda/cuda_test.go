@@ -88,8 +88,13 @@ func compareTargets(t *testing.T, net *dsl.Network, shapes map[string][]int64, p
 	defer cpuEng.Close()
 	gpuEng := build(t, net, "cuda", prec, shapes)
 	defer gpuEng.Close()
-	want, got := execute(t, cpuEng, in), execute(t, gpuEng, in)
-	tol := tolerance.For(dt).Scaled(k)
+	compareOutputs(t, execute(t, cpuEng, in), execute(t, gpuEng, in), tolerance.For(dt).Scaled(k))
+}
+
+// compareOutputs checks got has want's outputs, shapes and types, with
+// values within tol.
+func compareOutputs(t *testing.T, want, got map[string]*tensor.Tensor, tol tolerance.Tol) {
+	t.Helper()
 	for name, w := range want {
 		g := got[name]
 		if g == nil || fmt.Sprint(g.Shape()) != fmt.Sprint(w.Shape()) || g.DType() != w.DType() {
@@ -262,17 +267,7 @@ func TestEveryLayerKindAgainstCPU(t *testing.T) {
 					defer eng.Close()
 					engines[tgt] = eng
 				}
-				want, got := execute(t, engines["cpu"], in), execute(t, engines["cuda"], in)
-				tol := tolerance.For(p.dt).Scaled(16)
-				for out, w := range want {
-					g := got[out]
-					if g == nil || fmt.Sprint(g.Shape()) != fmt.Sprint(w.Shape()) || g.DType() != w.DType() {
-						t.Fatalf("output %q: got %v, want %v %v", out, g, w.DType(), w.Shape())
-					}
-					if err := tol.Compare(g.Float64s(), w.Float64s()); err != nil {
-						t.Errorf("output %q: %v", out, err)
-					}
-				}
+				compareOutputs(t, execute(t, engines["cpu"], in), execute(t, engines["cuda"], in), tolerance.For(p.dt).Scaled(16))
 				for _, l := range net.Layers() {
 					ran[l.Type()] = true
 				}
