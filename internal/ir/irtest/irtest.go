@@ -14,6 +14,7 @@ import (
 
 	"github.com/trtc/trtc/dsl"
 	"github.com/trtc/trtc/internal/conformance"
+	"github.com/trtc/trtc/internal/ir"
 	"github.com/trtc/trtc/internal/target/cpu"
 	"github.com/trtc/trtc/internal/tolerance"
 	"github.com/trtc/trtc/tensor"
@@ -114,6 +115,41 @@ func Differential(t testing.TB, before, after *dsl.Network, scale int) {
 			t.Fatalf("dynamic dims %d: %v", dyn, err)
 		}
 	}
+}
+
+// CheckPass runs pass on net, verifies the result with ir.Check and
+// compares it with net on the CPU engine on inputs in, within the
+// tolerance scaled by scale (0: bit for bit); it reports whether the pass
+// changed the network. name labels the failures.
+func CheckPass(t testing.TB, name string, pass func(*ir.Graph, ir.Options) (*ir.Graph, error), o ir.Options, net *dsl.Network, in map[string]*tensor.Tensor, scale int) bool {
+	t.Helper()
+	g := ir.New(net)
+	out, err := pass(g, o)
+	if err != nil {
+		t.Errorf("%s: %v", name, err)
+		return false
+	}
+	if out == g {
+		return false
+	}
+	if err := ir.Check(out); err != nil {
+		t.Errorf("%s: %v", name, err)
+		return true
+	}
+	want, err := cpu.Run(net, in)
+	if err != nil {
+		t.Errorf("%s: the original does not run: %v", name, err)
+		return true
+	}
+	got, err := cpu.Run(out.Net, in)
+	if err != nil {
+		t.Errorf("%s: after the pass: %v", name, err)
+		return true
+	}
+	if err := Compare(want, got, scale); err != nil {
+		t.Errorf("%s: %v", name, err)
+	}
+	return true
 }
 
 // Model is one ONNX backend test model with its stored inputs.

@@ -6,7 +6,6 @@ import (
 	"github.com/trtc/trtc/dsl"
 	"github.com/trtc/trtc/internal/ir"
 	"github.com/trtc/trtc/internal/ir/irtest"
-	"github.com/trtc/trtc/internal/target/cpu"
 	"github.com/trtc/trtc/tensor"
 )
 
@@ -46,37 +45,12 @@ func TestCorpus(t *testing.T) {
 	}
 }
 
-// check runs the pass on net and compares it with the result on the CPU
-// engine, bit for bit; it reports whether the pass changed the network.
+// check runs the pass on net and compares it with the original on the CPU
+// engine (irtest.CheckPass); it reports whether the pass changed the
+// network.
 func check(t *testing.T, name string, net *dsl.Network, in map[string]*tensor.Tensor) bool {
 	t.Helper()
-	g := ir.New(net)
-	out, err := Propagate(g, ir.Options{OptLevel: 3})
-	if err != nil {
-		t.Errorf("%s: %v", name, err)
-		return false
-	}
-	if out == g {
-		return false
-	}
-	if err := ir.Check(out); err != nil {
-		t.Errorf("%s: %v", name, err)
-		return true
-	}
-	want, err := cpu.Run(net, in)
-	if err != nil {
-		t.Logf("%s: does not run on the stored inputs: %v", name, err)
-		return true
-	}
-	got, err := cpu.Run(out.Net, in)
-	if err != nil {
-		t.Errorf("%s: after the pass: %v", name, err)
-		return true
-	}
-	if err := irtest.Compare(want, got, 0); err != nil {
-		t.Errorf("%s: %v", name, err)
-	}
-	return true
+	return irtest.CheckPass(t, name, Propagate, ir.Options{OptLevel: 3}, net, in, 0)
 }
 
 // fakeQuantize returns a copy of net with int8 Q/DQ pairs around every

@@ -6,7 +6,6 @@ import (
 	"github.com/trtc/trtc/dsl"
 	"github.com/trtc/trtc/internal/ir"
 	"github.com/trtc/trtc/internal/ir/irtest"
-	"github.com/trtc/trtc/internal/target/cpu"
 	"github.com/trtc/trtc/tensor"
 )
 
@@ -40,37 +39,12 @@ func TestCorpus(t *testing.T) {
 	}
 }
 
-// check runs the pass on net and compares it with the result on the CPU
-// engine; it reports whether the pass changed the network.
+// check runs the pass on net and compares it with the original on the CPU
+// engine (irtest.CheckPass); it reports whether the pass changed the
+// network.
 func check(t *testing.T, name string, net *dsl.Network, in map[string]*tensor.Tensor) bool {
 	t.Helper()
-	g := ir.New(net)
-	out, err := ScaleIntoConv(g, ir.Options{OptLevel: 3})
-	if err != nil {
-		t.Errorf("%s: %v", name, err)
-		return false
-	}
-	if out == g {
-		return false
-	}
-	if err := ir.Check(out); err != nil {
-		t.Errorf("%s: %v", name, err)
-		return true
-	}
-	want, err := cpu.Run(net, in)
-	if err != nil {
-		t.Errorf("%s: the original does not run: %v", name, err)
-		return true
-	}
-	got, err := cpu.Run(out.Net, in)
-	if err != nil {
-		t.Errorf("%s: after the pass: %v", name, err)
-		return true
-	}
-	if err := irtest.Compare(want, got, maxReduction(net)); err != nil {
-		t.Errorf("%s: %v", name, err)
-	}
-	return true
+	return irtest.CheckPass(t, name, ScaleIntoConv, ir.Options{OptLevel: 3}, net, in, maxReduction(net))
 }
 
 // insertBatchNorms returns a copy of net with a random channel Scale after
