@@ -24,6 +24,9 @@ type Rebuilder struct {
 	Src, Dst *dsl.Network
 	m        map[*dsl.Tensor]*dsl.Tensor
 	pending  []pendingInput
+	// deferred layers are copied when CopyDeferred first asks for one
+	// of their outputs (see Defer).
+	deferred map[dsl.Layer]bool
 }
 
 // pendingInput is an input whose producer had not been copied when its
@@ -37,7 +40,23 @@ type pendingInput struct {
 // NewRebuilder starts a copy of src with the same inputs.
 func NewRebuilder(src *dsl.Network) *Rebuilder {
 	dst := dsl.NewNetwork()
-	return &Rebuilder{Src: src, Dst: dst, m: dst.CopyNetworkIO(src)}
+	return &Rebuilder{Src: src, Dst: dst, m: dst.CopyNetworkIO(src), deferred: map[dsl.Layer]bool{}}
+}
+
+// Defer holds l back: it is copied only when CopyDeferred asks for its
+// output, so a layer (typically a Constant) read only by layers a pass
+// drops disappears with them.
+func (r *Rebuilder) Defer(l dsl.Layer) { r.deferred[l] = true }
+
+// Deferred reports whether l is held back and not copied yet.
+func (r *Rebuilder) Deferred(l dsl.Layer) bool { return r.deferred[l] }
+
+// CopyDeferred copies the held-back producer of t, if t has one.
+func (r *Rebuilder) CopyDeferred(t *dsl.Tensor) {
+	if l, _ := t.Producer(); l != nil && r.deferred[l] {
+		delete(r.deferred, l)
+		r.Copy(l)
+	}
 }
 
 // Map returns the tensor of the new network that stands for t, nil when t

@@ -84,10 +84,7 @@ type pass struct {
 	// deqs are source tensors whose Dequantize has not been added to the
 	// new network (moved later or cancelled); need adds it for a reader
 	// that wants the float values.
-	deqs map[*dsl.Tensor]*deq
-	// deferred constants are copied when a copied layer reads them, so a
-	// scale only a cancelled pair read disappears with it.
-	deferred   map[dsl.Layer]bool
+	deqs       map[*dsl.Tensor]*deq
 	nbRewrites int
 }
 
@@ -97,7 +94,6 @@ func newPass(net *dsl.Network) *pass {
 		uses:     ir.UseCounts(net),
 		inRegion: ir.RegionMembers(net),
 		deqs:     map[*dsl.Tensor]*deq{},
-		deferred: map[dsl.Layer]bool{},
 	}
 	return p
 }
@@ -110,7 +106,9 @@ func (p *pass) visit(l dsl.Layer) {
 	if !p.inRegion[l] {
 		switch l := l.(type) {
 		case *dsl.ConstantLayer:
-			p.deferred[l] = true
+			// Copied when a copied layer reads it: a scale only a
+			// cancelled pair read disappears with it.
+			p.r.Defer(l)
 			return
 		case *dsl.DequantizeLayer:
 			if zeroPoint(l.Input(2)) {
@@ -157,17 +155,14 @@ func (p *pass) need(t *dsl.Tensor) {
 		p.r.Alias(t, c.Output(0))
 		return
 	}
-	if l, _ := t.Producer(); l != nil && p.deferred[l] {
-		delete(p.deferred, l)
-		p.r.Copy(l)
-	}
+	p.r.CopyDeferred(t)
 }
 
 // finish adds what readers outside the walk still need (network outputs,
 // inputs patched after their readers) and returns the new network.
 func (p *pass) finish() (*dsl.Network, error) {
 	for _, l := range p.r.Src.Layers() {
-		if p.deferred[l] && (p.uses[l.Output(0)] == 0 || l.Output(0).IsNetworkOutput()) {
+		if p.r.Deferred(l) && (p.uses[l.Output(0)] == 0 || l.Output(0).IsNetworkOutput()) {
 			p.need(l.Output(0))
 		}
 	}

@@ -61,10 +61,7 @@ type pass struct {
 	// pending maps the source tensor a folded convolution stands for (its
 	// last follower's output) to that convolution, not emitted yet: the
 	// next reader decides whether it folds too.
-	pending map[*dsl.Tensor]*folded
-	// deferred constants are copied when a copied layer reads them, so a
-	// constant only a folded layer read disappears with it.
-	deferred map[dsl.Layer]bool
+	pending  map[*dsl.Tensor]*folded
 	nbFolded int
 	renamed  map[string]string // new layer name -> the convolution's old name
 }
@@ -75,7 +72,6 @@ func newPass(net *dsl.Network) *pass {
 		uses:     ir.UseCounts(net),
 		inRegion: ir.RegionMembers(net),
 		pending:  map[*dsl.Tensor]*folded{},
-		deferred: map[dsl.Layer]bool{},
 		renamed:  map[string]string{},
 	}
 	return p
@@ -88,7 +84,9 @@ func (p *pass) visit(l dsl.Layer) {
 	}
 	if !p.inRegion[l] {
 		if _, ok := l.(*dsl.ConstantLayer); ok {
-			p.deferred[l] = true
+			// Copied when a copied layer reads it: a constant only a
+			// folded layer read disappears with it.
+			p.r.Defer(l)
 			return
 		}
 		if p.follow(l) {
@@ -177,10 +175,7 @@ func (p *pass) need(t *dsl.Tensor) {
 		p.emit(f)
 		return
 	}
-	if l, _ := t.Producer(); l != nil && p.deferred[l] {
-		delete(p.deferred, l)
-		p.r.Copy(l)
-	}
+	p.r.CopyDeferred(t)
 }
 
 // emit adds the (possibly folded) convolution to the new network.
@@ -220,7 +215,7 @@ func (p *pass) finish() (*dsl.Network, error) {
 			delete(p.pending, l.Output(0))
 			p.emit(f)
 		}
-		if p.deferred[l] && (p.uses[l.Output(0)] == 0 || l.Output(0).IsNetworkOutput()) {
+		if p.r.Deferred(l) && (p.uses[l.Output(0)] == 0 || l.Output(0).IsNetworkOutput()) {
 			p.need(l.Output(0))
 		}
 	}
