@@ -6,12 +6,12 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/trtc/trtc/compiler"
 	"github.com/trtc/trtc/diag"
 	"github.com/trtc/trtc/engine"
+	"github.com/trtc/trtc/internal/enginetest"
 	"github.com/trtc/trtc/internal/ir/irtest"
 	"github.com/trtc/trtc/tensor"
 )
@@ -40,36 +40,7 @@ func TestContextsRunConcurrently(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var wg sync.WaitGroup
-	errs := make([]error, 8)
-	for g := range errs {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			c, err := eng.NewContext()
-			if err != nil {
-				errs[g] = err
-				return
-			}
-			defer c.Close()
-			for range 20 {
-				got, err := c.Execute(context.Background(), in)
-				if err == nil {
-					err = irtest.Compare(want, got, 0)
-				}
-				if err != nil {
-					errs[g] = err
-					return
-				}
-			}
-		}()
-	}
-	wg.Wait()
-	for g, err := range errs {
-		if err != nil {
-			t.Errorf("goroutine %d: %v", g, err)
-		}
-	}
+	enginetest.ConcurrentContexts(t, eng, in, want, 8, 20)
 }
 
 // TestSavedEngineLoads writes the engine to a file and loads it back.

@@ -8,7 +8,6 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/trtc/trtc/compiler"
@@ -22,6 +21,7 @@ import (
 	"github.com/trtc/trtc/internal/conformance/compiled"
 	gpu "github.com/trtc/trtc/internal/cuda"
 	"github.com/trtc/trtc/internal/dsltest"
+	"github.com/trtc/trtc/internal/enginetest"
 	"github.com/trtc/trtc/internal/ir/irtest"
 	"github.com/trtc/trtc/internal/target"
 	"github.com/trtc/trtc/internal/tolerance"
@@ -352,36 +352,7 @@ func TestNoLeaksAndConcurrentContexts(t *testing.T) {
 	if free1 < free0 {
 		t.Errorf("device free memory went from %d to %d bytes over 10,000 executions", free0, free1)
 	}
-	var wg sync.WaitGroup
-	errs := make([]error, 8)
-	for g := range errs {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			c, err := eng.NewContext()
-			if err != nil {
-				errs[g] = err
-				return
-			}
-			defer c.Close()
-			for range 50 {
-				got, err := c.Execute(context.Background(), in)
-				if err == nil {
-					err = irtest.Compare(want, got, 0)
-				}
-				if err != nil {
-					errs[g] = err
-					return
-				}
-			}
-		}()
-	}
-	wg.Wait()
-	for g, err := range errs {
-		if err != nil {
-			t.Errorf("goroutine %d: %v", g, err)
-		}
-	}
+	enginetest.ConcurrentContexts(t, eng, in, want, 8, 50)
 	eng.Close()
 }
 
