@@ -36,7 +36,10 @@ type executable struct {
 	// pointwise kernel's group inputs (see groupInputs), none for a
 	// fused layer.
 	reads [][]*dsl.Tensor
-	lt    *cuda.BlasLt
+	// shapeLayers are the Shape layers, whose values a graph replay
+	// stages again (stageShape).
+	shapeLayers []dsl.Layer
+	lt          *cuda.BlasLt
 
 	mu     sync.Mutex
 	shapes map[string]*shapePlan

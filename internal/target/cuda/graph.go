@@ -5,7 +5,6 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"sort"
 	"strings"
 
 	"github.com/trtc/trtc/diag"
@@ -69,10 +68,8 @@ func (c *cudaContext) compute(ctx context.Context, sp *shapePlan) error {
 	}
 	key := graphKey{sp: sp, inputs: c.boundKey(), gen: c.gen}
 	if g := c.graphs[key]; g != nil {
-		for i, l := range c.x.layers {
-			if c.x.plan.Steps[i].Kind == kindShape {
-				c.stageShape(sp, l)
-			}
+		for _, l := range c.x.shapeLayers {
+			c.stageShape(sp, l)
 		}
 		return g.Launch(c.stream)
 	}
@@ -105,12 +102,12 @@ func (c *cudaContext) compute(ctx context.Context, sp *shapePlan) error {
 // network outputs of the two.
 func (c *cudaContext) checkGraph(ctx context.Context, sp *shapePlan, g *cuda.GraphExec) error {
 	read := func() ([][]byte, error) {
+		if err := c.stream.Synchronize(); err != nil {
+			return nil, err
+		}
 		var outs [][]byte
 		for _, t := range c.x.net.Outputs() {
 			b := make([]byte, t.Type().ByteSize(volume(sp.dims[t])))
-			if err := c.stream.Synchronize(); err != nil {
-				return nil, err
-			}
 			if err := c.x.dev.CopyDtoH(b, c.addr(sp, t)); err != nil {
 				return nil, err
 			}
@@ -140,17 +137,17 @@ func (c *cudaContext) checkGraph(ctx context.Context, sp *shapePlan, g *cuda.Gra
 	return nil
 }
 
-// boundKey names the input addresses bound by ExecuteDevice.
+// boundKey names the input addresses bound by ExecuteDevice, in the
+// network's input order.
 func (c *cudaContext) boundKey() string {
 	if len(c.bound) == 0 {
 		return ""
 	}
-	parts := make([]string, 0, len(c.bound))
-	for t, p := range c.bound {
-		parts = append(parts, fmt.Sprintf("%d:%x", t.ID(), uint64(p)))
+	var b strings.Builder
+	for _, in := range c.x.net.Inputs() {
+		fmt.Fprintf(&b, "%x,", uint64(c.bound[in]))
 	}
-	sort.Strings(parts)
-	return strings.Join(parts, ",")
+	return b.String()
 }
 
 // buffersChanged is called when a buffer the steps use is reallocated:

@@ -74,7 +74,8 @@ func resolveShapes(net *dsl.Network, shapes map[string][]int64) (map[*dsl.Tensor
 	}
 	values := map[*dsl.Tensor][]int64{}
 	missing := false
-	for _, t := range hostParams(net) {
+	params := hostParams(net)
+	for _, t := range params {
 		if v, ok := vals[t]; ok {
 			values[t] = v
 		} else if c := r.Map(t); c != nil {
@@ -87,7 +88,7 @@ func resolveShapes(net *dsl.Network, shapes map[string][]int64) (map[*dsl.Tensor
 	}
 	if missing {
 		ev := evalShapeTensors(net, r, shapes)
-		for _, t := range hostParams(net) {
+		for _, t := range params {
 			if _, ok := values[t]; !ok {
 				if v, ok := ev[t]; ok {
 					values[t] = v

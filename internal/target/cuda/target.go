@@ -218,6 +218,11 @@ func (cudaTarget) Load(s target.Sections) (target.Executable, error) {
 		}
 	}
 	x.reads = stepReads(layers, p)
+	for i, st := range p.Steps {
+		if st.Kind == kindShape {
+			x.shapeLayers = append(x.shapeLayers, layers[i])
+		}
+	}
 	if x.lt, err = dev.NewBlasLt(); err != nil {
 		return fail(err)
 	}
