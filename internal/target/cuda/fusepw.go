@@ -89,6 +89,24 @@ const (
 	maxGroupReads  = 48
 )
 
+// hasPointwiseKernel reports whether a pointwise layer has a generated
+// kernel: an expression for its operation and types, and C types for its
+// inputs and output.
+func hasPointwiseKernel(l dsl.Layer) bool {
+	if _, ok := pointwiseExpr(l); !ok {
+		return false
+	}
+	for j := 0; j < l.NbInputs(); j++ {
+		if t := l.Input(j); t != nil {
+			if _, ok := typeOf(t.Type()); !ok {
+				return false
+			}
+		}
+	}
+	_, ok := typeOf(l.Output(0).Type())
+	return ok
+}
+
 // groupInputs are the tensors a group's members read that no member
 // produces, each once, in the order the members read them: the fused
 // kernel's inputs.
@@ -198,10 +216,7 @@ func pointwiseKernel(name string, members []dsl.Layer) (string, bool) {
 		return code.String()
 	}
 	for _, m := range members {
-		if _, ok := pointwiseExpr(m); !ok {
-			return "", false
-		}
-		if _, ok := typeOf(m.Output(0).Type()); !ok {
+		if !hasPointwiseKernel(m) {
 			return "", false
 		}
 	}

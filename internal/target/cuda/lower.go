@@ -78,7 +78,7 @@ func lowerNetwork(net *dsl.Network, o ir.Options) (*plan, map[string]string, err
 		s := step{Layer: i}
 		s.Kind, s.Why = chooseKind(l, dataDep)
 		if s.Kind == kindKernel && isPointwise(l) {
-			if _, ok := pointwiseKernel("probe", []dsl.Layer{l}); !ok {
+			if !hasPointwiseKernel(l) {
 				s.Kind, s.Why = kindHost, "no generated kernel for these types"
 			}
 		}

@@ -32,57 +32,12 @@ func pointwiseExpr(l dsl.Layer) (expr string, ok bool) {
 	float := len(in) > 0 && isFloat(in[0])
 	switch l := l.(type) {
 	case *dsl.ElementWiseLayer:
-		a, b := "x0", "x1"
+		ops := intElementWise
 		if float {
-			switch l.Operation() {
-			case dsl.ElementWiseSum:
-				return a + " + " + b, true
-			case dsl.ElementWiseProd:
-				return a + " * " + b, true
-			case dsl.ElementWiseMax:
-				return fmt.Sprintf("((%s > %s || %s != %s) ? %s : %s)", a, b, a, a, a, b), true
-			case dsl.ElementWiseMin:
-				return fmt.Sprintf("((%s < %s || %s != %s) ? %s : %s)", a, b, a, a, a, b), true
-			case dsl.ElementWiseSub:
-				return a + " - " + b, true
-			case dsl.ElementWiseDiv:
-				return a + " / " + b, true
-			case dsl.ElementWisePow:
-				return "powf(" + a + ", " + b + ")", true
-			case dsl.ElementWiseFloorDiv:
-				return "floorf(" + a + " / " + b + ")", true
-			case dsl.ElementWiseEqual:
-				return "(i64)(" + a + " == " + b + ")", true
-			case dsl.ElementWiseGreater:
-				return "(i64)(" + a + " > " + b + ")", true
-			case dsl.ElementWiseLess:
-				return "(i64)(" + a + " < " + b + ")", true
-			}
-			return "", false
+			ops = floatElementWise
 		}
-		switch l.Operation() {
-		case dsl.ElementWiseSum:
-			return a + " + " + b, true
-		case dsl.ElementWiseProd:
-			return a + " * " + b, true
-		case dsl.ElementWiseMax:
-			return fmt.Sprintf("(%s > %s ? %s : %s)", a, b, a, b), true
-		case dsl.ElementWiseMin:
-			return fmt.Sprintf("(%s < %s ? %s : %s)", a, b, a, b), true
-		case dsl.ElementWiseSub:
-			return a + " - " + b, true
-		case dsl.ElementWiseAnd:
-			return "(i64)(" + a + " && " + b + ")", true
-		case dsl.ElementWiseOr:
-			return "(i64)(" + a + " || " + b + ")", true
-		case dsl.ElementWiseXor:
-			return "(i64)((" + a + " != 0) != (" + b + " != 0))", true
-		case dsl.ElementWiseEqual:
-			return "(i64)(" + a + " == " + b + ")", true
-		case dsl.ElementWiseGreater:
-			return "(i64)(" + a + " > " + b + ")", true
-		case dsl.ElementWiseLess:
-			return "(i64)(" + a + " < " + b + ")", true
+		if f, ok := ops[l.Operation()]; ok {
+			return fmt.Sprintf(f, "x0", "x1"), true
 		}
 		// Integer division by zero is an error on the CPU engine; those
 		// stay there.
@@ -174,6 +129,41 @@ func pointwiseExpr(l dsl.Layer) (expr string, ok bool) {
 		return "(x0 >= 0.f ? x0 : x1 * x0)", true
 	}
 	return "", false
+}
+
+// The elementwise operations as C formats of x0 (%[1]s) and x1 (%[2]s),
+// for float and for integer inputs: float max and min propagate NaN, as
+// the CPU engine does; comparisons give i64.
+var (
+	commonElementWise = map[dsl.ElementWiseOperation]string{
+		dsl.ElementWiseSum:     "%[1]s + %[2]s",
+		dsl.ElementWiseProd:    "%[1]s * %[2]s",
+		dsl.ElementWiseSub:     "%[1]s - %[2]s",
+		dsl.ElementWiseEqual:   "(i64)(%[1]s == %[2]s)",
+		dsl.ElementWiseGreater: "(i64)(%[1]s > %[2]s)",
+		dsl.ElementWiseLess:    "(i64)(%[1]s < %[2]s)",
+	}
+	floatElementWise = withCommon(map[dsl.ElementWiseOperation]string{
+		dsl.ElementWiseMax:      "((%[1]s > %[2]s || %[1]s != %[1]s) ? %[1]s : %[2]s)",
+		dsl.ElementWiseMin:      "((%[1]s < %[2]s || %[1]s != %[1]s) ? %[1]s : %[2]s)",
+		dsl.ElementWiseDiv:      "%[1]s / %[2]s",
+		dsl.ElementWisePow:      "powf(%[1]s, %[2]s)",
+		dsl.ElementWiseFloorDiv: "floorf(%[1]s / %[2]s)",
+	})
+	intElementWise = withCommon(map[dsl.ElementWiseOperation]string{
+		dsl.ElementWiseMax: "(%[1]s > %[2]s ? %[1]s : %[2]s)",
+		dsl.ElementWiseMin: "(%[1]s < %[2]s ? %[1]s : %[2]s)",
+		dsl.ElementWiseAnd: "(i64)(%[1]s && %[2]s)",
+		dsl.ElementWiseOr:  "(i64)(%[1]s || %[2]s)",
+		dsl.ElementWiseXor: "(i64)((%[1]s != 0) != (%[2]s != 0))",
+	})
+)
+
+func withCommon(m map[dsl.ElementWiseOperation]string) map[dsl.ElementWiseOperation]string {
+	for op, f := range commonElementWise {
+		m[op] = f
+	}
+	return m
 }
 
 // castExpr converts x0 from in's compute type to out's: floats to ints
