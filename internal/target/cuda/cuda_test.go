@@ -24,6 +24,7 @@ import (
 	"github.com/trtc/trtc/internal/enginetest"
 	"github.com/trtc/trtc/internal/ir/irtest"
 	"github.com/trtc/trtc/internal/target"
+	cudatarget "github.com/trtc/trtc/internal/target/cuda"
 	"github.com/trtc/trtc/internal/tolerance"
 	"github.com/trtc/trtc/tensor"
 )
@@ -426,48 +427,59 @@ func TestExecuteDevice(t *testing.T) {
 	}
 }
 
-// TestCUDAGraphs runs an engine with CUDA graphs on, from host tensors and
+// TestCUDAGraphs runs engines with CUDA graphs on, from host tensors and
 // from device memory, and checks every answer equals the step-by-step
 // run's bit for bit, through the run before the capture, the capture
-// with its check, and replays; and that an engine with a host step says
-// it cannot be recorded.
+// with its check, and replays on other inputs; that graphs stay on (the
+// target says when it turns them off); and that an engine with a host
+// step says it cannot be recorded.
 func TestCUDAGraphs(t *testing.T) {
 	needGPU(t)
-	shapes := map[string][]int64{"x": {2, 3, 32, 32}}
-	eng := build(t, onnxNet(t, "small_cnn.onnx"), "cuda", compiler.FP16, shapes)
-	defer eng.Close()
-	in := map[string]*tensor.Tensor{"x": irtest.RandomTensor(rand.New(rand.NewPCG(6, 6)), dsl.Float32, shapes["x"])}
-	want := execute(t, eng, in)
-	c, err := eng.NewContext()
-	if err != nil {
-		t.Fatal(err)
+	var warnings []string
+	defer cudatarget.OnWarning(func(w string) { warnings = append(warnings, w) })()
+	cases := []struct {
+		file   string
+		prec   compiler.Precision
+		shapes map[string][]int64
+	}{
+		{"small_cnn.onnx", compiler.FP16, map[string][]int64{"x": {2, 3, 32, 32}}},
+		{"small_cnn.onnx", compiler.FP32, map[string][]int64{"x": {2, 3, 32, 32}}},
+		{"tiny_bert.onnx", compiler.FP16, map[string][]int64{"input_ids": {2, 16}, "attention_mask": {2, 16}}},
 	}
-	defer c.Close()
-	if err := c.SetCUDAGraphs(true); err != nil {
-		t.Fatal(err)
-	}
-	for i := range 6 {
-		got, err := c.Execute(context.Background(), in)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := irtest.Compare(want, got, 0); err != nil {
-			t.Fatalf("run %d with graphs: %v", i, err)
-		}
-		// Other inputs between replays: the graph reads the arena anew.
-		if i == 3 {
-			other := map[string]*tensor.Tensor{"x": irtest.RandomTensor(rand.New(rand.NewPCG(7, 7)), dsl.Float32, shapes["x"])}
-			wantOther := execute(t, eng, other)
-			gotOther, err := c.Execute(context.Background(), other)
+	for _, tc := range cases {
+		t.Run(fmt.Sprintf("%s/%v", tc.file, tc.prec), func(t *testing.T) {
+			warnings = nil
+			net := onnxNet(t, tc.file)
+			eng := build(t, net, "cuda", tc.prec, tc.shapes)
+			defer eng.Close()
+			c, err := eng.NewContext()
 			if err != nil {
 				t.Fatal(err)
 			}
-			if err := irtest.Compare(wantOther, gotOther, 0); err != nil {
-				t.Fatalf("a replay on other inputs: %v", err)
+			defer c.Close()
+			if err := c.SetCUDAGraphs(true); err != nil {
+				t.Fatal(err)
 			}
-		}
+			for i := range 6 {
+				in := graphInputs(net, tc.shapes, uint64(i%2)) // replays on other inputs too
+				want := execute(t, eng, in)
+				got, err := c.Execute(context.Background(), in)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if err := irtest.Compare(want, got, 0); err != nil {
+					t.Fatalf("run %d with graphs: %v", i, err)
+				}
+				gotDev := executeOnDevice(t, c, in, want)
+				if err := irtest.Compare(want, gotDev, 0); err != nil {
+					t.Fatalf("run %d with graphs on device memory: %v", i, err)
+				}
+			}
+			if len(warnings) > 0 {
+				t.Fatalf("graphs were turned off: %v", warnings)
+			}
+		})
 	}
-
 	net := dsl.NewNetwork()
 	x := net.AddInput("x", dsl.Float32, dsl.Dims{4, 10})
 	y := net.AddTopK(x, dsl.TopKMax, 3, 1<<1).Output(0) // runs on the host
@@ -483,6 +495,80 @@ func TestCUDAGraphs(t *testing.T) {
 	if err := hc.SetCUDAGraphs(true); err == nil || !strings.Contains(err.Error(), "TopK") {
 		t.Errorf("graphs on an engine with a host step: %v, want an error naming it", err)
 	}
+}
+
+// graphInputs are random inputs for net: for int64 inputs 0 or 1 where
+// the name says mask, else token ids below 64 (tiny BERT's vocabulary);
+// floats in [-1, 1) for the rest.
+func graphInputs(net *dsl.Network, shapes map[string][]int64, seed uint64) map[string]*tensor.Tensor {
+	rng := rand.New(rand.NewPCG(seed, 11))
+	in := map[string]*tensor.Tensor{}
+	for _, x := range net.Inputs() {
+		s := shapes[x.Name()]
+		if x.Type() != dsl.Int64 {
+			in[x.Name()] = irtest.RandomTensor(rng, x.Type(), s)
+			continue
+		}
+		n, limit := int64(1), int64(64)
+		for _, d := range s {
+			n *= d
+		}
+		if strings.Contains(x.Name(), "mask") {
+			limit = 2
+		}
+		v := make([]int64, n)
+		for i := range v {
+			v[i] = rng.Int64N(limit)
+		}
+		in[x.Name()], _ = tensor.FromInt64(s, v)
+	}
+	return in
+}
+
+// executeOnDevice runs c on copies of in in device memory and brings the
+// outputs (shaped as want's) back to the host.
+func executeOnDevice(t *testing.T, c *engine.Context, in, want map[string]*tensor.Tensor) map[string]*tensor.Tensor {
+	t.Helper()
+	dev, err := gpu.NewContext(0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer dev.Close()
+	ins := map[string]engine.DeviceTensor{}
+	for name, v := range in {
+		b, err := dev.Alloc(max(len(v.Bytes()), 1))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer b.Free()
+		if err := dev.CopyHtoD(b.Ptr(), v.Bytes()); err != nil {
+			t.Fatal(err)
+		}
+		ins[name] = engine.DeviceTensor{Ptr: uintptr(b.Ptr()), Type: v.DType(), Shape: v.Shape()}
+	}
+	outs := map[string]engine.DeviceBuffer{}
+	bufs := map[string]*gpu.Buffer{}
+	for name, w := range want {
+		b, err := dev.Alloc(max(len(w.Bytes()), 1))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer b.Free()
+		bufs[name] = b
+		outs[name] = engine.DeviceBuffer{Ptr: uintptr(b.Ptr()), Bytes: int64(len(w.Bytes()))}
+	}
+	if _, err := c.ExecuteDevice(context.Background(), ins, outs); err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]*tensor.Tensor{}
+	for name, w := range want {
+		g := tensor.New(w.DType(), w.Shape()...)
+		if err := dev.CopyDtoH(g.Bytes(), bufs[name].Ptr()); err != nil {
+			t.Fatal(err)
+		}
+		got[name] = g
+	}
+	return got
 }
 
 // TestConformanceCUDA runs the ONNX backend test data on the CUDA target.

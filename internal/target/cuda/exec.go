@@ -36,6 +36,8 @@ type executable struct {
 	// pointwise kernel's group inputs (see groupInputs), none for a
 	// fused layer.
 	reads [][]*dsl.Tensor
+	// faultSlot numbers the steps whose kernels can record a fault.
+	faultSlot map[int]int
 	// shapeLayers are the Shape layers, whose values a graph replay
 	// stages again (stageShape).
 	shapeLayers []dsl.Layer
@@ -303,9 +305,12 @@ func (x *executable) makeShapePlan(shapes map[string][]int64) (*shapePlan, error
 			if extra != nil {
 				sp.extraOff[i] = put(extra)
 			}
-			if s.Kind == kindConv {
+			switch {
+			case s.Kind == kindConv:
 				sp.convCol = max(sp.convCol, convColBytes(l, dims))
-			} else {
+			case familyOf(l) != nil:
+				// stepMeta planned the family's launch with its metadata.
+			default:
 				sp.launches[i] = launchOf(l, dims)
 			}
 		case kindConcat:
@@ -373,6 +378,10 @@ type cudaContext struct {
 	graphs    map[graphKey]*cuda.GraphExec
 	ranOnce   map[graphKey]bool
 	gen       int
+	// faults are the fault slots of the fallible steps, faultHost their
+	// pinned copy (fault.go).
+	faults    *cuda.Buffer
+	faultHost *cuda.HostBuffer
 }
 
 const workspaceBytes = 32 << 20
@@ -387,8 +396,13 @@ func (x *executable) NewContext() (tc targetContext, err error) {
 		s.Close()
 		return nil, err
 	}
-	return &cudaContext{x: x, stream: s, workspace: ws, convPlans: map[convKey]*cuda.ConvPlan{},
-		graphs: map[graphKey]*cuda.GraphExec{}, ranOnce: map[graphKey]bool{}}, nil
+	c := &cudaContext{x: x, stream: s, workspace: ws, convPlans: map[convKey]*cuda.ConvPlan{},
+		graphs: map[graphKey]*cuda.GraphExec{}, ranOnce: map[graphKey]bool{}}
+	if err := c.allocFaults(); err != nil {
+		c.Close()
+		return nil, err
+	}
+	return c, nil
 }
 
 func (c *cudaContext) Close() error {
@@ -401,7 +415,10 @@ func (c *cudaContext) Close() error {
 	if c.dnn != nil {
 		c.dnn.Close()
 	}
-	for _, b := range []*cuda.Buffer{c.arena, c.workspace, c.col, c.convWS, c.pluginWS} {
+	if c.faultHost != nil {
+		c.faultHost.Free()
+	}
+	for _, b := range []*cuda.Buffer{c.arena, c.workspace, c.col, c.convWS, c.pluginWS, c.faults} {
 		if b != nil {
 			b.Free()
 		}
@@ -517,7 +534,13 @@ func (c *cudaContext) ExecuteDevice(ctx context.Context, inputs map[string]targe
 		}
 		out[t.Name()] = append([]int64(nil), sp.dims[t]...)
 	}
-	return out, c.stream.Synchronize()
+	if err := c.fetchFaults(); err != nil {
+		return nil, err
+	}
+	if err := c.stream.Synchronize(); err != nil {
+		return nil, err
+	}
+	return out, c.checkFaults(sp)
 }
 
 // addr is the device address of t in this context.
@@ -572,7 +595,13 @@ func (c *cudaContext) Execute(ctx context.Context, inputs map[string]*tensor.Ten
 		}
 		out[t.Name()] = v
 	}
+	if err := c.fetchFaults(); err != nil {
+		return nil, err
+	}
 	if err := c.stream.Synchronize(); err != nil {
+		return nil, err
+	}
+	if err := c.checkFaults(sp); err != nil {
 		return nil, err
 	}
 	for _, t := range c.x.net.Outputs() {

@@ -25,6 +25,10 @@ import (
 // capture fails (a library call that cannot be captured), the context
 // turns graphs off, says so on stderr, and runs step by step.
 
+// warnf says on stderr that the context falls back to running step by
+// step (a variable so that tests can see it).
+var warnf = func(format string, a ...any) { fmt.Fprintf(os.Stderr, format+"\n", a...) }
+
 // graphKey names one captured graph.
 type graphKey struct {
 	sp     *shapePlan
@@ -83,24 +87,43 @@ func (c *cudaContext) compute(ctx context.Context, sp *shapePlan) error {
 		g.Close()
 		err = fmt.Errorf("a buffer grew during the capture")
 	}
-	if err == nil {
-		err = c.checkGraph(ctx, sp, g)
-		if err != nil {
-			g.Close()
-		}
-	}
 	if err != nil {
 		c.useGraphs = false
-		fmt.Fprintf(os.Stderr, "trtc/cuda: CUDA graphs turned off for this context: %v\n", err)
+		warnf("trtc/cuda: CUDA graphs turned off for this context: %v", err)
 		return c.runSteps(ctx, sp)
+	}
+	// The check runs the steps, so the arena holds their answer after it
+	// whether or not the graph agrees.
+	same, err := c.checkGraph(ctx, sp, g)
+	switch {
+	case err != nil:
+		g.Close()
+		return err
+	case !same:
+		g.Close()
+		c.useGraphs = false
+		warnf("trtc/cuda: CUDA graphs turned off for this context: the captured graph's outputs differ from the steps run one by one")
+		return nil
 	}
 	c.graphs[key] = g
 	return nil
 }
 
-// checkGraph replays g and runs the steps one by one, and compares the
-// network outputs of the two.
-func (c *cudaContext) checkGraph(ctx context.Context, sp *shapePlan, g *cuda.GraphExec) error {
+// checkGraph replays g, then runs the steps one by one on the same
+// inputs, and reports whether the network outputs of the two are the same
+// bytes. The arena's input slots may be reused by later tensors, so the
+// inputs held there are saved before the replay and put back before the
+// steps run.
+func (c *cudaContext) checkGraph(ctx context.Context, sp *shapePlan, g *cuda.GraphExec) (bool, error) {
+	saved, err := c.saveArenaInputs(sp)
+	if err != nil {
+		return false, err
+	}
+	defer func() {
+		for _, b := range saved {
+			b.Free()
+		}
+	}()
 	read := func() ([][]byte, error) {
 		if err := c.stream.Synchronize(); err != nil {
 			return nil, err
@@ -116,25 +139,58 @@ func (c *cudaContext) checkGraph(ctx context.Context, sp *shapePlan, g *cuda.Gra
 		return outs, nil
 	}
 	if err := g.Launch(c.stream); err != nil {
-		return err
+		return false, err
 	}
 	replayed, err := read()
 	if err != nil {
-		return err
+		return false, err
+	}
+	for t, b := range saved {
+		if err := c.stream.CopyDtoD(c.addr(sp, t), b.Ptr(), b.Size()); err != nil {
+			return false, err
+		}
 	}
 	if err := c.runSteps(ctx, sp); err != nil {
-		return err
+		return false, err
 	}
 	stepwise, err := read()
 	if err != nil {
-		return err
+		return false, err
 	}
-	for k, t := range c.x.net.Outputs() {
+	for k := range replayed {
 		if !bytes.Equal(replayed[k], stepwise[k]) {
-			return fmt.Errorf("the captured graph's output %q differs from the steps run one by one", t.Name())
+			return false, nil
 		}
 	}
-	return nil
+	return true, nil
+}
+
+// saveArenaInputs copies the network inputs that live in the arena (not
+// those bound by ExecuteDevice, which the steps never write) into buffers
+// of their own.
+func (c *cudaContext) saveArenaInputs(sp *shapePlan) (map[*dsl.Tensor]*cuda.Buffer, error) {
+	saved := map[*dsl.Tensor]*cuda.Buffer{}
+	for _, t := range c.x.net.Inputs() {
+		n := int(t.Type().ByteSize(volume(sp.dims[t])))
+		if _, bound := c.bound[t]; bound || n == 0 {
+			continue
+		}
+		b, err := c.x.dev.Alloc(n)
+		if err == nil {
+			err = c.stream.CopyDtoD(b.Ptr(), c.addr(sp, t), n)
+		}
+		if err != nil {
+			if b != nil {
+				b.Free()
+			}
+			for _, o := range saved {
+				o.Free()
+			}
+			return nil, err
+		}
+		saved[t] = b
+	}
+	return saved, nil
 }
 
 // boundKey names the input addresses bound by ExecuteDevice, in the

@@ -43,8 +43,11 @@ type step struct {
 
 // plan is the engine's launch plan (the "plan" section, JSON).
 type plan struct {
-	Steps []step `json:"steps"`
-	TF32  bool   `json:"tf32"`
+	// Version is planVersion when the plan was written; kernels'
+	// signatures change between versions.
+	Version int    `json:"version"`
+	Steps   []step `json:"steps"`
+	TF32    bool   `json:"tf32"`
 	// Modules locate each cubin in the cubin section and name its kernels.
 	Modules []module `json:"modules"`
 }
@@ -59,13 +62,17 @@ type module struct {
 	Length     int64    `json:"length"`
 }
 
+// planVersion is the version of the plan and kernel signatures this trtc
+// writes and runs (2: kernels that check indices take a fault slot).
+const planVersion = 2
+
 // lowerNetwork decides each layer's step and writes the kernels' source,
 // one program per distinct kernel (names are content hashes, so layers
 // that compute the same thing share a kernel, and a process compiles each
 // kernel once; see compileKernels).
 func lowerNetwork(net *dsl.Network, o ir.Options) (*plan, map[string]string, error) {
 	srcs := map[string]string{fixedModule: copyKernels() + gatherKernels()}
-	p := &plan{TF32: o.TF32}
+	p := &plan{Version: planVersion, TF32: o.TF32}
 	regions := ir.RegionMembers(net)
 	dataDep := dependsOnData(net)
 	layers := net.TopoLayers()
@@ -191,6 +198,9 @@ func addKernel(srcs map[string]string, gen func(name string) (string, bool)) (st
 
 // kernelSource writes the kernel of a kindKernel layer.
 func kernelSource(name string, l dsl.Layer) (string, bool) {
+	if f := familyOf(l); f != nil {
+		return f.source(name, l)
+	}
 	switch l := l.(type) {
 	case *dsl.ReduceLayer:
 		return reduceKernel(name, l)
@@ -207,6 +217,9 @@ func kernelSource(name string, l dsl.Layer) (string, bool) {
 // chooseKind picks how a layer runs, or the host with the reason;
 // dataDep marks the tensors whose values are known only at run time.
 func chooseKind(l dsl.Layer, dataDep map[*dsl.Tensor]bool) (kind, why string) {
+	if f := familyOf(l); f != nil {
+		return familyKind(f, l, dataDep)
+	}
 	switch l := l.(type) {
 	case *dsl.PluginLayer:
 		if _, k := pluginKernel(l); k != nil {
@@ -301,6 +314,9 @@ func decodePlan(b []byte, nbLayers int) (*plan, error) {
 	p := &plan{}
 	if err := json.Unmarshal(b, p); err != nil {
 		return nil, diag.Wrap(diag.EngineCorrupt, err, "cuda plan section does not decode")
+	}
+	if p.Version != planVersion {
+		return nil, diag.Errorf(diag.EngineIncompatible, "the engine's CUDA plan is version %d, this trtc runs version %d; rebuild the engine with this trtc", p.Version, planVersion)
 	}
 	if len(p.Steps) != nbLayers {
 		return nil, diag.Errorf(diag.EngineCorrupt, "cuda plan has %d steps for %d layers", len(p.Steps), nbLayers)

@@ -101,10 +101,17 @@ func resolveShapes(net *dsl.Network, shapes map[string][]int64) (map[*dsl.Tensor
 
 // hostParams are the parameter tensors of net that CUDA steps need the
 // values of when they plan a launch: the tensor inputs of slices that run
-// as copies.
+// as copies and the parameters kernel families name.
 func hostParams(net *dsl.Network) []*dsl.Tensor {
 	var ts []*dsl.Tensor
 	for _, l := range net.TopoLayers() {
+		if f := familyOf(l); f != nil {
+			for _, i := range f.params {
+				if t := l.Input(i); t != nil {
+					ts = append(ts, t)
+				}
+			}
+		}
 		if sl, ok := l.(*dsl.SliceLayer); ok {
 			for _, i := range sliceParamInputs {
 				if t := sl.Input(i); t != nil {

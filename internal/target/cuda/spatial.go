@@ -98,11 +98,13 @@ func gatherKernels() string {
 	var s string
 	for _, t := range []struct{ name, ty string }{{"1", "unsigned char"}, {"2", "unsigned short"}, {"4", "unsigned int"}, {"8", "unsigned long long"}} {
 		for _, ix := range []struct{ name, ty string }{{"i32", "int"}, {"i64", "i64"}} {
-			s += fmt.Sprintf(`extern "C" __global__ void trtc_gather%s_%s(const i64* __restrict__ m, i64 n, %s* __restrict__ out, const %s* __restrict__ data, const %s* __restrict__ idx) {
+			s += fmt.Sprintf(`extern "C" __global__ void trtc_gather%s_%s(const i64* __restrict__ m, i64 n, unsigned long long* fault, %s* __restrict__ out, const %s* __restrict__ data, const %s* __restrict__ idx) {
   i64 A = m[1], inner = m[2], J = m[3];
   for (i64 i = (i64)blockIdx.x * blockDim.x + threadIdx.x; i < n; i += (i64)gridDim.x * blockDim.x) {
     i64 in_ = i %% inner, j = (i / inner) %% J, o = i / (inner * J);
-    i64 k = (i64)idx[j]; if (k < 0) k += A;
+    i64 k = (i64)idx[j];
+    if (k < -A || k >= A) { trtc_fault(fault, j, k); out[i] = 0; continue; }
+    if (k < 0) k += A;
     out[i] = data[(o * A + k) * inner + in_];
   }
 }

@@ -19,6 +19,14 @@ type targetContext = target.Context
 func (x *executable) stepMeta(sp *shapePlan, i int, l dsl.Layer) (meta, extra []int64, err error) {
 	d := sp.dims
 	out := d[l.Output(0)]
+	if f := familyOf(l); f != nil {
+		m, g, err := f.plan(l, shapeValues{dims: sp.dims, values: sp.values})
+		if err != nil {
+			return nil, nil, err
+		}
+		sp.launches[i] = g
+		return m, nil, nil
+	}
 	switch l := l.(type) {
 	case *dsl.ReduceLayer:
 		return reduceMeta(d[l.Input(0)], l.ReduceAxes()), nil, nil
@@ -286,7 +294,13 @@ func (c *cudaContext) run(sp *shapePlan, i int, l dsl.Layer) error {
 		return c.stream.CopyHtoD(c.addr(sp, l.Output(0)), c.stageShape(sp, l))
 	case kindKernel, kindCopy, kindGather:
 		g := sp.launches[i]
-		args := []any{meta(i), g.n, c.addr(sp, l.Output(0))}
+		args := []any{meta(i), g.n}
+		if s.Kind == kindGather || familyOf(l) != nil && s.Kind == kindKernel {
+			args = append(args, c.faultPtr(i))
+		}
+		for k := 0; k < l.NbOutputs(); k++ {
+			args = append(args, c.addr(sp, l.Output(k)))
+		}
 		ins := c.x.reads[i]
 		if s.Kind == kindCopy {
 			ins = ins[:1] // a shuffle's shape input or a slice's parameters are not the kernel's

@@ -218,6 +218,7 @@ func (cudaTarget) Load(s target.Sections) (target.Executable, error) {
 		}
 	}
 	x.reads = stepReads(layers, p)
+	x.faultSlot = faultSlots(layers, p)
 	for i, st := range p.Steps {
 		if st.Kind == kindShape {
 			x.shapeLayers = append(x.shapeLayers, layers[i])

@@ -61,7 +61,7 @@ __device__ __forceinline__ i64 f2i(float v, i64 lo, i64 hi) {
   return (i64)v;
 }
 __device__ __forceinline__ float rne(float x) { return rintf(x); }
-// offset maps a linear index of an output of rank r (dims d) to the offset
+` + faultPrelude + `// offset maps a linear index of an output of rank r (dims d) to the offset
 // of an input with strides s (0 where the input broadcasts).
 __device__ __forceinline__ i64 offset(i64 i, int r, const i64* d, const i64* s) {
   i64 o = 0;
