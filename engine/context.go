@@ -104,7 +104,8 @@ func (c *Context) ExecuteDevice(ctx context.Context, inputs map[string]DeviceTen
 }
 
 // SetCUDAGraphs turns CUDA graphs on or off for the context (trtexec's
-// --useCudaGraph): the context records an inference's kernel launches as
+// --useCudaGraph; on by default on GPU targets for engines that can be
+// recorded): the context records an inference's kernel launches as
 // one graph, per input shape (and per set of device addresses for
 // ExecuteDevice), and replays it, one launch instead of hundreds. The
 // first replay is checked against the launches run one by one; a capture
@@ -120,6 +121,19 @@ func (c *Context) SetCUDAGraphs(on bool) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return gc.SetCUDAGraphs(on)
+}
+
+// CUDAGraphs reports whether the context records and replays CUDA graphs
+// (false for targets without them, and after a failed check turned them
+// off).
+func (c *Context) CUDAGraphs() bool {
+	gc, ok := c.tc.(target.GraphContext)
+	if !ok {
+		return false
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return gc.CUDAGraphs()
 }
 
 // Run executes one inference on a context of its own, for one-off use;

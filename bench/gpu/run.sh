@@ -16,8 +16,8 @@ trtc=$1 out=$2; shift 2
 mkdir -p "$out"
 PYTHONUNBUFFERED=1 python3 "$(dirname "$0")/export.py" "$out" "$@" > "$out/export.log" 2>&1 || { tail -30 "$out/export.log"; exit 1; }
 results="$out/results.md"
-echo "| model | batch | precision | trtc ms (median, on device) | PyTorch eager ms | ratio | trtc ms with CUDA graphs | trtc ms with H2D/D2H | accuracy vs PyTorch fp32 |" > "$results"
-echo "| --- | --- | --- | --- | --- | --- | --- | --- | --- |" >> "$results"
+echo "| model | batch | precision | trtc ms (CUDA graphs, on device) | trtc ms (step by step) | PyTorch eager ms | trtc / eager | torch.compile ms | trtc / torch.compile | trtc ms with H2D/D2H | accuracy vs PyTorch fp32 |" > "$results"
+echo "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |" >> "$results"
 for model in resnet50 bert; do
   for b in 1 32; do
     d="$out/${model}_b$b"
@@ -33,17 +33,21 @@ for model in resnet50 bert; do
       acc=PASS
       "$trtc" compare "$out/$model.onnx" --targets cuda:$p --shapes $shapes $inputs --reference "$d/ref" $tol > "$out/${model}_b${b}_$p.compare.log" 2>&1 || acc=FAIL
       # On device memory, as PyTorch is timed; then with the copies.
-      "$trtc" bench "$eng" $inputs --no-data-transfers --iterations 30 --duration 1s --json > "$out/${model}_b${b}_$p.bench.json" 2> "$out/${model}_b${b}_$p.bench.err"
+      "$trtc" bench "$eng" $inputs --no-data-transfers --no-cuda-graph --iterations 30 --duration 1s --json > "$out/${model}_b${b}_$p.bench.json" 2> "$out/${model}_b${b}_$p.bench.err"
       "$trtc" bench "$eng" $inputs --iterations 20 --duration 500ms --json > "$out/${model}_b${b}_$p.bench_h2d.json" 2>> "$out/${model}_b${b}_$p.bench.err"
-      # With CUDA graphs, where the engine can be recorded as one.
+      # With CUDA graphs (the default where the engine can be recorded as one).
       "$trtc" bench "$eng" $inputs --no-data-transfers --use-cuda-graph --iterations 30 --duration 1s --json > "$out/${model}_b${b}_$p.bench_graph.json" 2>> "$out/${model}_b${b}_$p.bench.err"
-      ms=$(python3 -c "import json;print('%.3f'%json.load(open('$out/${model}_b${b}_$p.bench.json'))['latency_median_ms'])" 2>/dev/null || echo "-")
-      graph=$(python3 -c "import json;print('%.3f'%json.load(open('$out/${model}_b${b}_$p.bench_graph.json'))['latency_median_ms'])" 2>/dev/null || echo "-")
-      h2d=$(python3 -c "import json;print('%.3f'%json.load(open('$out/${model}_b${b}_$p.bench_h2d.json'))['latency_median_ms'])" 2>/dev/null || echo "-")
-      pt=$(python3 -c "import json;print('%.3f'%json.load(open('$out/torch.json'))['timings_ms']['$model b$b eager $p'])")
-      ratio=$(python3 -c "print('%.2f'%($ms/$pt))" 2>/dev/null || echo "-")
+      median() { python3 -c "import json;print('%.3f'%json.load(open('$1'))['latency_median_ms'])" 2>/dev/null || echo "-"; }
+      torchms() { python3 -c "import json;print('%.3f'%json.load(open('$out/torch.json'))['timings_ms']['$1'])" 2>/dev/null || echo "-"; }
+      ratio() { python3 -c "print('%.2f'%($1/$2))" 2>/dev/null || echo "-"; }
+      steps=$(median "$out/${model}_b${b}_$p.bench.json")
+      graph=$(median "$out/${model}_b${b}_$p.bench_graph.json")
+      h2d=$(median "$out/${model}_b${b}_$p.bench_h2d.json")
+      best=$graph; [ "$best" = - ] && best=$steps
+      pt=$(torchms "$model b$b eager $p")
+      tc=$(torchms "$model b$b compile $p")
       maxerr=$(grep -oE "max abs [0-9.e+-]+" "$out/${model}_b${b}_$p.compare.log" | head -2 | tr '\n' ' ')
-      echo "| $model | $b | $p | $ms | $pt | $ratio | $graph | $h2d | $acc ($maxerr) |" >> "$results"
+      echo "| $model | $b | $p | $graph | $steps | $pt | $(ratio $best $pt) | $tc | $(ratio $best $tc) | $h2d | $acc ($maxerr) |" >> "$results"
     done
   done
 done

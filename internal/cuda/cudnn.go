@@ -303,6 +303,21 @@ func (d *Cudnn) NewConvPlan(cfg Conv2D) (*ConvPlan, error) {
 // ConvPlans builds up to max plans (every engine configuration the
 // heuristics rank that finalizes on this device), best first, for timing.
 func (d *Cudnn) ConvPlans(cfg Conv2D, max int) ([]*ConvPlan, error) {
+	return d.convPlansOf(cfg, max, -1)
+}
+
+// ConvPlanOfEngine builds the plan of the heuristics' first configuration
+// of one engine (a choice made by timing earlier, kept in an engine file
+// or a timing cache), finalizing no other: finalizing is the slow part.
+func (d *Cudnn) ConvPlanOfEngine(cfg Conv2D, engine int64) (*ConvPlan, error) {
+	plans, err := d.convPlansOf(cfg, 1, engine)
+	if err != nil {
+		return nil, err
+	}
+	return plans[0], nil
+}
+
+func (d *Cudnn) convPlansOf(cfg Conv2D, max int, engine int64) ([]*ConvPlan, error) {
 	if err := cfg.check(); err != nil {
 		return nil, err
 	}
@@ -313,13 +328,13 @@ func (d *Cudnn) ConvPlans(cfg Conv2D, max int) ([]*ConvPlan, error) {
 	var plans []*ConvPlan
 	err = d.ctx.do(func() error {
 		var ferr error
-		plans, ferr = d.convPlans(cfg, dt, max)
+		plans, ferr = d.convPlans(cfg, dt, max, engine)
 		return ferr
 	})
 	return plans, err
 }
 
-func (d *Cudnn) convPlans(cfg Conv2D, dt int32, max int) ([]*ConvPlan, error) {
+func (d *Cudnn) convPlans(cfg Conv2D, dt int32, max int, engine int64) ([]*ConvPlan, error) {
 	g := &builder{d: d}
 	defer func() {
 		if g.descs != nil {
@@ -421,6 +436,9 @@ func (d *Cudnn) convPlans(cfg Conv2D, dt int32, max int) ([]*ConvPlan, error) {
 				break
 			}
 			idx, notes := engineInfo(ec)
+			if engine >= 0 && idx != engine {
+				continue
+			}
 			if cfg.DataType == tensor.Float32 && !cfg.AllowTF32 && (slices.Contains(notes, 0) || slices.Contains(notes, 1)) {
 				lastErr = diag.Errorf(diag.UnsupportedAttr, "engine %d computes float32 with tensor cores (set AllowTF32)", idx)
 				continue

@@ -147,6 +147,7 @@ type DeviceContext interface {
 type GraphContext interface {
 	Context
 	SetCUDAGraphs(on bool) error
+	CUDAGraphs() bool
 }
 
 var (

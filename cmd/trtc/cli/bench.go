@@ -20,6 +20,7 @@ type benchOptions struct {
 	iterations   int
 	duration     time.Duration
 	useCUDAGraph bool
+	noCUDAGraph  bool
 	noTransfers  bool
 	json         bool
 }
@@ -51,7 +52,8 @@ runs made side by side.`,
 	f.DurationVar(&o.warmup, "warmup", 200*time.Millisecond, "warm-up time before measuring")
 	f.IntVar(&o.iterations, "iterations", 10, "least number of measured runs")
 	f.DurationVar(&o.duration, "duration", 3*time.Second, "least measuring time")
-	f.BoolVar(&o.useCUDAGraph, "use-cuda-graph", false, "record the inference as a CUDA graph and replay it (GPU targets; engines without host steps)")
+	f.BoolVar(&o.useCUDAGraph, "use-cuda-graph", false, "require CUDA graphs: an error where the engine cannot be recorded as one (GPU targets record and replay graphs by default where legal)")
+	f.BoolVar(&o.noCUDAGraph, "no-cuda-graph", false, "run the steps one by one, without CUDA graphs")
 	f.BoolVar(&o.noTransfers, "no-data-transfers", false, "GPU targets: upload the inputs once and time runs on device memory")
 	f.BoolVar(&o.json, "json", false, "print the result as JSON")
 	return cmd
@@ -91,6 +93,9 @@ func bench(w io.Writer, path string, o benchOptions) error {
 	if o.noTransfers && m.eng.Target() == "cpu" {
 		return usageError{fmt.Errorf("--no-data-transfers needs a GPU target; this engine is for target cpu, which has no transfers")}
 	}
+	if o.useCUDAGraph && o.noCUDAGraph {
+		return usageError{fmt.Errorf("--use-cuda-graph and --no-cuda-graph contradict each other")}
+	}
 	if o.useCUDAGraph && m.eng.Target() == "cpu" {
 		return usageError{fmt.Errorf("--use-cuda-graph needs a GPU target; this engine is for target cpu")}
 	}
@@ -103,9 +108,14 @@ func bench(w io.Writer, path string, o benchOptions) error {
 		return err
 	}
 	defer ectx.Close()
-	if o.useCUDAGraph {
+	switch {
+	case o.useCUDAGraph:
 		if err := ectx.SetCUDAGraphs(true); err != nil {
 			return usageError{fmt.Errorf("--use-cuda-graph: %w", err)}
+		}
+	case o.noCUDAGraph && m.eng.Target() != "cpu":
+		if err := ectx.SetCUDAGraphs(false); err != nil {
+			return err
 		}
 	}
 	ctx := context.Background()
@@ -139,7 +149,7 @@ func bench(w io.Writer, path string, o benchOptions) error {
 	}
 	total := time.Since(start)
 	r := summarize(lat, total)
-	r.Model, r.Target, r.CUDAGraph, r.WarmupRuns = path, m.eng.Target(), o.useCUDAGraph, warm
+	r.Model, r.Target, r.CUDAGraph, r.WarmupRuns = path, m.eng.Target(), ectx.CUDAGraphs(), warm
 	r.Transfers = "none: target cpu computes on host memory"
 	switch {
 	case o.noTransfers:

@@ -341,6 +341,19 @@ func TestNoLeaksAndConcurrentContexts(t *testing.T) {
 	in := map[string]*tensor.Tensor{"x": irtest.RandomTensor(rand.New(rand.NewPCG(9, 9)), dsl.Float32, shapes["x"])}
 	eng := build(t, net, "cuda", compiler.FP32, shapes)
 	want := execute(t, eng, in) // plans and allocates once
+	// A first context records and replays a CUDA graph (on by default) and
+	// closes: the driver keeps memory for graph launches after the first,
+	// which is its cache and not a leak.
+	warm, _ := eng.NewContext()
+	for range 3 {
+		if _, err := warm.Execute(context.Background(), in); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if !warm.CUDAGraphs() {
+		t.Fatal("CUDA graphs are not on by default for an engine that can be recorded")
+	}
+	warm.Close()
 	free0, _, _ := dev.MemGetInfo()
 	c, _ := eng.NewContext()
 	for i := 0; i < 10000; i++ {
@@ -494,6 +507,74 @@ func TestCUDAGraphs(t *testing.T) {
 	defer hc.Close()
 	if err := hc.SetCUDAGraphs(true); err == nil || !strings.Contains(err.Error(), "TopK") {
 		t.Errorf("graphs on an engine with a host step: %v, want an error naming it", err)
+	}
+}
+
+// TestTacticsTimedAtBuildAndCached builds a CNN and a transformer block
+// twice with one timing cache: the first build times the convolutions'
+// cuDNN plans and the matrix multiplies' cuBLASLt algorithms and stores the
+// choices in the engine and the cache; the second finds every one in the
+// cache (hits, no misses) and chooses the same tactics; engines built
+// either way compute the same outputs.
+func TestTacticsTimedAtBuildAndCached(t *testing.T) {
+	needGPU(t)
+	cachePath := filepath.Join(t.TempDir(), "timing.cache")
+	for _, tc := range []struct {
+		file   string
+		shapes map[string][]int64
+	}{
+		{"small_cnn.onnx", map[string][]int64{"x": {4, 3, 32, 32}}},
+		{"transformer_block.onnx", map[string][]int64{"x": {4, 16, 32}}},
+	} {
+		net := onnxNet(t, tc.file)
+		var first map[string]string
+		var firstOut map[string]*tensor.Tensor
+		in := graphInputs(net, tc.shapes, 3)
+		for round := range 2 {
+			cfg := compiler.DefaultConfig()
+			cfg.Target, cfg.Precision, cfg.TimingCachePath = "cuda", compiler.FP16, cachePath
+			cfg.Profiles = []compiler.Profile{compiler.StaticProfile(tc.shapes)}
+			plan, err := compiler.Build(net, cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			eng, err := engine.LoadPlan(plan)
+			if err != nil {
+				t.Fatal(err)
+			}
+			md := eng.Manifest().GetMetadata()
+			var hits, misses, entries int
+			if _, err := fmt.Sscanf(md["build.timing_cache"], "%d hits, %d misses, %d entries", &hits, &misses, &entries); err != nil {
+				t.Fatalf("%s: timing cache summary %q: %v", tc.file, md["build.timing_cache"], err)
+			}
+			if md["cuda.tactics_chosen"] == "0" || md["cuda.tactics_chosen"] == "" {
+				t.Fatalf("%s round %d: no tactic chosen at build time (metadata %v)", tc.file, round, md)
+			}
+			tactics := map[string]string{}
+			for _, l := range eng.Layers() {
+				if strings.Contains(l.GetTactic(), "cudnn:") || strings.Contains(l.GetTactic(), "cublasLt:") {
+					tactics[l.GetName()] = l.GetTactic()
+				}
+			}
+			out := execute(t, eng, in)
+			eng.Close()
+			if round == 0 {
+				if misses == 0 || len(tactics) == 0 {
+					t.Fatalf("%s: the first build missed %d times and named %d tactics; want timing", tc.file, misses, len(tactics))
+				}
+				first, firstOut = tactics, out
+				continue
+			}
+			if misses != 0 || hits == 0 {
+				t.Errorf("%s: the build with a warm cache had %d hits and %d misses; want only hits", tc.file, hits, misses)
+			}
+			if fmt.Sprint(tactics) != fmt.Sprint(first) {
+				t.Errorf("%s: tactics differ between the timed and the cached build:\n%v\n%v", tc.file, first, tactics)
+			}
+			if err := irtest.Compare(firstOut, out, 0); err != nil {
+				t.Errorf("%s: the cached build computes other outputs: %v", tc.file, err)
+			}
+		}
 	}
 }
 

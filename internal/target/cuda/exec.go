@@ -14,6 +14,7 @@ import (
 	"github.com/trtc/trtc/internal/cuda"
 	"github.com/trtc/trtc/internal/target"
 	cpueng "github.com/trtc/trtc/internal/target/cpu"
+	"github.com/trtc/trtc/internal/timingcache"
 	"github.com/trtc/trtc/tensor"
 )
 
@@ -42,6 +43,12 @@ type executable struct {
 	// stages again (stageShape).
 	shapeLayers []dsl.Layer
 	lt          *cuda.BlasLt
+
+	// cache and cacheDev are the build's timing cache, at build time
+	// only; measuredChoices are the tactics this executable timed.
+	cache           *timingcache.Cache
+	cacheDev        timingcache.Device
+	measuredChoices map[string]choice
 
 	mu     sync.Mutex
 	shapes map[string]*shapePlan
@@ -311,13 +318,18 @@ func (x *executable) makeShapePlan(shapes map[string][]int64) (*shapePlan, error
 			case familyOf(l) != nil:
 				// stepMeta planned the family's launch with its metadata.
 			default:
-				sp.launches[i] = launchOf(l, dims)
+				g := launchOf(l, dims)
+				if s.Kind == kindCopy {
+					g.wide = widen(m, elementBytes(l.Output(0).Type()), put)
+				}
+				sp.launches[i] = g
 			}
 		case kindConcat:
 			for j, m := range concatMetas(l, dims) {
 				n := volume(dims[l.Input(j)])
 				part := pointwiseLaunch(n)
 				part.meta = put(m)
+				part.wide = widen(m, elementBytes(l.Output(0).Type()), put)
 				sp.parts[i] = append(sp.parts[i], part)
 			}
 		case kindHost:
@@ -398,6 +410,7 @@ func (x *executable) NewContext() (tc targetContext, err error) {
 	}
 	c := &cudaContext{x: x, stream: s, workspace: ws, convPlans: map[convKey]*cuda.ConvPlan{},
 		graphs: map[graphKey]*cuda.GraphExec{}, ranOnce: map[graphKey]bool{}}
+	c.useGraphs, _ = x.capturable()
 	if err := c.allocFaults(); err != nil {
 		c.Close()
 		return nil, err
@@ -618,3 +631,16 @@ func grid(n int64) cuda.Dim3 {
 }
 
 var block256 = cuda.Dim3{X: 256}
+
+// widen plans the 16-byte form of a copy with metadata m (copyvec.go),
+// or nil.
+func widen(m []int64, elem int64, put func([]int64) int64) *launch {
+	wm, n, ok := widenCopy(m, elem)
+	if !ok {
+		return nil
+	}
+	return &launch{meta: put(wm), n: n, grid: grid(n)}
+}
+
+// elementBytes is the element size the copy kernels move (copyName).
+func elementBytes(dt dsl.DataType) int64 { return int64(max(dt.Bits()/8, 1)) }

@@ -12,7 +12,8 @@ import (
 	"github.com/trtc/trtc/internal/cuda"
 )
 
-// CUDA graphs. With graphs on, a context records the steps of a shape plan
+// CUDA graphs. They are on by default in a context of an engine that can
+// be recorded (SetCUDAGraphs turns them off). With graphs on, a context records the steps of a shape plan
 // as one CUDA graph the second time it runs them (the first run makes
 // cuDNN's plans, times them and grows the buffers, none of which a capture
 // may do) and replays the graph from then on: one launch per inference
@@ -49,6 +50,9 @@ func (c *cudaContext) SetCUDAGraphs(on bool) error {
 	}
 	return nil
 }
+
+// CUDAGraphs reports whether graphs are on.
+func (c *cudaContext) CUDAGraphs() bool { return c.useGraphs }
 
 // capturable reports whether every step of the plan can be recorded into
 // a CUDA graph, or why not.

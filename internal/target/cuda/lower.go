@@ -48,6 +48,11 @@ type plan struct {
 	Version int    `json:"version"`
 	Steps   []step `json:"steps"`
 	TF32    bool   `json:"tf32"`
+	// OptLevel says how many tactics are timed (candidates).
+	OptLevel int `json:"opt_level"`
+	// Choices are the tactics measured at build time, by step and shape
+	// (choiceKey; tactics.go).
+	Choices map[string]choice `json:"choices,omitempty"`
 	// Modules locate each cubin in the cubin section and name its kernels.
 	Modules []module `json:"modules"`
 }
@@ -71,8 +76,8 @@ const planVersion = 2
 // that compute the same thing share a kernel, and a process compiles each
 // kernel once; see compileKernels).
 func lowerNetwork(net *dsl.Network, o ir.Options) (*plan, map[string]string, error) {
-	srcs := map[string]string{fixedModule: copyKernels() + gatherKernels()}
-	p := &plan{Version: planVersion, TF32: o.TF32}
+	srcs := map[string]string{fixedModule: copyKernels() + wideCopyKernel() + gatherKernels()}
+	p := &plan{Version: planVersion, TF32: o.TF32, OptLevel: o.OptLevel}
 	regions := ir.RegionMembers(net)
 	dataDep := dependsOnData(net)
 	layers := net.TopoLayers()

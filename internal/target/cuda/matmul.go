@@ -9,6 +9,7 @@ import (
 	"github.com/trtc/trtc/diag"
 	"github.com/trtc/trtc/dsl"
 	"github.com/trtc/trtc/internal/cuda"
+	"github.com/trtc/trtc/internal/timingcache"
 	"github.com/trtc/trtc/tensor"
 )
 
@@ -21,7 +22,13 @@ type matmulPlan struct {
 	desc       *cuda.MatmulDesc
 	la, lb, lc *cuda.MatrixLayout
 	algo       *cuda.Algo
-	elem       int64 // bytes per element
+	// algos are the heuristic's candidates, timed once (tuneMatmul,
+	// tactics.go) unless the engine or the timing cache has the choice;
+	// sig is the problem's timing-cache signature.
+	algos []cuda.Algo
+	tuned bool
+	sig   string
+	elem  int64 // bytes per element
 	// conv: one GEMM per group, W[g] (M x K) by col[n][g] (K x P) per
 	// image; the group offsets in elements of the column buffer, the
 	// weights and the output.
@@ -48,8 +55,8 @@ func computeType(dt dsl.DataType, tf32 bool) cuda.ComputeType {
 }
 
 // gemm builds descriptors for column-major D[m,n] = op(A)[m,k] op(B)[k,n]
-// with batch count and strides (elements), and picks cuBLASLt's first
-// heuristic algorithm.
+// with batch count and strides (elements), with cuBLASLt's heuristic
+// candidates (the first runs until one is timed faster).
 func (x *executable) gemm(dt dsl.DataType, transA, transB bool, m, n, k, lda, ldb, ldc int64, batch int64, sa, sb, sc int64) (*matmulPlan, error) {
 	p := &matmulPlan{elem: dt.ByteSize(1)}
 	var err error
@@ -90,12 +97,13 @@ func (x *executable) gemm(dt dsl.DataType, transA, transB bool, m, n, k, lda, ld
 		return nil, err
 	}
 	defer pref.Close()
-	algos, err := x.lt.Heuristic(p.desc, p.la, p.lb, p.lc, p.lc, pref, 1)
+	algos, err := x.lt.Heuristic(p.desc, p.la, p.lb, p.lc, p.lc, pref, candidates(x.plan.OptLevel))
 	if err != nil {
 		p.close()
 		return nil, err
 	}
-	p.algo = &algos[0]
+	p.algos, p.algo = algos, &algos[0]
+	p.sig = timingcache.Signature("cuda.matmul", dt.String(), transA, transB, m, n, k, lda, ldb, ldc, batch, sa, sb, sc, x.plan.TF32)
 	return p, nil
 }
 
@@ -115,6 +123,7 @@ func (x *executable) newMatmulPlan(l dsl.Layer, d map[*dsl.Tensor][]int64) (*mat
 			return nil, err
 		}
 		p.groups, p.groupA, p.groupB, p.groupC = G, K*P, M*K, M*P
+		p.tuned = true // the im2col fallback runs cuBLASLt's first choice
 		return p, nil
 	}
 	mm := l.(*dsl.MatrixMultiplyLayer)
@@ -151,10 +160,18 @@ func (x *executable) newMatmulPlan(l dsl.Layer, d map[*dsl.Tensor][]int64) (*mat
 	return x.gemm(l.Input(0).Type(), tb, ta, N, M, K, cb, ca, N, volume(batch), sb, sa, M*N)
 }
 
-func (m *matmulPlan) run(c *cudaContext, sp *shapePlan, l dsl.Layer) error {
+func (m *matmulPlan) run(c *cudaContext, sp *shapePlan, i int, l dsl.Layer) error {
+	c.tuneMatmul(sp, i, l, m)
+	c.x.mu.Lock()
+	a := m.algo
+	c.x.mu.Unlock()
+	return m.runAlgo(c, sp, l, a)
+}
+
+func (m *matmulPlan) runAlgo(c *cudaContext, sp *shapePlan, l dsl.Layer, a *cuda.Algo) error {
 	A, B := c.addr(sp, l.Input(1)), c.addr(sp, l.Input(0))
 	D := c.addr(sp, l.Output(0))
-	return c.x.lt.Matmul(c.stream, m.desc, 1, A, m.la, B, m.lb, 0, D, m.lc, D, m.lc, m.algo, c.workspace.Ptr(), workspaceBytes)
+	return c.x.lt.Matmul(c.stream, m.desc, 1, A, m.la, B, m.lb, 0, D, m.lc, D, m.lc, a, c.workspace.Ptr(), workspaceBytes)
 }
 
 // conv runs a convolution through cuDNN (with its bias fused) when cuDNN
@@ -261,92 +278,94 @@ func (c *cudaContext) runConvPlan(sp *shapePlan, i int, l dsl.Layer, p *cuda.Con
 	return c.stream.Launch(c.x.fns[c.x.plan.Steps[i].Extra], grid(n), block256, 0, sp.meta.Ptr().Add(int(sp.extraOff[i])), n, y, bias)
 }
 
-// convCandidates are cuDNN's plans for a convolution: up to 8 with the
-// bias in cuDNN's graph and, when there is a bias, up to 8 without it
+// convCandidates are cuDNN's plans for a convolution: up to n with the
+// bias in cuDNN's graph and, when there is a bias, up to n without it
 // (the bias kernel follows): for NCHW half convolutions cuDNN's fused
 // engines can be several times slower than its plain ones.
 func (c *cudaContext) convCandidates(i int, l dsl.Layer, cfg cuda.Conv2D) []*cuda.ConvPlan {
+	n := candidates(c.x.plan.OptLevel)
 	var plans []*cuda.ConvPlan
 	if cfg.Bias {
-		plans, _ = c.dnn.ConvPlans(cfg, 8)
+		plans, _ = c.dnn.ConvPlans(cfg, n)
 	}
 	if c.x.convB[l] == nil || c.x.plan.Steps[i].Extra != "" {
 		plain := cfg
 		plain.Bias = false
-		more, _ := c.dnn.ConvPlans(plain, 8)
+		more, _ := c.dnn.ConvPlans(plain, n)
 		plans = append(plans, more...)
 	}
 	return plans
 }
 
-// fastestConvPlan times cuDNN's candidate plans for the convolution on
-// the real buffers the first time any context meets it, and keeps the
-// fastest; later contexts take the same choice without timing.
+// fastestConvPlan picks the convolution's cuDNN plan for this shape plan:
+// the engine's or the timing cache's choice, else the fastest candidate
+// timed on the real buffers the first time any context meets it; later
+// contexts take the same choice without timing.
 func (c *cudaContext) fastestConvPlan(sp *shapePlan, i int, l dsl.Layer, cfg cuda.Conv2D) *cuda.ConvPlan {
+	key, sig := choiceKey(i, l, sp.dims), timingcache.Signature("cuda.conv", cfg)
+	c.x.mu.Lock()
+	pick, chosen := sp.convChoice[i]
+	c.x.mu.Unlock()
+	if !chosen {
+		// A choice made before: build only its plan.
+		// A plan without the bias needs the step's bias kernel.
+		plainOK := c.x.convB[l] == nil || c.x.plan.Steps[i].Extra != ""
+		if ch, ok := c.x.knownChoice(key, sig); ok && (ch.Bias && cfg.Bias || !ch.Bias && plainOK) {
+			want := cfg
+			want.Bias = ch.Bias
+			if p, err := c.dnn.ConvPlanOfEngine(want, ch.Engine); err == nil {
+				return p
+			}
+		}
+	}
 	plans := c.convCandidates(i, l, cfg)
 	if len(plans) == 0 {
 		return nil
 	}
-	c.x.mu.Lock()
-	choice, chosen := sp.convChoice[i]
-	c.x.mu.Unlock()
 	if !chosen {
-		choice = c.timeConvPlans(sp, i, l, plans)
+		pick = -1
+		if pick < 0 {
+			var d time.Duration
+			if pick, d = c.timeConvPlans(sp, i, l, plans); len(plans) > 1 && d > 0 {
+				c.x.measured(key, sig, choice{Engine: plans[pick].Engine(), Bias: plans[pick].Config().Bias, TimeNS: d.Nanoseconds()})
+			}
+		}
 		c.x.mu.Lock()
-		sp.convChoice[i] = choice
+		sp.convChoice[i] = pick
 		c.x.mu.Unlock()
 	}
-	if choice < 0 || choice >= len(plans) {
-		choice = 0
+	if pick < 0 || pick >= len(plans) {
+		pick = 0
 	}
 	for j, p := range plans {
-		if j != choice {
+		if j != pick {
 			p.Close()
 		}
 	}
-	return plans[choice]
+	return plans[pick]
 }
 
-// timeConvPlans returns the index of the fastest plan (the best of 3 runs
-// after one warm-up each; plans that fail are skipped).
-func (c *cudaContext) timeConvPlans(sp *shapePlan, i int, l dsl.Layer, plans []*cuda.ConvPlan) int {
+// timeConvPlans returns the index of the fastest plan and its time for
+// one run (plans that fail are skipped; 0 when nothing was timed).
+func (c *cudaContext) timeConvPlans(sp *shapePlan, i int, l dsl.Layer, plans []*cuda.ConvPlan) (int, time.Duration) {
 	if len(plans) == 1 {
-		return 0
+		return 0, 0
 	}
-	start, err1 := c.x.dev.NewEvent()
-	end, err2 := c.x.dev.NewEvent()
-	if err1 != nil || err2 != nil {
-		return 0
-	}
-	defer start.Close()
-	defer end.Close()
-	best, bestTime := 0, time.Duration(1<<62)
+	best, bestTime := 0, time.Duration(0)
 	for j, p := range plans {
 		if err := c.ensure(&c.convWS, int64(p.WorkspaceSize())); err != nil {
 			continue
 		}
-		if c.runConvPlan(sp, i, l, p) != nil {
-			continue
-		}
-		start.Record(c.stream)
-		ok := true
-		for r := 0; r < 3 && ok; r++ {
-			ok = c.runConvPlan(sp, i, l, p) == nil
-		}
-		end.Record(c.stream)
-		if err := end.Synchronize(); err != nil || !ok {
-			continue
-		}
-		d, err := cuda.Elapsed(start, end)
-		if err != nil {
+		d, ok := c.timeRuns(func() error { return c.runConvPlan(sp, i, l, p) })
+		if !ok {
 			continue
 		}
 		if profilingLayers {
-			fmt.Fprintf(os.Stderr, "trtc/cuda: %s: cuDNN engine %d (bias fused %v, notes %v): %v for 3 runs\n", dsl.LayerString(l), p.Engine(), p.Config().Bias, p.Notes(), d)
+			fmt.Fprintf(os.Stderr, "trtc/cuda: %s: cuDNN engine %d (bias fused %v, notes %v): %v a run\n", dsl.LayerString(l), p.Engine(), p.Config().Bias, p.Notes(), d)
 		}
-		if d < bestTime {
+		if bestTime == 0 || d < bestTime {
 			best, bestTime = j, d
 		}
 	}
-	return best
+	return best, bestTime
 }

@@ -193,6 +193,9 @@ type launch struct {
 	meta int64
 	n    int64
 	grid cuda.Dim3
+	// wide is the same copy in 16-byte elements (copyvec.go), when the
+	// dims allow one: its metadata offset, count and grid.
+	wide *launch
 }
 
 // launchOf is a kernel, copy or gather step's launch for these dims: one
@@ -294,6 +297,12 @@ func (c *cudaContext) run(sp *shapePlan, i int, l dsl.Layer) error {
 		return c.stream.CopyHtoD(c.addr(sp, l.Output(0)), c.stageShape(sp, l))
 	case kindKernel, kindCopy, kindGather:
 		g := sp.launches[i]
+		if w := g.wide; w != nil && s.Kind == kindCopy {
+			out, in := c.addr(sp, l.Output(0)), c.addr(sp, l.Input(0))
+			if aligned16(out, in) {
+				return c.stream.Launch(c.x.fns[wideCopyName], w.grid, block256, 0, sp.meta.Ptr().Add(int(w.meta)), w.n, out, in)
+			}
+		}
 		args := []any{meta(i), g.n}
 		if s.Kind == kindGather || familyOf(l) != nil && s.Kind == kindKernel {
 			args = append(args, c.faultPtr(i))
@@ -314,13 +323,17 @@ func (c *cudaContext) run(sp *shapePlan, i int, l dsl.Layer) error {
 			if part.n == 0 {
 				continue
 			}
-			if err := c.stream.Launch(c.x.fns[s.Kernel], part.grid, block256, 0, sp.meta.Ptr().Add(int(part.meta)), part.n, c.addr(sp, l.Output(0)), c.addr(sp, l.Input(j))); err != nil {
+			fn, out, in := c.x.fns[s.Kernel], c.addr(sp, l.Output(0)), c.addr(sp, l.Input(j))
+			if w := part.wide; w != nil && aligned16(out, in) {
+				fn, part = c.x.fns[wideCopyName], *w
+			}
+			if err := c.stream.Launch(fn, part.grid, block256, 0, sp.meta.Ptr().Add(int(part.meta)), part.n, out, in); err != nil {
 				return err
 			}
 		}
 		return nil
 	case kindMatmul:
-		return sp.matmuls[i].run(c, sp, l)
+		return sp.matmuls[i].run(c, sp, i, l)
 	case kindConv:
 		return c.conv(sp, i, l)
 	case kindHost:

@@ -69,6 +69,7 @@ func (cudaTarget) Lower(g *ir.Graph, b *target.Build) error {
 	if len(profiles) == 0 {
 		profiles = []target.Profile{{}} // static inputs: their own dims
 	}
+	var optShapes []map[string][]int64
 	for _, p := range profiles {
 		shapes := map[string][]int64{}
 		for _, in := range net.Inputs() {
@@ -80,6 +81,7 @@ func (cudaTarget) Lower(g *ir.Graph, b *target.Build) error {
 		if _, err := resolveDims(net, shapes); err != nil {
 			return err
 		}
+		optShapes = append(optShapes, shapes)
 	}
 	p, srcs, err := lowerNetwork(net, b.Options)
 	if err != nil {
@@ -118,6 +120,9 @@ func (cudaTarget) Lower(g *ir.Graph, b *target.Build) error {
 	}
 	b.AddSection(sectionPlan, "cuda-plan", pb)
 	b.AddSection(sectionCubin, "cubin", cubins)
+	if err := tuneAtBuild(b, p, optShapes); err != nil {
+		return err
+	}
 	if b.Tactics == nil {
 		b.Tactics = map[string]string{}
 	}
@@ -125,6 +130,9 @@ func (cudaTarget) Lower(g *ir.Graph, b *target.Build) error {
 	for _, s := range p.Steps {
 		l := layers[s.Layer]
 		b.Tactics[l.Name()] = s.Kind
+		if t := p.tacticOf(s.Layer); t != "" {
+			b.Tactics[l.Name()] = s.Kind + " (" + t + ")"
+		}
 		switch {
 		case s.Kind == kindFused:
 			b.Tactics[l.Name()] = "fused into the kernel of " + layers[s.Into].Name()
@@ -141,6 +149,7 @@ func (cudaTarget) Lower(g *ir.Graph, b *target.Build) error {
 		b.Metadata = map[string]string{}
 	}
 	b.Metadata["cuda.host_layers"] = strconv.Itoa(hosts)
+	b.Metadata["cuda.tactics_chosen"] = strconv.Itoa(len(p.Choices))
 	fused, unfused := p.launches(layers)
 	b.Metadata["cuda.launches"] = strconv.Itoa(fused)
 	b.Metadata["cuda.launches_unfused"] = strconv.Itoa(unfused)
@@ -173,7 +182,7 @@ func (cudaTarget) Load(s target.Sections) (target.Executable, error) {
 	x := &executable{dev: dev, net: net, layers: layers, plan: p, fns: map[string]*cuda.Function{},
 		consts: map[*dsl.Tensor]*cuda.Buffer{}, convW: map[dsl.Layer]*cuda.Buffer{}, convB: map[dsl.Layer]*cuda.Buffer{},
 		plugins: map[int]*pluginFunctions{},
-		shapes:  map[string]*shapePlan{}}
+		shapes:  map[string]*shapePlan{}, measuredChoices: map[string]choice{}}
 	fail := func(err error) (target.Executable, error) {
 		x.Close()
 		return nil, err
