@@ -15,17 +15,35 @@ import (
 //
 // Meta: [rank, axis, data's axis dim, indices dims (rank), data strides (rank)].
 func init() {
+	// GatherND and the default mode with a batch dim are in
+	// family_gathernd.go: one family per layer type, dispatched by mode.
 	registerFamily(dsl.LayerGather, &kernelFamily{
-		takes: func(l dsl.Layer) bool { return l.(*dsl.GatherLayer).Mode() == dsl.GatherElement },
+		takes: func(l dsl.Layer) bool { return l.(*dsl.GatherLayer).Mode() == dsl.GatherElement || gatherNDTakes(l) },
 		lower: func(l dsl.Layer) (bool, string) {
+			if gatherNDTakes(l) {
+				return gatherNDLower(l)
+			}
 			if _, ok := elementBits(l.Input(0).Type()); !ok {
 				return false, "no gather kernel for " + l.Input(0).Type().String()
 			}
 			return true, ""
 		},
-		source: gatherElementsKernel,
-		plan:   gatherElementsPlan,
+		source: func(name string, l dsl.Layer) (string, bool) {
+			if gatherNDTakes(l) {
+				return gatherNDKernel(name, l)
+			}
+			return gatherElementsKernel(name, l)
+		},
+		plan: func(l dsl.Layer, v shapeValues) ([]int64, launch, error) {
+			if gatherNDTakes(l) {
+				return gatherNDPlan(l, v)
+			}
+			return gatherElementsPlan(l, v)
+		},
 		fault: func(l dsl.Layer, v shapeValues, pos, val int64) error {
+			if gatherNDTakes(l) {
+				return gatherNDFault(l, v, pos, val)
+			}
 			d := v.dims[l.Input(0)]
 			a, _ := dsl.NormalizeAxis(l.(*dsl.GatherLayer).GatherAxis(), len(d))
 			return indexError(l, pos, val, a, d[a])
