@@ -37,6 +37,8 @@ type executable struct {
 	// pointwise kernel's group inputs (see groupInputs), none for a
 	// fused layer.
 	reads [][]*dsl.Tensor
+	// writes are the tensors each step writes (stepWrites).
+	writes [][]*dsl.Tensor
 	// faultSlot numbers the steps whose kernels can record a fault.
 	faultSlot map[int]int
 	// shapeLayers are the Shape layers, whose values a graph replay
@@ -254,12 +256,9 @@ func (x *executable) makeShapePlan(shapes map[string][]int64) (*shapePlan, error
 	for _, t := range x.net.Inputs() {
 		sp.offset[t] = a.alloc(bytesOf(t))
 	}
-	for i, l := range x.layers {
-		k := x.plan.Steps[i].Kind
-		if k != kindAlias && k != kindConstant && k != kindFused {
-			for j := 0; j < l.NbOutputs(); j++ {
-				sp.offset[l.Output(j)] = a.alloc(bytesOf(l.Output(j)))
-			}
+	for i := range x.layers {
+		for _, t := range x.writes[i] {
+			sp.offset[t] = a.alloc(bytesOf(t))
 		}
 		for _, t := range x.reads[i] {
 			r := rootOf(t)

@@ -39,6 +39,11 @@ type step struct {
 	// fused layer.
 	Members []int `json:"members,omitempty"`
 	Into    int   `json:"into,omitempty"`
+	// Prologue and Epilogue are the casts a softmax or normalization
+	// kernel reads through and writes through (castfuse.go): their step
+	// + 1, 0 for none.
+	Prologue int `json:"prologue,omitempty"`
+	Epilogue int `json:"epilogue,omitempty"`
 }
 
 // plan is the engine's launch plan (the "plan" section, JSON).
@@ -97,6 +102,7 @@ func lowerNetwork(net *dsl.Network, o ir.Options) (*plan, map[string]string, err
 		kinds[i] = s.Kind
 		p.Steps = append(p.Steps, s)
 	}
+	fuseCasts(layers, kinds, p.Steps)
 	groups := pointwiseGroups(layers, kinds)
 	members := map[int][]int{}
 	for i, g := range groups {
@@ -117,6 +123,10 @@ func lowerNetwork(net *dsl.Network, o ir.Options) (*plan, map[string]string, err
 				continue
 			}
 			gen := func(n string) (string, bool) { return kernelSource(n, l) }
+			if s.Prologue > 0 || s.Epilogue > 0 {
+				in, out := fusedIO(layers, *s)
+				gen = func(n string) (string, bool) { return castFusedSource(n, l, in.Type(), out.Type()) }
+			}
 			if ms := members[i]; len(ms) > 0 {
 				if len(ms) > 1 {
 					s.Members = ms
@@ -330,8 +340,13 @@ func decodePlan(b []byte, nbLayers int) (*plan, error) {
 		if s.Layer != i {
 			return nil, diag.Errorf(diag.EngineCorrupt, "cuda plan step %d is for layer %d", i, s.Layer)
 		}
-		if s.Kind == kindFused && (s.Into <= i || s.Into >= len(p.Steps) || !slices.Contains(p.Steps[s.Into].Members, i)) {
+		if s.Kind == kindFused && !computes(p.Steps, s.Into, i) {
 			return nil, diag.Errorf(diag.EngineCorrupt, "cuda plan step %d is fused into step %d, which does not compute it", i, s.Into)
+		}
+		for _, c := range []int{s.Prologue, s.Epilogue} {
+			if c > 0 && (c > len(p.Steps) || p.Steps[c-1].Kind != kindFused || p.Steps[c-1].Into != i) {
+				return nil, diag.Errorf(diag.EngineCorrupt, "cuda plan step %d folds in cast step %d, which is not fused into it", i, c-1)
+			}
 		}
 		if n := len(s.Members); n > 0 && s.Members[n-1] != i {
 			return nil, diag.Errorf(diag.EngineCorrupt, "cuda plan step %d fuses members %v that do not end with it", i, s.Members)
@@ -343,4 +358,26 @@ func decodePlan(b []byte, nbLayers int) (*plan, error) {
 		}
 	}
 	return p, nil
+}
+
+// computes reports whether step into computes fused step i: as a member
+// of its pointwise group (a later step) or as a cast it folds in.
+func computes(steps []step, into, i int) bool {
+	if into < 0 || into >= len(steps) || into == i {
+		return false
+	}
+	t := steps[into]
+	return into > i && slices.Contains(t.Members, i) || t.Prologue == i+1 || t.Epilogue == i+1
+}
+
+// castFusedSource writes a softmax or normalization kernel that reads
+// its data input as type in and stores its output as type out.
+func castFusedSource(name string, l dsl.Layer, in, out dsl.DataType) (string, bool) {
+	switch l := l.(type) {
+	case *dsl.SoftMaxLayer:
+		return softmaxKernelTypes(name, l, in, out)
+	case *dsl.NormalizationLayer:
+		return normalizationKernelTypes(name, l, in, out)
+	}
+	return "", false
 }

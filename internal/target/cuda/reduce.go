@@ -167,13 +167,18 @@ const warpRows = `  const unsigned lane = threadIdx.x & 31;
 // inner) row, in float (max subtracted first), the row reduced with warp
 // shuffles. Meta: [R, inner].
 func softmaxKernel(name string, l *dsl.SoftMaxLayer) (string, bool) {
-	dt := l.Input(0).Type()
-	c, ok := typeOf(dt)
-	if !ok || !isFloat(dt) {
+	return softmaxKernelTypes(name, l, l.Input(0).Type(), l.Output(0).Type())
+}
+
+// softmaxKernelTypes is softmaxKernel reading type it and storing type ot.
+func softmaxKernelTypes(name string, l *dsl.SoftMaxLayer, it, ot dsl.DataType) (string, bool) {
+	c, ok1 := typeOf(it)
+	o, ok2 := typeOf(ot)
+	if !ok1 || !ok2 || !isFloat(it) || !isFloat(ot) {
 		return "", false
 	}
 	x := c.loadf("in[base + j * inner]")
-	return fmt.Sprintf(`extern "C" __global__ void %[1]s(const i64* __restrict__ meta, i64 n, %[2]s* __restrict__ out, const %[2]s* __restrict__ in) {
+	return fmt.Sprintf(`extern "C" __global__ void %[1]s(const i64* __restrict__ meta, i64 n, %[8]s* __restrict__ out, const %[2]s* __restrict__ in) {
   const i64 R = meta[0], inner = meta[1];
 %[3]s    const i64 base = (row / inner) * R * inner + row %% inner;
     float m = -__int_as_float(0x7f800000);
@@ -185,7 +190,7 @@ func softmaxKernel(name string, l *dsl.SoftMaxLayer) (string, bool) {
     _Pragma("unroll 4") for (i64 j = lane; j < R; j += 32) out[base + j * inner] = %[7]s;
   }
 }
-`, name, c.store, warpRows, x, warpReduce("m", "(a > b ? a : b)"), warpReduce("s", "a + b"), c.savef("expf("+x+" - m) / s")), true
+`, name, c.store, warpRows, x, warpReduce("m", "(a > b ? a : b)"), warpReduce("s", "a + b"), o.savef("expf("+x+" - m) / s"), o.store), true
 }
 
 // normalizationKernel writes TensorRT's INormalizationLayer for axes that
@@ -194,9 +199,15 @@ func softmaxKernel(name string, l *dsl.SoftMaxLayer) (string, bool) {
 // their index modes. Meta: [R, rank, dims, scale mode, scale strides,
 // bias mode, bias strides].
 func normalizationKernel(name string, l *dsl.NormalizationLayer) (string, bool) {
-	dt := l.Input(0).Type()
-	c, ok := typeOf(dt)
-	if !ok || !isFloat(dt) || l.NbGroups() > 1 {
+	return normalizationKernelTypes(name, l, l.Input(0).Type(), l.Output(0).Type())
+}
+
+// normalizationKernelTypes is normalizationKernel reading type it and
+// storing type ot.
+func normalizationKernelTypes(name string, l *dsl.NormalizationLayer, it, ot dsl.DataType) (string, bool) {
+	c, ok1 := typeOf(it)
+	o, ok2 := typeOf(ot)
+	if !ok1 || !ok2 || !isFloat(it) || !isFloat(ot) || l.NbGroups() > 1 {
 		return "", false
 	}
 	sc, _ := typeOf(l.Input(1).Type())
@@ -207,7 +218,7 @@ func normalizationKernel(name string, l *dsl.NormalizationLayer) (string, bool) 
 	idx := func(m, s string) string {
 		return fmt.Sprintf("(%[1]s == %[3]d ? j : (%[1]s == %[4]d ? 0 : offset(i, r, d, %[2]s)))", m, s, indexInRow, indexScalar)
 	}
-	return fmt.Sprintf(`extern "C" __global__ void %[1]s(const i64* __restrict__ meta, i64 n, %[2]s* __restrict__ out, const %[2]s* __restrict__ in, const %[3]s* __restrict__ scale, const %[4]s* __restrict__ bias) {
+	return fmt.Sprintf(`extern "C" __global__ void %[1]s(const i64* __restrict__ meta, i64 n, %[13]s* __restrict__ out, const %[2]s* __restrict__ in, const %[3]s* __restrict__ scale, const %[4]s* __restrict__ bias) {
   const i64 R = meta[0]; const int r = (int)meta[1]; const i64* d = meta + 2;
   const int ms = (int)d[r]; const i64* ss = d + r + 1; const int mb = (int)ss[r]; const i64* bs = ss + r + 1;
 %[10]s    const i64 base = row * R;
@@ -227,8 +238,8 @@ func normalizationKernel(name string, l *dsl.NormalizationLayer) (string, bool) 
   }
 }
 `, name, c.store, sc.store, bc.store, c.loadf("in[base + j]"), flit(l.Epsilon()),
-		sc.loadf("scale["+idx("ms", "ss")+"]"), bc.loadf("bias["+idx("mb", "bs")+"]"), c.savef("y"),
-		warpRows, warpReduce("s", "a + b"), warpReduce("v", "a + b")), true
+		sc.loadf("scale["+idx("ms", "ss")+"]"), bc.loadf("bias["+idx("mb", "bs")+"]"), o.savef("y"),
+		warpRows, warpReduce("s", "a + b"), warpReduce("v", "a + b"), o.store), true
 }
 
 // normalizationMeta is the normalization kernel's metadata for an input

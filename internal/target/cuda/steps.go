@@ -307,8 +307,8 @@ func (c *cudaContext) run(sp *shapePlan, i int, l dsl.Layer) error {
 		if s.Kind == kindGather || familyOf(l) != nil && s.Kind == kindKernel {
 			args = append(args, c.faultPtr(i))
 		}
-		for k := 0; k < l.NbOutputs(); k++ {
-			args = append(args, c.addr(sp, l.Output(k)))
+		for _, t := range c.x.writes[i] {
+			args = append(args, c.addr(sp, t))
 		}
 		ins := c.x.reads[i]
 		if s.Kind == kindCopy {

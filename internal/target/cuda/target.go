@@ -227,6 +227,7 @@ func (cudaTarget) Load(s target.Sections) (target.Executable, error) {
 		}
 	}
 	x.reads = stepReads(layers, p)
+	x.writes = stepWrites(layers, p)
 	x.faultSlot = faultSlots(layers, p)
 	for i, st := range p.Steps {
 		if st.Kind == kindShape {
@@ -279,14 +280,39 @@ func stepReads(layers []dsl.Layer, p *plan) [][]*dsl.Tensor {
 			}
 			reads[i] = groupInputs(ms)
 		default:
+			in, _ := fusedIO(layers, s)
 			for j := 0; j < l.NbInputs(); j++ {
 				if t := l.Input(j); t != nil {
+					if j == 0 {
+						t = in // a folded cast's input
+					}
 					reads[i] = append(reads[i], t)
 				}
 			}
 		}
 	}
 	return reads
+}
+
+// stepWrites are the tensors each step writes: the layer's outputs, the
+// output of the cast a softmax or normalization folds in instead of its
+// own, none for a fused, alias or constant step.
+func stepWrites(layers []dsl.Layer, p *plan) [][]*dsl.Tensor {
+	writes := make([][]*dsl.Tensor, len(layers))
+	for i, l := range layers {
+		s := p.Steps[i]
+		switch s.Kind {
+		case kindFused, kindAlias, kindConstant:
+			continue
+		}
+		for j := 0; j < l.NbOutputs(); j++ {
+			writes[i] = append(writes[i], l.Output(j))
+		}
+		if s.Epilogue > 0 {
+			_, writes[i][0] = fusedIO(layers, s)
+		}
+	}
+	return writes
 }
 
 // fixedKernelNames are the kernels of fixedModule.
