@@ -42,7 +42,9 @@ type kernelFamily struct {
 	// fault, for a kernel that checks indices from data, describes the
 	// fault it recorded (trtc_fault) at element pos with value val, in
 	// the words the CPU engine uses for the same input; nil for a kernel
-	// that cannot fault (it gets a null fault pointer).
+	// that cannot fault (it gets a null fault pointer). The error becomes
+	// an OutOfRange error naming the layer, unless it is a *diag.Error,
+	// which is returned as it is (an assertion's AssertionFailed).
 	fault func(l dsl.Layer, v shapeValues, pos, val int64) error
 }
 

@@ -125,6 +125,9 @@ func (x *executable) faultError(sp *shapePlan, i int, pos, val int64) error {
 	if err == nil {
 		err = fmt.Errorf("element %d has the bad value %d", pos, val)
 	}
+	if d, ok := err.(*diag.Error); ok {
+		return d // a family's own error, with its code (an assertion's AssertionFailed)
+	}
 	return &diag.Error{Code: diag.OutOfRange, Layer: l.Name(), Op: l.Type().String(), Index: l.Index(), Loc: l.Location(), Msg: err.Error()}
 }
 
