@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/binary"
 	"fmt"
+	"maps"
 	"os"
 	"sort"
 	"sync"
@@ -86,6 +87,33 @@ type shapePlan struct {
 	// convChoice is the cuDNN plan (index in cuDNN's list) the first
 	// context timed fastest for each convolution step.
 	convChoice map[int]int
+	// Phases (phases.go): the plan runs steps [start, stop); where a
+	// step's dims depend on data, stop is that step and the plan of the
+	// rest is made when the run has read back what it needs (next, by
+	// what was read), after this one (prev, depth).
+	start, stop int
+	prev        *shapePlan
+	depth       int
+	known       map[*dsl.Tensor]knownTensor
+	shapes      map[string][]int64
+	next        map[string]*shapePlan
+	// At the boundary: fetch are the tensors to read back, or hostStep
+	// the step that runs on the host there (its output dims come from
+	// its result), with its engine.
+	fetch    []*dsl.Tensor
+	hostStep bool
+	boundary *cpueng.Engine
+}
+
+// rootOf is the tensor whose memory t uses (t itself unless an alias).
+func (sp *shapePlan) rootOf(t *dsl.Tensor) *dsl.Tensor {
+	for {
+		r, ok := sp.root[t]
+		if !ok {
+			return t
+		}
+		t = r
+	}
 }
 
 // profiling (TRTC_CUDA_PROFILE=1) times every step, synchronizing after
@@ -194,6 +222,9 @@ func (x *executable) Close() error {
 }
 
 func (sp *shapePlan) close() {
+	for _, n := range sp.next {
+		n.close()
+	}
 	if sp.meta != nil {
 		sp.meta.Free()
 	}
@@ -219,33 +250,51 @@ func (x *executable) shapePlan(shapes map[string][]int64) (*shapePlan, error) {
 }
 
 func (x *executable) makeShapePlan(shapes map[string][]int64) (*shapePlan, error) {
-	dims, values, err := resolveShapes(x.net, shapes)
+	return x.makePhase(shapes, nil, 0, nil, nil)
+}
+
+// makePhase plans the steps from start on, as far as their dims resolve
+// with what the run has learnt (known), after phase prev (nil for the
+// first); pre are tensors the phase receives from the host before its
+// first step (a layer run at the boundary, phases.go).
+func (x *executable) makePhase(shapes map[string][]int64, known map[*dsl.Tensor]knownTensor, start int, prev *shapePlan, pre []*dsl.Tensor) (*shapePlan, error) {
+	dims, values, _, err := resolveKnown(x.net, shapes, known)
 	if err != nil {
 		return nil, err
 	}
 	sp := &shapePlan{dims: dims, values: values, root: map[*dsl.Tensor]*dsl.Tensor{}, offset: map[*dsl.Tensor]int64{},
 		metaOff: map[int]int64{}, extraOff: map[int]int64{}, convChoice: map[int]int{},
-		launches: map[int]launch{}, parts: map[int][]launch{}, matmuls: map[int]*matmulPlan{}, hosts: map[int]*cpueng.Engine{}}
+		launches: map[int]launch{}, parts: map[int][]launch{}, matmuls: map[int]*matmulPlan{}, hosts: map[int]*cpueng.Engine{},
+		start: start, prev: prev, known: known, shapes: shapes, next: map[string]*shapePlan{}}
+	if prev != nil {
+		sp.depth = prev.depth + 1
+		sp.stageSize = prev.stageSize
+		sp.root = maps.Clone(prev.root)
+	}
+	sp.stop = x.phaseStop(sp)
+	if sp.stop < len(x.layers) {
+		if err := x.planBoundary(sp); err != nil {
+			return nil, err
+		}
+	}
 	// Aliases share their input's memory.
-	rootOf := func(t *dsl.Tensor) *dsl.Tensor {
-		for {
-			r, ok := sp.root[t]
-			if !ok {
-				return t
-			}
-			t = r
-		}
-	}
-	for i, l := range x.layers {
+	rootOf := sp.rootOf
+	for i := start; i < sp.stop; i++ {
 		if x.plan.Steps[i].Kind == kindAlias {
-			sp.root[l.Output(0)] = rootOf(l.Input(0))
+			sp.root[x.layers[i].Output(0)] = rootOf(x.layers[i].Input(0))
 		}
 	}
-	// Liveness: the last step that reads each root.
+	// Liveness: the last step that reads each root; tensors read after
+	// this phase stay live to its end.
 	last := map[*dsl.Tensor]int{}
 	for i := range x.layers {
 		for _, t := range x.reads[i] {
-			last[rootOf(t)] = i
+			r := rootOf(t)
+			if i >= sp.stop {
+				last[r] = len(x.layers)
+			} else {
+				last[r] = i
+			}
 		}
 	}
 	for _, t := range x.net.Outputs() {
@@ -253,10 +302,15 @@ func (x *executable) makeShapePlan(shapes map[string][]int64) (*shapePlan, error
 	}
 	var a arena
 	bytesOf := func(t *dsl.Tensor) int64 { return t.Type().ByteSize(volume(dims[t])) }
-	for _, t := range x.net.Inputs() {
+	if prev == nil {
+		for _, t := range x.net.Inputs() {
+			sp.offset[t] = a.alloc(bytesOf(t))
+		}
+	}
+	for _, t := range pre {
 		sp.offset[t] = a.alloc(bytesOf(t))
 	}
-	for i := range x.layers {
+	for i := start; i < sp.stop; i++ {
 		for _, t := range x.writes[i] {
 			sp.offset[t] = a.alloc(bytesOf(t))
 		}
@@ -281,16 +335,27 @@ func (x *executable) makeShapePlan(shapes map[string][]int64) (*shapePlan, error
 			sp.stageSize += (bytesOf(t) + arenaAlign - 1) &^ (arenaAlign - 1)
 		}
 	}
-	for _, t := range x.net.Inputs() {
-		place(t)
-	}
-	for i, l := range x.layers {
-		if x.plan.Steps[i].Kind == kindShape {
-			place(l.Output(0))
+	if prev == nil {
+		for _, t := range x.net.Inputs() {
+			place(t)
+		}
+	} else {
+		for t, off := range prev.stageOff {
+			sp.stageOff[t] = off // the inputs' places, for Execute
+		}
+		for _, t := range x.net.Outputs() {
+			delete(sp.stageOff, t)
 		}
 	}
-	for _, t := range x.net.Outputs() {
-		place(t)
+	for i := start; i < sp.stop; i++ {
+		if x.plan.Steps[i].Kind == kindShape {
+			place(x.layers[i].Output(0))
+		}
+	}
+	if sp.stop == len(x.layers) {
+		for _, t := range x.net.Outputs() {
+			place(t)
+		}
 	}
 
 	var meta []int64
@@ -299,7 +364,8 @@ func (x *executable) makeShapePlan(shapes map[string][]int64) (*shapePlan, error
 		meta = append(meta, m...)
 		return off
 	}
-	for i, l := range x.layers {
+	for i := start; i < sp.stop; i++ {
+		l := x.layers[i]
 		s := x.plan.Steps[i]
 		switch s.Kind {
 		case kindKernel, kindCopy, kindGather, kindConv:
@@ -393,6 +459,9 @@ type cudaContext struct {
 	// pinned copy (fault.go).
 	faults    *cuda.Buffer
 	faultHost *cuda.HostBuffer
+	// phaseArenas hold the tensors of later phases (phases.go), by
+	// depth - 1.
+	phaseArenas []*cuda.Buffer
 }
 
 const workspaceBytes = 32 << 20
@@ -430,7 +499,7 @@ func (c *cudaContext) Close() error {
 	if c.faultHost != nil {
 		c.faultHost.Free()
 	}
-	for _, b := range []*cuda.Buffer{c.arena, c.workspace, c.col, c.convWS, c.pluginWS, c.faults} {
+	for _, b := range append([]*cuda.Buffer{c.arena, c.workspace, c.col, c.convWS, c.pluginWS, c.faults}, c.phaseArenas...) {
 		if b != nil {
 			b.Free()
 		}
@@ -490,9 +559,29 @@ func (c *cudaContext) prepare(shapes map[string][]int64) (*shapePlan, error) {
 	return sp, c.ensureStage(sp.stageSize)
 }
 
-// runSteps runs every step of the plan on the context's stream.
-func (c *cudaContext) runSteps(ctx context.Context, sp *shapePlan) error {
-	for i, l := range c.x.layers {
+// runSteps runs every step of the plan on the context's stream, phase
+// after phase (phases.go), and returns the last phase's plan, which holds
+// every tensor's dims and place.
+func (c *cudaContext) runSteps(ctx context.Context, sp *shapePlan) (*shapePlan, error) {
+	for {
+		if err := c.runPhase(ctx, sp); err != nil {
+			return nil, err
+		}
+		if sp.stop == len(c.x.layers) {
+			return sp, nil
+		}
+		next, err := c.nextPhase(sp)
+		if err != nil {
+			return nil, fmt.Errorf("%s on the CUDA target, where its dims depend on data: %w", dsl.LayerString(c.x.layers[sp.stop]), err)
+		}
+		sp = next
+	}
+}
+
+// runPhase runs the steps of one phase.
+func (c *cudaContext) runPhase(ctx context.Context, sp *shapePlan) error {
+	for i := sp.start; i < sp.stop; i++ {
+		l := c.x.layers[i]
 		if err := ctx.Err(); err != nil {
 			return err
 		}
@@ -529,7 +618,8 @@ func (c *cudaContext) ExecuteDevice(ctx context.Context, inputs map[string]targe
 	for _, in := range c.x.net.Inputs() {
 		c.bound[in] = cuda.DevicePtr(inputs[in.Name()].Ptr)
 	}
-	if err := c.compute(ctx, sp); err != nil {
+	sp, err = c.compute(ctx, sp)
+	if err != nil {
 		return nil, err
 	}
 	out := map[string][]int64{}
@@ -557,20 +647,19 @@ func (c *cudaContext) ExecuteDevice(ctx context.Context, inputs map[string]targe
 
 // addr is the device address of t in this context.
 func (c *cudaContext) addr(sp *shapePlan, t *dsl.Tensor) cuda.DevicePtr {
-	for {
-		r, ok := sp.root[t]
-		if !ok {
-			break
-		}
-		t = r
-	}
+	t = sp.rootOf(t)
 	if b, ok := c.x.consts[t]; ok {
 		return b.Ptr()
 	}
 	if p, ok := c.bound[t]; ok {
 		return p
 	}
-	return c.arena.Ptr().Add(int(sp.offset[t]))
+	for p := sp; p != nil; p = p.prev {
+		if off, ok := p.offset[t]; ok {
+			return c.arenaOf(p).Ptr().Add(int(off))
+		}
+	}
+	return c.arena.Ptr() // a tensor no step writes (a folded cast's)
 }
 
 func (c *cudaContext) Execute(ctx context.Context, inputs map[string]*tensor.Tensor) (map[string]*tensor.Tensor, error) {
@@ -595,9 +684,14 @@ func (c *cudaContext) Execute(ctx context.Context, inputs map[string]*tensor.Ten
 			return nil, err
 		}
 	}
-	if err := c.compute(ctx, sp); err != nil {
+	sp, err = c.compute(ctx, sp)
+	if err != nil {
 		return nil, err
 	}
+	if err := c.ensureStage(sp.stageSize); err != nil {
+		return nil, err
+	}
+	stage = c.stage.Bytes()
 	out := map[string]*tensor.Tensor{}
 	for _, t := range c.x.net.Outputs() {
 		v := tensor.New(t.Type(), sp.dims[t]...)

@@ -70,10 +70,15 @@ func (x *executable) capturable() (bool, string) {
 
 // compute runs the plan's steps, through a graph where graphs are on and
 // legal.
-func (c *cudaContext) compute(ctx context.Context, sp *shapePlan) error {
-	if !c.useGraphs || profiling {
+func (c *cudaContext) compute(ctx context.Context, sp *shapePlan) (*shapePlan, error) {
+	if !c.useGraphs || profiling || sp.stop < len(c.x.layers) {
 		return c.runSteps(ctx, sp)
 	}
+	return sp, c.computeGraph(ctx, sp)
+}
+
+// computeGraph runs a single-phase plan through its graph.
+func (c *cudaContext) computeGraph(ctx context.Context, sp *shapePlan) error {
 	key := graphKey{sp: sp, inputs: c.boundKey(), gen: c.gen}
 	if g := c.graphs[key]; g != nil {
 		for _, l := range c.x.shapeLayers {
@@ -83,10 +88,11 @@ func (c *cudaContext) compute(ctx context.Context, sp *shapePlan) error {
 	}
 	if !c.ranOnce[key] {
 		c.ranOnce[key] = true
-		return c.runSteps(ctx, sp)
+		_, err := c.runSteps(ctx, sp)
+		return err
 	}
 	gen := c.gen
-	g, err := c.stream.Capture(func() error { return c.runSteps(ctx, sp) })
+	g, err := c.stream.Capture(func() error { _, err := c.runSteps(ctx, sp); return err })
 	if err == nil && c.gen != gen {
 		g.Close()
 		err = fmt.Errorf("a buffer grew during the capture")
@@ -94,7 +100,8 @@ func (c *cudaContext) compute(ctx context.Context, sp *shapePlan) error {
 	if err != nil {
 		c.useGraphs = false
 		warnf("trtc/cuda: CUDA graphs turned off for this context: %v", err)
-		return c.runSteps(ctx, sp)
+		_, err := c.runSteps(ctx, sp)
+		return err
 	}
 	// The check runs the steps, so the arena holds their answer after it
 	// whether or not the graph agrees.
@@ -154,7 +161,7 @@ func (c *cudaContext) checkGraph(ctx context.Context, sp *shapePlan, g *cuda.Gra
 			return false, err
 		}
 	}
-	if err := c.runSteps(ctx, sp); err != nil {
+	if _, err := c.runSteps(ctx, sp); err != nil {
 		return false, err
 	}
 	stepwise, err := read()

@@ -2,6 +2,7 @@ package cuda
 
 import (
 	"fmt"
+	"maps"
 	"sort"
 	"strings"
 
@@ -31,9 +32,45 @@ func resolveDims(net *dsl.Network, shapes map[string][]int64) (map[*dsl.Tensor][
 // size, stride and axes given as tensors), found in the static copy or
 // evaluated as shape tensors.
 func resolveShapes(net *dsl.Network, shapes map[string][]int64) (map[*dsl.Tensor][]int64, map[*dsl.Tensor][]int64, error) {
-	r, _, err := staticCopy(net, shapes, nil)
+	dims, values, dynamic, err := resolveKnown(net, shapes, nil)
 	if err != nil {
 		return nil, nil, err
+	}
+	if dynamic != nil {
+		return nil, nil, dataDependent(dynamic, dims)
+	}
+	return dims, values, nil
+}
+
+// dataDependent is the error for a tensor whose dims depend on data.
+func dataDependent(t *dsl.Tensor, _ map[*dsl.Tensor][]int64) error {
+	l, _ := t.Producer()
+	name := t.Name()
+	if l != nil {
+		name = dsl.LayerString(l)
+	}
+	return &diag.Error{Code: diag.UnsupportedNode, Index: -1, Layer: name,
+		Msg: fmt.Sprintf("the output dims %v of %s depend on data that was not known when they were needed", t.Dims(), name)}
+}
+
+// knownTensor is what a run has learnt of a tensor whose dims or values
+// depend on data (phases.go): its dims and, for a small tensor read back
+// to plan the rest of the network, its values.
+type knownTensor struct {
+	dims   []int64
+	ints   []int64   // values of an integer tensor, when read back
+	floats []float32 // values of a float tensor, when read back
+}
+
+// resolveKnown is resolveShapes given what a run learnt so far: tensors
+// with known values become constants in the static copy, tensors with
+// known dims only become inputs of those dims. It returns the dims of
+// every tensor that resolves and the first tensor, in network order, that
+// does not (nil when all do).
+func resolveKnown(net *dsl.Network, shapes map[string][]int64, known map[*dsl.Tensor]knownTensor) (map[*dsl.Tensor][]int64, map[*dsl.Tensor][]int64, *dsl.Tensor, error) {
+	r, _, err := staticCopyKnown(net, shapes, nil, known)
+	if err != nil {
+		return nil, nil, nil, err
 	}
 	// Each round evaluates the shape tensors whose inputs the previous
 	// round made static (a shape taken of a sliced tensor needs the
@@ -41,7 +78,7 @@ func resolveShapes(net *dsl.Network, shapes map[string][]int64) (map[*dsl.Tensor
 	vals := map[*dsl.Tensor][]int64{}
 	for round := 0; round < 16 && firstDynamic(net, r) != nil; round++ {
 		found := 0
-		for t, v := range evalShapeTensors(net, r, shapes) {
+		for t, v := range evalShapeTensors(net, r, shapes, known) {
 			if _, ok := vals[t]; !ok {
 				vals[t] = v
 				found++
@@ -50,11 +87,12 @@ func resolveShapes(net *dsl.Network, shapes map[string][]int64) (map[*dsl.Tensor
 		if found == 0 {
 			break
 		}
-		if r, _, err = staticCopy(net, shapes, vals); err != nil {
-			return nil, nil, err
+		if r, _, err = staticCopyKnown(net, shapes, vals, known); err != nil {
+			return nil, nil, nil, err
 		}
 	}
 	dims := map[*dsl.Tensor][]int64{}
+	var dynamic *dsl.Tensor
 	for _, t := range net.Tensors() {
 		c := r.Map(t)
 		if c == nil {
@@ -62,41 +100,38 @@ func resolveShapes(net *dsl.Network, shapes map[string][]int64) (map[*dsl.Tensor
 		}
 		d := c.Dims()
 		if !d.IsStatic() {
-			l, _ := t.Producer()
-			name := t.Name()
-			if l != nil {
-				name = dsl.LayerString(l)
+			if dynamic == nil {
+				dynamic = t
 			}
-			return nil, nil, &diag.Error{Code: diag.UnsupportedNode, Index: -1, Layer: name,
-				Msg: fmt.Sprintf("the output dims %v of %s depend on data, which the CUDA target does not run yet", d, name)}
+			continue
 		}
-		dims[t] = d
+		dims[t] = []int64(d)
 	}
 	values := map[*dsl.Tensor][]int64{}
-	missing := false
 	params := hostParams(net)
+	var missing []*dsl.Tensor
 	for _, t := range params {
-		if v, ok := vals[t]; ok {
+		if k, ok := known[t]; ok && k.ints != nil {
+			values[t] = k.ints
+		} else if v, ok := vals[t]; ok {
 			values[t] = v
 		} else if c := r.Map(t); c != nil {
 			if v, ok := c.KnownValues(); ok {
 				values[t] = v
 				continue
 			}
-			missing = true
+			missing = append(missing, t)
 		}
 	}
-	if missing {
-		ev := evalShapeTensors(net, r, shapes)
-		for _, t := range params {
-			if _, ok := values[t]; !ok {
-				if v, ok := ev[t]; ok {
-					values[t] = v
-				}
+	if len(missing) > 0 {
+		ev := evalShapeTensors(net, r, shapes, known)
+		for _, t := range missing {
+			if v, ok := ev[t]; ok {
+				values[t] = v
 			}
 		}
 	}
-	return dims, values, nil
+	return dims, values, dynamic, nil
 }
 
 // hostParams are the parameter tensors of net that CUDA steps need the
@@ -130,7 +165,37 @@ var sliceParamInputs = []int{1, 2, 3, 5}
 // staticCopy copies net with static input dims; the producers of the
 // tensors in vals become Constants holding those values.
 func staticCopy(net *dsl.Network, shapes map[string][]int64, vals map[*dsl.Tensor][]int64) (*ir.Rebuilder, *dsl.Network, error) {
+	return staticCopyKnown(net, shapes, vals, nil)
+}
+
+// staticCopyKnown is staticCopy where, besides, tensors a run has learnt
+// (known) stand for themselves: constants of their values, or inputs of
+// their dims (placeholders, named apart) where only the dims are known.
+func staticCopyKnown(net *dsl.Network, shapes map[string][]int64, vals map[*dsl.Tensor][]int64, known map[*dsl.Tensor]knownTensor) (*ir.Rebuilder, *dsl.Network, error) {
 	r := ir.NewRebuilder(net)
+	shapes = maps.Clone(shapes)
+	stand := func(t *dsl.Tensor) bool {
+		k, ok := known[t]
+		if !ok {
+			return false
+		}
+		switch {
+		case k.ints != nil:
+			r.Alias(t, intConstant(r.Dst, t.Type(), dsl.Dims(k.dims), k.ints))
+		case k.floats != nil && t.Type() == dsl.Float32:
+			r.Alias(t, r.Dst.AddConstant(dsl.Dims(k.dims), dsl.Float32Weights(k.floats...)).Output(0))
+		default:
+			name := fmt.Sprintf("trtc_known_%d", len(shapes))
+			shapes[name] = k.dims
+			r.Alias(t, r.Dst.AddInput(name, t.Type(), dsl.Dims(k.dims)))
+		}
+		return true
+	}
+	for _, t := range net.Inputs() {
+		if k, ok := known[t]; ok && (k.ints != nil || k.floats != nil) {
+			stand(t)
+		}
+	}
 	for _, l := range net.TopoLayers() {
 		if l.NbOutputs() == 1 {
 			if v, ok := vals[l.Output(0)]; ok {
@@ -141,6 +206,17 @@ func staticCopy(net *dsl.Network, shapes map[string][]int64, vals map[*dsl.Tenso
 				r.Alias(l.Output(0), intConstant(r.Dst, l.Output(0).Type(), d, v))
 				continue
 			}
+		}
+		all := l.NbOutputs() > 0
+		for j := 0; j < l.NbOutputs(); j++ {
+			_, ok := known[l.Output(j)]
+			all = all && ok
+		}
+		if all {
+			for j := 0; j < l.NbOutputs(); j++ {
+				stand(l.Output(j))
+			}
+			continue
 		}
 		r.Copy(l)
 	}
@@ -188,8 +264,8 @@ func firstDynamic(net *dsl.Network, r *ir.Rebuilder) *dsl.Tensor {
 // know, when they depend on the input dims alone: in the subgraph that
 // computes them, values flow only from Shape layers (replaced by the dims
 // the copy infers) and constants. Others depend on data and are left out.
-func evalShapeTensors(net *dsl.Network, r *ir.Rebuilder, shapes map[string][]int64) map[*dsl.Tensor][]int64 {
-	dataDep := dependsOnData(net)
+func evalShapeTensors(net *dsl.Network, r *ir.Rebuilder, shapes map[string][]int64, known map[*dsl.Tensor]knownTensor) map[*dsl.Tensor][]int64 {
+	dataDep := dependsOnDataGiven(net, known)
 	var cands []*dsl.Tensor
 	for _, t := range net.Tensors() {
 		c := r.Map(t)
@@ -226,6 +302,9 @@ func evalShapeTensors(net *dsl.Network, r *ir.Rebuilder, shapes map[string][]int
 				ok = false
 				return
 			}
+			if k, isKnown := known[t]; isKnown && k.ints != nil {
+				return // a value read back: a constant in the subnetwork
+			}
 			if l.Type() == dsl.LayerShape {
 				ok = ok && r.Map(l.Input(0)).Dims().IsStatic()
 				return
@@ -254,8 +333,17 @@ func evalShapeTensors(net *dsl.Network, r *ir.Rebuilder, shapes map[string][]int
 		return nil
 	}
 	sub := ir.NewRebuilder(net)
+	for _, t := range net.Inputs() {
+		if kv, ok := known[t]; ok && kv.ints != nil {
+			sub.Alias(t, intConstant(sub.Dst, t.Type(), dsl.Dims(kv.dims), kv.ints))
+		}
+	}
 	for _, l := range net.TopoLayers() {
 		if !need[l] {
+			continue
+		}
+		if kv, ok := knownOutput(l, known); ok {
+			sub.Alias(l.Output(0), intConstant(sub.Dst, l.Output(0).Type(), dsl.Dims(kv.dims), kv.ints))
 			continue
 		}
 		if l.Type() == dsl.LayerShape {
@@ -302,9 +390,16 @@ func evalShapeTensors(net *dsl.Network, r *ir.Rebuilder, shapes map[string][]int
 // dependsOnData marks the tensors a path from a network input reaches
 // without passing a Shape layer: their values are known only at run time.
 func dependsOnData(net *dsl.Network) map[*dsl.Tensor]bool {
+	return dependsOnDataGiven(net, nil)
+}
+
+// dependsOnDataGiven is dependsOnData where the tensors whose values a
+// run has read back (known) no longer depend on data.
+func dependsOnDataGiven(net *dsl.Network, known map[*dsl.Tensor]knownTensor) map[*dsl.Tensor]bool {
 	dep := map[*dsl.Tensor]bool{}
+	valued := func(t *dsl.Tensor) bool { k, ok := known[t]; return ok && k.ints != nil }
 	for _, t := range net.Inputs() {
-		dep[t] = true
+		dep[t] = !valued(t)
 	}
 	for _, l := range net.TopoLayers() {
 		if l.Type() == dsl.LayerShape {
@@ -315,10 +410,19 @@ func dependsOnData(net *dsl.Network) map[*dsl.Tensor]bool {
 			d = d || dep[l.Input(i)]
 		}
 		for i := 0; i < l.NbOutputs(); i++ {
-			dep[l.Output(i)] = d
+			dep[l.Output(i)] = d && !valued(l.Output(i))
 		}
 	}
 	return dep
+}
+
+// knownOutput is the read-back value of l's only output, if any.
+func knownOutput(l dsl.Layer, known map[*dsl.Tensor]knownTensor) (knownTensor, bool) {
+	if l.NbOutputs() != 1 {
+		return knownTensor{}, false
+	}
+	k, ok := known[l.Output(0)]
+	return k, ok && k.ints != nil
 }
 
 // shapeKey identifies a set of input shapes.

@@ -373,23 +373,9 @@ func (c *cudaContext) host(sp *shapePlan, i int, l dsl.Layer) error {
 	if err := c.stream.Synchronize(); err != nil {
 		return err
 	}
-	in := map[string]*tensor.Tensor{}
-	for j := 0; j < l.NbInputs(); j++ {
-		t := l.Input(j)
-		if t == nil {
-			continue
-		}
-		if p, _ := t.Producer(); p != nil && p.Type() == dsl.LayerConstant {
-			continue // part of the host network
-		}
-		if _, ok := knownInts(t); ok {
-			continue // part of the host network
-		}
-		v := tensor.New(t.Type(), sp.dims[t]...)
-		if err := c.x.dev.CopyDtoH(v.Bytes(), c.addr(sp, t)); err != nil {
-			return err
-		}
-		in[fmt.Sprintf("in%d", j)] = v
+	in, err := c.hostInputs(sp, l)
+	if err != nil {
+		return err
 	}
 	out, err := sp.hosts[i].Run(context.Background(), in)
 	if err != nil {
@@ -406,6 +392,30 @@ func (c *cudaContext) host(sp *shapePlan, i int, l dsl.Layer) error {
 		}
 	}
 	return nil
+}
+
+// hostInputs reads back the inputs of l that its host network does not
+// hold itself, named as hostEngine names them.
+func (c *cudaContext) hostInputs(sp *shapePlan, l dsl.Layer) (map[string]*tensor.Tensor, error) {
+	in := map[string]*tensor.Tensor{}
+	for j := 0; j < l.NbInputs(); j++ {
+		t := l.Input(j)
+		if t == nil {
+			continue
+		}
+		if p, _ := t.Producer(); p != nil && p.Type() == dsl.LayerConstant {
+			continue // part of the host network
+		}
+		if _, ok := knownInts(t); ok {
+			continue // part of the host network
+		}
+		v := tensor.New(t.Type(), sp.dims[t]...)
+		if err := c.x.dev.CopyDtoH(v.Bytes(), c.addr(sp, t)); err != nil {
+			return nil, err
+		}
+		in[fmt.Sprintf("in%d", j)] = v
+	}
+	return in, nil
 }
 
 // knownValues are the values of a small integer tensor known while the

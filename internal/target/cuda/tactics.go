@@ -281,7 +281,7 @@ func (x *executable) tuneShapes(shapes map[string][]int64) error {
 	if err := c.stream.MemsetD8(c.arena.Ptr(), 0, c.arena.Size()); err != nil {
 		return err
 	}
-	if err := c.runSteps(context.Background(), sp); err != nil {
+	if _, err := c.runSteps(context.Background(), sp); err != nil {
 		return err
 	}
 	return c.stream.Synchronize()

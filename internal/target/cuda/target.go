@@ -78,7 +78,8 @@ func (cudaTarget) Lower(g *ir.Graph, b *target.Build) error {
 		for _, r := range p.Inputs {
 			shapes[r.Input] = r.Opt
 		}
-		if _, err := resolveDims(net, shapes); err != nil {
+		// Dims that depend on data resolve at run time (phases.go).
+		if _, _, _, err := resolveKnown(net, shapes, nil); err != nil {
 			return err
 		}
 		optShapes = append(optShapes, shapes)
