@@ -32,6 +32,7 @@ type executable struct {
 	consts map[*dsl.Tensor]*cuda.Buffer // Constant layers' outputs
 	convW  map[dsl.Layer]*cuda.Buffer   // convolution kernels
 	convB  map[dsl.Layer]*cuda.Buffer   // convolution biases
+	famW   map[dsl.Layer][]*cuda.Buffer // kernel families' weights (kernelFamily.weights); nil for empty ones
 	// plugins are the kernel modules of plugin steps, by step.
 	plugins map[int]*pluginFunctions
 	// reads are the tensors each step reads: a layer's inputs, a
@@ -205,6 +206,13 @@ func (x *executable) Close() error {
 	for _, m := range []map[dsl.Layer]*cuda.Buffer{x.convW, x.convB} {
 		for _, b := range m {
 			b.Free()
+		}
+	}
+	for _, bs := range x.famW {
+		for _, b := range bs {
+			if b != nil {
+				b.Free()
+			}
 		}
 	}
 	x.mu.Lock()

@@ -18,7 +18,9 @@ import (
 //
 // with every output of the layer, then every input that is not nil, in
 // order (parameter tensors included, whether or not the kernel reads
-// them); fault is the step's fault slot (see fault.go). It is launched with 256 threads a block on plan's grid.
+// them), then the family's weights, if any (const W0* w0, ...); fault is
+// the step's fault slot (see fault.go). It is launched with 256 threads a
+// block on plan's grid.
 type kernelFamily struct {
 	// takes says whether the family runs l at all; nil takes every layer
 	// of its type. A layer it does not take goes to the built-in lowering
@@ -46,6 +48,11 @@ type kernelFamily struct {
 	// an OutOfRange error naming the layer, unless it is a *diag.Error,
 	// which is returned as it is (an assertion's AssertionFailed).
 	fault func(l dsl.Layer, v shapeValues, pos, val int64) error
+	// weights are constants the layer holds as attributes, not as input
+	// tensors (a convolution's kernel and bias Weights): uploaded once
+	// when the engine loads and passed to the kernel after its inputs,
+	// in order, an empty one as a null pointer. nil: none.
+	weights func(l dsl.Layer) []dsl.Weights
 }
 
 // shapeValues is what a family plans with: every tensor's dims and the

@@ -317,6 +317,13 @@ func (c *cudaContext) run(sp *shapePlan, i int, l dsl.Layer) error {
 		for _, t := range ins {
 			args = append(args, c.addr(sp, t))
 		}
+		for _, b := range c.x.famW[l] {
+			p := cuda.DevicePtr(0)
+			if b != nil {
+				p = b.Ptr()
+			}
+			args = append(args, p)
+		}
 		return c.stream.Launch(c.x.fns[s.Kernel], g.grid, block256, 0, args...)
 	case kindConcat:
 		for j, part := range sp.parts[i] {

@@ -182,8 +182,8 @@ func (cudaTarget) Load(s target.Sections) (target.Executable, error) {
 	}
 	x := &executable{dev: dev, net: net, layers: layers, plan: p, fns: map[string]*cuda.Function{},
 		consts: map[*dsl.Tensor]*cuda.Buffer{}, convW: map[dsl.Layer]*cuda.Buffer{}, convB: map[dsl.Layer]*cuda.Buffer{},
-		plugins: map[int]*pluginFunctions{},
-		shapes:  map[string]*shapePlan{}, measuredChoices: map[string]choice{}}
+		famW: map[dsl.Layer][]*cuda.Buffer{}, plugins: map[int]*pluginFunctions{},
+		shapes: map[string]*shapePlan{}, measuredChoices: map[string]choice{}}
 	fail := func(err error) (target.Executable, error) {
 		x.Close()
 		return nil, err
@@ -260,6 +260,18 @@ func (cudaTarget) Load(s target.Sections) (target.Executable, error) {
 			if !cl.BiasWeights().IsEmpty() {
 				if x.convB[l], err = upload(cl.BiasWeights().Tensor()); err != nil {
 					return fail(err)
+				}
+			}
+		case kindKernel:
+			if f := familyOf(l); f != nil && f.weights != nil {
+				for _, w := range f.weights(l) {
+					var b *cuda.Buffer
+					if !w.IsEmpty() {
+						if b, err = upload(w.Tensor()); err != nil {
+							return fail(err)
+						}
+					}
+					x.famW[l] = append(x.famW[l], b)
 				}
 			}
 		}
