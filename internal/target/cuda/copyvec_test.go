@@ -3,6 +3,9 @@ package cuda
 import (
 	"bytes"
 	"math/rand/v2"
+	"slices"
+	"sort"
+	"strings"
 	"testing"
 )
 
@@ -79,5 +82,21 @@ func TestWideCopiesMoveTheSameBytes(t *testing.T) {
 	// An offset that does not divide: refused.
 	if _, _, ok := widenCopy(copyMeta([]int64{2, 8}, []int64{8, 1}, []int64{8, 1}, 2, 0), 4); ok {
 		t.Error("a copy from an offset of 2 floats was widened")
+	}
+}
+
+// TestFixedKernelNamesListEveryFixedKernel checks the names the loader
+// looks up in the fixed module are exactly the kernels its source defines.
+func TestFixedKernelNamesListEveryFixedKernel(t *testing.T) {
+	src := copyKernels() + wideCopyKernel() + gatherKernels()
+	var defined []string
+	for _, part := range strings.Split(src, `extern "C" __global__ void `)[1:] {
+		defined = append(defined, part[:strings.Index(part, "(")])
+	}
+	listed := fixedKernelNames()
+	sort.Strings(defined)
+	sort.Strings(listed)
+	if !slices.Equal(defined, listed) {
+		t.Errorf("the fixed module defines %v; the loader looks up %v", defined, listed)
 	}
 }

@@ -334,7 +334,7 @@ func fixedKernelNames() []string {
 	for _, sz := range []string{"1", "2", "4", "8"} {
 		names = append(names, "trtc_copy"+sz, "trtc_gather"+sz+"_i32", "trtc_gather"+sz+"_i64")
 	}
-	return names
+	return append(names, wideCopyName)
 }
 
 // cubinCache holds the cubins this process compiled, by architecture and
