@@ -60,7 +60,7 @@ func runResize(_ *execCtx, l dsl.Layer, in []*tensor.Tensor) ([]*tensor.Tensor, 
 		if scales != nil {
 			scale = scales[a]
 		}
-		taps := resizeTaps(rl, int(cur[a]), int(out[a]), scale)
+		taps := ResizeTaps(rl, int(cur[a]), int(out[a]), scale)
 		data = resizeAxis(data, cur, a, int(out[a]), taps)
 		cur[a] = out[a]
 	}
@@ -71,16 +71,16 @@ func runResize(_ *execCtx, l dsl.Layer, in []*tensor.Tensor) ([]*tensor.Tensor, 
 	return []*tensor.Tensor{res}, err
 }
 
-// resizeTap is one input index and its weight for one output index.
-type resizeTap struct {
-	idx int
-	w   float32
+// ResizeTap is one input index and its weight for one output index.
+type ResizeTap struct {
+	Idx int
+	W   float32
 }
 
-// resizeTaps works out, for every output index along a dim, which input
+// ResizeTaps works out, for every output index along a dim, which input
 // indices contribute and with what weights. scale is 0 when the dims, not
 // scales, define the ratio.
-func resizeTaps(rl *dsl.ResizeLayer, inLen, outLen int, scale float32) [][]resizeTap {
+func ResizeTaps(rl *dsl.ResizeLayer, inLen, outLen int, scale float32) [][]ResizeTap {
 	ratio := float64(inLen) / float64(outLen)
 	if scale > 0 {
 		ratio = 1 / float64(scale)
@@ -96,7 +96,7 @@ func resizeTaps(rl *dsl.ResizeLayer, inLen, outLen int, scale float32) [][]resiz
 		}
 		return 0
 	}
-	taps := make([][]resizeTap, outLen)
+	taps := make([][]ResizeTap, outLen)
 	for o := range taps {
 		var x float64
 		switch {
@@ -150,7 +150,7 @@ func resizeTaps(rl *dsl.ResizeLayer, inLen, outLen int, scale float32) [][]resiz
 				w[k] /= total
 			}
 			if w[k] != 0 {
-				taps[o] = append(taps[o], resizeTap{idx[k], float32(w[k])})
+				taps[o] = append(taps[o], ResizeTap{idx[k], float32(w[k])})
 			}
 		}
 	}
@@ -158,7 +158,7 @@ func resizeTaps(rl *dsl.ResizeLayer, inLen, outLen int, scale float32) [][]resiz
 }
 
 // resizeAxis resamples data of shape along axis a to outLen elements.
-func resizeAxis(data []float32, shape []int64, a, outLen int, taps [][]resizeTap) []float32 {
+func resizeAxis(data []float32, shape []int64, a, outLen int, taps [][]ResizeTap) []float32 {
 	outer := int(tensor.Volume(shape[:a]))
 	inner := int(tensor.Volume(shape[a+1:]))
 	inLen := int(shape[a])
@@ -168,9 +168,9 @@ func resizeAxis(data []float32, shape []int64, a, outLen int, taps [][]resizeTap
 			p, o := j/outLen, j%outLen
 			dst := res[j*inner : (j+1)*inner]
 			for _, t := range taps[o] {
-				src := data[(p*inLen+t.idx)*inner : (p*inLen+t.idx+1)*inner]
+				src := data[(p*inLen+t.Idx)*inner : (p*inLen+t.Idx+1)*inner]
 				for i, v := range src {
-					dst[i] += t.w * v
+					dst[i] += t.W * v
 				}
 			}
 		}

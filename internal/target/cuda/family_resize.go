@@ -7,13 +7,14 @@ import (
 
 	"github.com/trtc/trtc/diag"
 	"github.com/trtc/trtc/dsl"
+	cpueng "github.com/trtc/trtc/internal/target/cpu"
 )
 
 // Resize: every mode (nearest, linear, cubic), coordinate transformation,
 // single-pixel selector, nearest rounding, cubic coefficient and
 // exclude-outside, over any number of resized axes. The taps (input index
 // and weight of each output index along each resized axis) are worked out
-// on the host exactly as the CPU engine does (coordinates in float64,
+// on the host by the CPU engine's own ResizeTaps (coordinates in float64,
 // weights rounded to float32) and travel in the metadata, so the index
 // selection at exact halves is the CPU engine's by construction.
 //
@@ -193,10 +194,10 @@ func resizePlan(l dsl.Layer, v shapeValues) ([]int64, launch, error) {
 		if scales != nil {
 			scale = scales[a]
 		}
-		for _, taps := range resizeTaps(rl, int(shape[a]), int(out[a]), scale) {
+		for _, taps := range cpueng.ResizeTaps(rl, int(shape[a]), int(out[a]), scale) {
 			for q := range int(k) {
 				if q < len(taps) {
-					m = append(m, int64(taps[q].idx)<<32|int64(math.Float32bits(taps[q].w)))
+					m = append(m, int64(taps[q].Idx)<<32|int64(math.Float32bits(taps[q].W)))
 				} else {
 					m = append(m, -1)
 				}
@@ -229,90 +230,3 @@ func resizeSlots(m dsl.InterpolationMode) int {
 	return 4
 }
 
-// resizeTap is one input index and its weight for one output index.
-type resizeTap struct {
-	idx int
-	w   float32
-}
-
-// resizeTaps is the CPU engine's resizeTaps (internal/target/cpu/resize.go),
-// kept expression for expression so the two compute the same float64
-// coordinates and float32 weights: for every output index along a dim,
-// the input indices that contribute (clamped) with their nonzero weights,
-// in order. scale is 0 when the dims, not scales, define the ratio.
-func resizeTaps(rl *dsl.ResizeLayer, inLen, outLen int, scale float32) [][]resizeTap {
-	ratio := float64(inLen) / float64(outLen)
-	if scale > 0 {
-		ratio = 1 / float64(scale)
-	}
-	a := float64(rl.CubicCoeff())
-	cubic := func(x float64) float64 {
-		x = math.Abs(x)
-		switch {
-		case x <= 1:
-			return ((a+2)*x-(a+3))*x*x + 1
-		case x < 2:
-			return ((a*x-5*a)*x+8*a)*x - 4*a
-		}
-		return 0
-	}
-	taps := make([][]resizeTap, outLen)
-	for o := range taps {
-		var x float64
-		switch {
-		case outLen == 1 && rl.SelectorForSinglePixel() == dsl.ResizeSelectorUpper:
-			x = 0
-		case rl.CoordinateTransformation() == dsl.ResizeAlignCorners:
-			if outLen > 1 {
-				x = float64(o) * float64(inLen-1) / float64(outLen-1)
-			}
-		case rl.CoordinateTransformation() == dsl.ResizeAsymmetric:
-			x = float64(o) * ratio
-		default: // half pixel
-			x = (float64(o)+0.5)*ratio - 0.5
-		}
-		var idx []int
-		var w []float64
-		switch rl.ResizeMode() {
-		case dsl.InterpolationNearest:
-			var i float64
-			switch rl.NearestRounding() {
-			case dsl.ResizeRoundHalfUp:
-				i = math.Floor(x + 0.5)
-			case dsl.ResizeRoundHalfDown:
-				i = math.Ceil(x - 0.5)
-			case dsl.ResizeRoundFloor:
-				i = math.Floor(x)
-			default:
-				i = math.Ceil(x)
-			}
-			idx, w = []int{int(i)}, []float64{1}
-		case dsl.InterpolationLinear:
-			x0 := math.Floor(x)
-			f := x - x0
-			idx, w = []int{int(x0), int(x0) + 1}, []float64{1 - f, f}
-		default:
-			x0 := math.Floor(x)
-			f := x - x0
-			idx = []int{int(x0) - 1, int(x0), int(x0) + 1, int(x0) + 2}
-			w = []float64{cubic(1 + f), cubic(f), cubic(1 - f), cubic(2 - f)}
-		}
-		total := 0.0
-		for k := range idx {
-			if rl.ExcludeOutside() && (idx[k] < 0 || idx[k] >= inLen) {
-				w[k] = 0
-			}
-			total += w[k]
-			idx[k] = min(max(idx[k], 0), inLen-1)
-		}
-		for k := range idx {
-			if rl.ExcludeOutside() && total != 0 {
-				w[k] /= total
-			}
-			if w[k] != 0 {
-				taps[o] = append(taps[o], resizeTap{idx[k], float32(w[k])})
-			}
-		}
-	}
-	return taps
-}
