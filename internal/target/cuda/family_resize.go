@@ -229,4 +229,3 @@ func resizeSlots(m dsl.InterpolationMode) int {
 	}
 	return 4
 }
-
