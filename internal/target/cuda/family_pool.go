@@ -34,13 +34,15 @@ func init() {
 }
 
 // poolBuiltin reports whether the built-in kernel runs l: chooseKind
-// takes 2-d pooling, and poolKernel writes max and average pooling of a
-// float type (TestPoolFamilyTakes checks the two agree). It is called for
-// every launch, so it does not write the kernel to find out.
+// takes 2-d pooling, and poolKernel writes max pooling of a float type
+// (TestPoolFamilyTakes checks the two agree). Average pooling is this
+// family's: its divisor is the window's overlap with the padded input, as
+// on the CPU, where the built-in kernel divided by the whole window (which
+// differs where a rounded-up window hangs past the padding). It is called
+// for every launch, so it does not write the kernel to find out.
 func poolBuiltin(l *dsl.PoolingLayer) bool {
-	pt := l.PoolingType()
 	return len(l.WindowSizeNd()) == 2 && l.Input(0).Rank() == 4 && isFloat(l.Input(0).Type()) &&
-		(pt == dsl.PoolingMax || pt == dsl.PoolingAverage)
+		l.PoolingType() == dsl.PoolingMax
 }
 
 func poolNdKernel(name string, l dsl.Layer) (string, bool) {

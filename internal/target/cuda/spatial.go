@@ -14,19 +14,11 @@ func poolKernel(name string, l *dsl.PoolingLayer) (string, bool) {
 	if !ok || !isFloat(dt) || l.Input(0).Rank() != 4 {
 		return "", false
 	}
-	var init, step, final string
-	switch l.PoolingType() {
-	case dsl.PoolingMax:
-		init, step, final = "-__int_as_float(0x7f800000)", "acc = (x > acc || x != x) ? x : acc;", "acc"
-	case dsl.PoolingAverage:
-		div := "(float)(kh * kw)"
-		if l.AverageCountExcludesPadding() {
-			div = "(float)cnt"
-		}
-		init, step, final = "0.f", "acc += x;", "acc / "+div
-	default:
+	// Max only: average pooling is a kernel family (family_pool.go).
+	if l.PoolingType() != dsl.PoolingMax {
 		return "", false
 	}
+	init, step, final := "-__int_as_float(0x7f800000)", "acc = (x > acc || x != x) ? x : acc;", "acc"
 	return fmt.Sprintf(`extern "C" __global__ void %[1]s(const i64* __restrict__ m, i64 n, %[2]s* __restrict__ out, const %[2]s* __restrict__ in) {
   i64 C = m[0], H = m[1], W = m[2], OH = m[3], OW = m[4], kh = m[5], kw = m[6], sh = m[7], sw = m[8], ph = m[9], pw = m[10];
   for (i64 i = (i64)blockIdx.x * blockDim.x + threadIdx.x; i < n; i += (i64)gridDim.x * blockDim.x) {
