@@ -137,9 +137,9 @@ func TestElementWiseBroadcastPaths(t *testing.T) {
 // TestElementWiseFloat32Exact checks the float32 loops bit for bit
 // against float64 arithmetic rounded once, NaN and signed zeros included.
 func TestElementWiseFloat32Exact(t *testing.T) {
-	nan, inf := math.NaN(), math.Inf(1)
-	av := []float64{1.1, -0.0, 0, nan, inf, -3.3, 1e-30, 7}
-	bv := []float64{3.7, 0, -0.0, 2, -inf, nan, 1e30, -0.0}
+	nan, inf, negZero := math.NaN(), math.Inf(1), math.Copysign(0, -1) // a literal -0.0 is +0 in Go
+	av := []float64{1.1, negZero, 0, nan, inf, -3.3, 1e-30, 7}
+	bv := []float64{3.7, 0, negZero, 2, -inf, nan, 1e30, negZero}
 	ops := map[dsl.ElementWiseOperation]func(a, b float64) float64{
 		dsl.ElementWiseSum:  func(a, b float64) float64 { return a + b },
 		dsl.ElementWiseSub:  func(a, b float64) float64 { return a - b },

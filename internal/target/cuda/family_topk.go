@@ -16,9 +16,9 @@ import (
 // as the CPU engine's comparison says), paired with its position along
 // the axis, which breaks ties the way the CPU engine's stable sort does:
 // the lower index first. The pairs are bitonic-sorted in static shared
-// memory (topkSlots of them); a row longer than that keeps its best k in
-// the buffer and merges the rest in chunks of topkSlots-k. Where k does
-// not fit below topkSlots (64-bit keys only), each element counts the
+// memory (the slots topkKey gives for the key type); a row longer than
+// that keeps its best k in the buffer and merges the rest in chunks of
+// slots-k. Where k does not fit below the slots (64-bit keys only), each element counts the
 // elements ranked before it, reading the row from global memory. Values
 // are copied as their bits.
 //
@@ -63,12 +63,6 @@ func topkKey(dt dsl.DataType) (key, expr string, slots int, ok bool) {
 		return "unsigned long long", "return (unsigned long long)v ^ 0x8000000000000000ull;", 2048, true
 	}
 	return "", "", 0, false
-}
-
-// topkSlots is the shared buffer's length for keys of dt.
-func topkSlots(dt dsl.DataType) int64 {
-	_, _, s, _ := topkKey(dt)
-	return int64(s)
 }
 
 const topkTemplate = `__device__ __forceinline__ $KT $NAME_raw($T v) {
