@@ -3,6 +3,7 @@ package cuda
 import (
 	"errors"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -129,5 +130,37 @@ func TestLowerRecordsFusedKernels(t *testing.T) {
 		if m.Offset < 0 || m.Offset+m.Length > int64(len(cubins)) {
 			t.Errorf("module %+v lies outside the %d-byte cubin section", m, len(cubins))
 		}
+	}
+}
+
+// TestLowerWithoutTimingDevice lowers a matrix multiply where no GPU can
+// run the engine being built: the build still succeeds, and says its
+// tactics will be timed when the engine first runs.
+func TestLowerWithoutTimingDevice(t *testing.T) {
+	if _, _, err := cuda.NVRTCVersion(); err != nil {
+		t.Skipf("no NVRTC: %v", err)
+	}
+	if _, err := cuda.NewContext(0); err == nil {
+		t.Skip("a GPU is present: the build times its tactics")
+	}
+	net := dsl.NewNetwork()
+	x := net.AddInput("x", dsl.Float32, dsl.Dims{4, 8})
+	w := net.AddConstant(dsl.Dims{8, 2}, dsl.NewWeights(tensor.New(dsl.Float32, 8, 2)))
+	y := net.AddMatrixMultiply(x, dsl.MatrixOpNone, w.Output(0), dsl.MatrixOpNone).Output(0)
+	y.SetName("y")
+	net.MarkOutput(y)
+	if err := net.Err(); err != nil {
+		t.Fatal(err)
+	}
+	bld := &target.Build{Device: target.Device{Arch: "sm_80"}, TimingCache: timingcache.New(), Options: ir.Options{OptLevel: 3}}
+	if err := (cudaTarget{}).Lower(ir.New(net), bld); err != nil {
+		t.Fatalf("lowering without a GPU to time on: %v", err)
+	}
+	found := false
+	for _, w := range bld.Warnings {
+		found = found || strings.Contains(w, "tactics were not timed")
+	}
+	if !found {
+		t.Errorf("no warning that the tactics were not timed: %v", bld.Warnings)
 	}
 }
