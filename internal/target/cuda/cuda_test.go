@@ -52,13 +52,19 @@ func build(t *testing.T, net *dsl.Network, tgt string, prec compiler.Precision, 
 	if len(shapes) > 0 {
 		cfg.Profiles = []compiler.Profile{compiler.StaticProfile(shapes)}
 	}
+	return buildConfig(t, net, cfg)
+}
+
+// buildConfig builds net with cfg and loads the engine.
+func buildConfig(t *testing.T, net *dsl.Network, cfg compiler.Config) *engine.Engine {
+	t.Helper()
 	plan, err := compiler.Build(net, cfg)
 	if err != nil {
-		t.Fatalf("build for %s: %v", tgt, err)
+		t.Fatalf("build for %s: %v", cfg.Target, err)
 	}
 	eng, err := engine.LoadPlan(plan)
 	if err != nil {
-		t.Fatalf("load for %s: %v", tgt, err)
+		t.Fatalf("load for %s: %v", cfg.Target, err)
 	}
 	return eng
 }
@@ -537,14 +543,7 @@ func TestTacticsTimedAtBuildAndCached(t *testing.T) {
 			cfg := compiler.DefaultConfig()
 			cfg.Target, cfg.Precision, cfg.TimingCachePath = "cuda", compiler.FP16, cachePath
 			cfg.Profiles = []compiler.Profile{compiler.StaticProfile(tc.shapes)}
-			plan, err := compiler.Build(net, cfg)
-			if err != nil {
-				t.Fatal(err)
-			}
-			eng, err := engine.LoadPlan(plan)
-			if err != nil {
-				t.Fatal(err)
-			}
+			eng := buildConfig(t, net, cfg)
 			md := eng.Manifest().GetMetadata()
 			var hits, misses, entries int
 			if _, err := fmt.Sscanf(md["build.timing_cache"], "%d hits, %d misses, %d entries", &hits, &misses, &entries); err != nil {

@@ -107,17 +107,7 @@ func TestGatherNDKernelArithmeticMatchesCPU(t *testing.T) {
 	for _, bad := range []bool{false, true} {
 		for _, c := range gatherNDCases(rng, bad) {
 			t.Run(c.name, func(t *testing.T) {
-				if err := c.net.Err(); err != nil {
-					t.Fatal(err)
-				}
-				f := familyOf(c.layer)
-				if f == nil {
-					t.Fatal("no family takes the layer")
-				}
-				m, g, err := f.plan(c.layer, c.values())
-				if err != nil {
-					t.Fatal(err)
-				}
+				m, g := c.plan(t)
 				if want := volume(c.layer.Output(0).Dims()); g.n != want {
 					t.Fatalf("%d work items for %d outputs", g.n, want)
 				}

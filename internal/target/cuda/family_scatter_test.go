@@ -272,6 +272,23 @@ func emulateScatter(mode dsl.ScatterMode, m []int64, n int64, data, idx, upd []i
 	return out, fpos, fval
 }
 
+// plan is the case's family metadata and launch.
+func (c indexCase) plan(t *testing.T) ([]int64, launch) {
+	t.Helper()
+	if err := c.net.Err(); err != nil {
+		t.Fatal(err)
+	}
+	f := familyOf(c.layer)
+	if f == nil {
+		t.Fatal("no family takes the layer")
+	}
+	m, g, err := f.plan(c.layer, c.values())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m, g
+}
+
 // checkEmulated compares an emulated kernel's output and fault with the
 // CPU engine's.
 func checkEmulated(t *testing.T, c indexCase, out, fpos, fval []int64) {
@@ -312,17 +329,7 @@ func TestScatterKernelArithmeticMatchesCPU(t *testing.T) {
 	for _, bad := range []bool{false, true} {
 		for _, c := range scatterCases(rng, bad) {
 			t.Run(c.name, func(t *testing.T) {
-				if err := c.net.Err(); err != nil {
-					t.Fatal(err)
-				}
-				f := familyOf(c.layer)
-				if f == nil {
-					t.Fatal("no family takes the layer")
-				}
-				m, g, err := f.plan(c.layer, c.values())
-				if err != nil {
-					t.Fatal(err)
-				}
+				m, g := c.plan(t)
 				out, fpos, fval := emulateScatter(c.layer.(*dsl.ScatterLayer).Mode(), m, g.n,
 					c.inputs["data"].Int64Values(), c.inputs["indices"].Int64Values(), c.inputs["updates"].Int64Values())
 				checkEmulated(t, c, out, fpos, fval)
@@ -410,20 +417,6 @@ func TestScatterLowersToKernels(t *testing.T) {
 	}
 }
 
-// indexTestSections are a build's sections for Load.
-type indexTestSections struct{ b *target.Build }
-
-func (s indexTestSections) Section(name string) ([]byte, error) {
-	for _, x := range s.b.Sections {
-		if x.Name == name {
-			return x.Data, nil
-		}
-	}
-	return nil, fmt.Errorf("no section %q", name)
-}
-func (s indexTestSections) Metadata() map[string]string { return s.b.Metadata }
-func (indexTestSections) Name() string                  { return "index test" }
-
 // runIndexCasesOnGPU builds each case for the CUDA target (skipping
 // without a GPU), checks its layer runs as a kernel, and compares output
 // bits and errors with the CPU engine's; then again with data of other
@@ -447,7 +440,7 @@ func runIndexCasesOnGPU(t *testing.T, cases func(dt dsl.DataType) []indexCase) {
 				if tac := b.Tactics[c.layer.Name()]; tac != kindKernel {
 					t.Fatalf("the layer runs as %q", tac)
 				}
-				exe, err := (cudaTarget{}).Load(indexTestSections{b})
+				exe, err := (cudaTarget{}).Load(buildSections{b})
 				if err != nil {
 					t.Fatal(err)
 				}
