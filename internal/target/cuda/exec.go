@@ -43,6 +43,9 @@ type executable struct {
 	writes [][]*dsl.Tensor
 	// faultSlot numbers the steps whose kernels can record a fault.
 	faultSlot map[int]int
+	// faultArg marks the steps whose kernels take a fault slot
+	// parameter (takesFaultSlot), decided once at load.
+	faultArg []bool
 	// shapeLayers are the Shape layers, whose values a graph replay
 	// stages again (stageShape).
 	shapeLayers []dsl.Layer
@@ -85,9 +88,6 @@ type shapePlan struct {
 	// staging memory of a context; stageSize is its size.
 	stageOff  map[*dsl.Tensor]int64
 	stageSize int64
-	// convChoice is the cuDNN plan (index in cuDNN's list) the first
-	// context timed fastest for each convolution step.
-	convChoice map[int]int
 	// Phases (phases.go): the plan runs steps [start, stop); where a
 	// step's dims depend on data, stop is that step and the plan of the
 	// rest is made when the run has read back what it needs (next, by
@@ -271,7 +271,7 @@ func (x *executable) makePhase(shapes map[string][]int64, known map[*dsl.Tensor]
 		return nil, err
 	}
 	sp := &shapePlan{dims: dims, values: values, root: map[*dsl.Tensor]*dsl.Tensor{}, offset: map[*dsl.Tensor]int64{},
-		metaOff: map[int]int64{}, extraOff: map[int]int64{}, convChoice: map[int]int{},
+		metaOff: map[int]int64{}, extraOff: map[int]int64{},
 		launches: map[int]launch{}, parts: map[int][]launch{}, matmuls: map[int]*matmulPlan{}, hosts: map[int]*cpueng.Engine{},
 		start: start, prev: prev, known: known, shapes: shapes, next: map[string]*shapePlan{}}
 	if prev != nil {
@@ -696,10 +696,7 @@ func (c *cudaContext) Execute(ctx context.Context, inputs map[string]*tensor.Ten
 	if err != nil {
 		return nil, err
 	}
-	if err := c.ensureStage(sp.stageSize); err != nil {
-		return nil, err
-	}
-	stage = c.stage.Bytes()
+	stage = c.stage.Bytes() // a later phase may have grown it (ensurePhase)
 	out := map[string]*tensor.Tensor{}
 	for _, t := range c.x.net.Outputs() {
 		v := tensor.New(t.Type(), sp.dims[t]...)

@@ -39,6 +39,13 @@ func fallible(s step, l dsl.Layer) bool {
 	return false
 }
 
+// takesFaultSlot reports whether step s's kernel has the fault slot
+// parameter: gathers and every kernel family, fallible or not (the others
+// get a null slot).
+func takesFaultSlot(s step, l dsl.Layer) bool {
+	return s.Kind == kindGather || s.Kind == kindKernel && familyOf(l) != nil
+}
+
 // faultSlots numbers the fallible steps' slots (step -> slot).
 func faultSlots(layers []dsl.Layer, p *plan) map[int]int {
 	slots := map[int]int{}

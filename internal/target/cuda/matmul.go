@@ -22,7 +22,7 @@ type matmulPlan struct {
 	desc       *cuda.MatmulDesc
 	la, lb, lc *cuda.MatrixLayout
 	algo       *cuda.Algo
-	// algos are the heuristic's candidates, timed once (tuneMatmul,
+	// algos are the heuristic's candidates, timed once (matmulAlgo,
 	// tactics.go) unless the engine or the timing cache has the choice;
 	// sig is the problem's timing-cache signature.
 	algos []cuda.Algo
@@ -161,11 +161,7 @@ func (x *executable) newMatmulPlan(l dsl.Layer, d map[*dsl.Tensor][]int64) (*mat
 }
 
 func (m *matmulPlan) run(c *cudaContext, sp *shapePlan, i int, l dsl.Layer) error {
-	c.tuneMatmul(sp, i, l, m)
-	c.x.mu.Lock()
-	a := m.algo
-	c.x.mu.Unlock()
-	return m.runAlgo(c, sp, l, a)
+	return m.runAlgo(c, sp, l, c.matmulAlgo(sp, i, l, m))
 }
 
 func (m *matmulPlan) runAlgo(c *cudaContext, sp *shapePlan, l dsl.Layer, a *cuda.Algo) error {
@@ -288,7 +284,7 @@ func (c *cudaContext) convCandidates(i int, l dsl.Layer, cfg cuda.Conv2D) []*cud
 	if cfg.Bias {
 		plans, _ = c.dnn.ConvPlans(cfg, n)
 	}
-	if c.x.convB[l] == nil || c.x.plan.Steps[i].Extra != "" {
+	if c.x.plainConvOK(i, l) {
 		plain := cfg
 		plain.Bias = false
 		more, _ := c.dnn.ConvPlans(plain, n)
@@ -297,45 +293,33 @@ func (c *cudaContext) convCandidates(i int, l dsl.Layer, cfg cuda.Conv2D) []*cud
 	return plans
 }
 
+// plainConvOK reports whether step i's convolution may run a cuDNN plan
+// without the bias: it has no bias, or a bias kernel to add it after.
+func (x *executable) plainConvOK(i int, l dsl.Layer) bool {
+	return x.convB[l] == nil || x.plan.Steps[i].Extra != ""
+}
+
 // fastestConvPlan picks the convolution's cuDNN plan for this shape plan:
 // the engine's or the timing cache's choice, else the fastest candidate
 // timed on the real buffers the first time any context meets it; later
 // contexts take the same choice without timing.
 func (c *cudaContext) fastestConvPlan(sp *shapePlan, i int, l dsl.Layer, cfg cuda.Conv2D) *cuda.ConvPlan {
 	key, sig := choiceKey(i, l, sp.dims), timingcache.Signature("cuda.conv", cfg)
-	c.x.mu.Lock()
-	pick, chosen := sp.convChoice[i]
-	c.x.mu.Unlock()
-	if !chosen {
-		// A choice made before: build only its plan.
-		// A plan without the bias needs the step's bias kernel.
-		plainOK := c.x.convB[l] == nil || c.x.plan.Steps[i].Extra != ""
-		if ch, ok := c.x.knownChoice(key, sig); ok && (ch.Bias && cfg.Bias || !ch.Bias && plainOK) {
-			want := cfg
-			want.Bias = ch.Bias
-			if p, err := c.dnn.ConvPlanOfEngine(want, ch.Engine); err == nil {
-				return p
-			}
+	// A choice made before: build only its plan.
+	if ch, ok := c.x.knownChoice(key, sig); ok && (ch.Bias && cfg.Bias || !ch.Bias && c.x.plainConvOK(i, l)) {
+		want := cfg
+		want.Bias = ch.Bias
+		if p, err := c.dnn.ConvPlanOfEngine(want, ch.Engine); err == nil {
+			return p
 		}
 	}
 	plans := c.convCandidates(i, l, cfg)
 	if len(plans) == 0 {
 		return nil
 	}
-	if !chosen {
-		pick = -1
-		if pick < 0 {
-			var d time.Duration
-			if pick, d = c.timeConvPlans(sp, i, l, plans); len(plans) > 1 && d > 0 {
-				c.x.measured(key, sig, choice{Engine: plans[pick].Engine(), Bias: plans[pick].Config().Bias, TimeNS: d.Nanoseconds()})
-			}
-		}
-		c.x.mu.Lock()
-		sp.convChoice[i] = pick
-		c.x.mu.Unlock()
-	}
-	if pick < 0 || pick >= len(plans) {
-		pick = 0
+	pick, d := c.timeConvPlans(sp, i, l, plans)
+	if d > 0 {
+		c.x.measured(key, sig, choice{Engine: plans[pick].Engine(), Bias: plans[pick].Config().Bias, TimeNS: d.Nanoseconds()})
 	}
 	for j, p := range plans {
 		if j != pick {

@@ -13,46 +13,6 @@ import (
 	"github.com/trtc/trtc/tensor"
 )
 
-// resolveDims returns the concrete dims of every tensor of net when its
-// inputs have the given shapes. The network is copied with static input
-// dims and inferred again, so shape arithmetic the DSL can follow becomes
-// static. Shape tensors it cannot follow (an exporter's Expand or Pad
-// computing a shape through layers that do not propagate values) are
-// evaluated on the CPU engine from the input dims alone, as TensorRT
-// evaluates shape tensors on the host, and the copy is inferred again with
-// their values. A tensor left dynamic then depends on data, which the CUDA
-// target does not run yet; the error names the layer.
-func resolveDims(net *dsl.Network, shapes map[string][]int64) (map[*dsl.Tensor][]int64, error) {
-	dims, _, err := resolveShapes(net, shapes)
-	return dims, err
-}
-
-// resolveShapes is resolveDims that also returns the values of the
-// parameter tensors the CUDA steps read on the host (a slice's start,
-// size, stride and axes given as tensors), found in the static copy or
-// evaluated as shape tensors.
-func resolveShapes(net *dsl.Network, shapes map[string][]int64) (map[*dsl.Tensor][]int64, map[*dsl.Tensor][]int64, error) {
-	dims, values, dynamic, err := resolveKnown(net, shapes, nil)
-	if err != nil {
-		return nil, nil, err
-	}
-	if dynamic != nil {
-		return nil, nil, dataDependent(dynamic, dims)
-	}
-	return dims, values, nil
-}
-
-// dataDependent is the error for a tensor whose dims depend on data.
-func dataDependent(t *dsl.Tensor, _ map[*dsl.Tensor][]int64) error {
-	l, _ := t.Producer()
-	name := t.Name()
-	if l != nil {
-		name = dsl.LayerString(l)
-	}
-	return &diag.Error{Code: diag.UnsupportedNode, Index: -1, Layer: name,
-		Msg: fmt.Sprintf("the output dims %v of %s depend on data that was not known when they were needed", t.Dims(), name)}
-}
-
 // knownTensor is what a run has learnt of a tensor whose dims or values
 // depend on data (phases.go): its dims and, for a small tensor read back
 // to plan the rest of the network, its values.
@@ -62,11 +22,19 @@ type knownTensor struct {
 	floats []float32 // values of a float tensor, when read back
 }
 
-// resolveKnown is resolveShapes given what a run learnt so far: tensors
-// with known values become constants in the static copy, tensors with
-// known dims only become inputs of those dims. It returns the dims of
-// every tensor that resolves and the first tensor, in network order, that
-// does not (nil when all do).
+// resolveKnown returns the concrete dims of every tensor of net it can
+// resolve when its inputs have the given shapes, and the values of the
+// parameter tensors the CUDA steps read on the host (hostParams). The
+// network is copied with static input dims and inferred again, so shape
+// arithmetic the DSL can follow becomes static. Shape tensors it cannot
+// follow (an exporter's Expand or Pad computing a shape through layers
+// that do not propagate values) are evaluated on the CPU engine from the
+// input dims alone, as TensorRT evaluates shape tensors on the host, and
+// the copy is inferred again with their values. What a run learnt so far
+// (known, phases.go) stands in the copy: tensors with known values as
+// constants, tensors with known dims only as inputs of those dims. The
+// first tensor, in network order, whose dims do not resolve is returned
+// too (nil when all do): its dims depend on data.
 func resolveKnown(net *dsl.Network, shapes map[string][]int64, known map[*dsl.Tensor]knownTensor) (map[*dsl.Tensor][]int64, map[*dsl.Tensor][]int64, *dsl.Tensor, error) {
 	r, _, err := staticCopyKnown(net, shapes, nil, known)
 	if err != nil {
@@ -162,14 +130,9 @@ func hostParams(net *dsl.Network) []*dsl.Tensor {
 // stride and axes.
 var sliceParamInputs = []int{1, 2, 3, 5}
 
-// staticCopy copies net with static input dims; the producers of the
-// tensors in vals become Constants holding those values.
-func staticCopy(net *dsl.Network, shapes map[string][]int64, vals map[*dsl.Tensor][]int64) (*ir.Rebuilder, *dsl.Network, error) {
-	return staticCopyKnown(net, shapes, vals, nil)
-}
-
-// staticCopyKnown is staticCopy where, besides, tensors a run has learnt
-// (known) stand for themselves: constants of their values, or inputs of
+// staticCopyKnown copies net with static input dims; the producers of
+// the tensors in vals become Constants holding those values, and tensors
+// a run has learnt (known) stand for themselves: constants of their values, or inputs of
 // their dims (placeholders, named apart) where only the dims are known.
 func staticCopyKnown(net *dsl.Network, shapes map[string][]int64, vals map[*dsl.Tensor][]int64, known map[*dsl.Tensor]knownTensor) (*ir.Rebuilder, *dsl.Network, error) {
 	r := ir.NewRebuilder(net)

@@ -304,7 +304,7 @@ func (c *cudaContext) run(sp *shapePlan, i int, l dsl.Layer) error {
 			}
 		}
 		args := []any{meta(i), g.n}
-		if s.Kind == kindGather || familyOf(l) != nil && s.Kind == kindKernel {
+		if c.x.faultArg[i] {
 			args = append(args, c.faultPtr(i))
 		}
 		for _, t := range c.x.writes[i] {

@@ -171,16 +171,17 @@ func (c *cudaContext) timeRuns(f func() error) (time.Duration, bool) {
 	return d / 3, err == nil
 }
 
-// tuneMatmul picks the matrix multiply's cuBLASLt algorithm for this shape
-// plan, once: the engine's or the cache's choice, else the fastest of the
-// heuristic's candidates timed on the real buffers.
-func (c *cudaContext) tuneMatmul(sp *shapePlan, i int, l dsl.Layer, m *matmulPlan) {
+// matmulAlgo is the matrix multiply's cuBLASLt algorithm for this shape
+// plan, picked once: the engine's or the cache's choice, else the fastest
+// of the heuristic's candidates timed on the real buffers.
+func (c *cudaContext) matmulAlgo(sp *shapePlan, i int, l dsl.Layer, m *matmulPlan) *cuda.Algo {
 	c.x.mu.Lock()
-	done := m.tuned
-	c.x.mu.Unlock()
-	if done {
-		return
+	if m.tuned {
+		a := m.algo
+		c.x.mu.Unlock()
+		return a
 	}
+	c.x.mu.Unlock()
 	key := choiceKey(i, l, sp.dims)
 	best := -1
 	var bestTime time.Duration
@@ -204,11 +205,12 @@ func (c *cudaContext) tuneMatmul(sp *shapePlan, i int, l dsl.Layer, m *matmulPla
 		}
 	}
 	c.x.mu.Lock()
+	defer c.x.mu.Unlock()
 	if !m.tuned && chosen != nil {
 		m.algo = chosen
 	}
 	m.tuned = true
-	c.x.mu.Unlock()
+	return m.algo
 }
 
 // buildSections are the sections a build has written so far, read as an

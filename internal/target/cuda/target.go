@@ -231,6 +231,10 @@ func (cudaTarget) Load(s target.Sections) (target.Executable, error) {
 	x.reads = stepReads(layers, p)
 	x.writes = stepWrites(layers, p)
 	x.faultSlot = faultSlots(layers, p)
+	x.faultArg = make([]bool, len(layers))
+	for i, st := range p.Steps {
+		x.faultArg[i] = takesFaultSlot(st, layers[i])
+	}
 	for i, st := range p.Steps {
 		if st.Kind == kindShape {
 			x.shapeLayers = append(x.shapeLayers, layers[i])
