@@ -41,8 +41,10 @@ type executable struct {
 	reads [][]*dsl.Tensor
 	// writes are the tensors each step writes (stepWrites).
 	writes [][]*dsl.Tensor
-	// faultSlot numbers the steps whose kernels can record a fault.
-	faultSlot map[int]int
+	// faultSlot is the fault slot of each step whose kernel can record a
+	// fault (-1 for the others), faultSteps the step of each slot.
+	faultSlot  []int
+	faultSteps []int
 	// faultArg marks the steps whose kernels take a fault slot
 	// parameter (takesFaultSlot), decided once at load.
 	faultArg []bool

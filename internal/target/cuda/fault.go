@@ -46,22 +46,25 @@ func takesFaultSlot(s step, l dsl.Layer) bool {
 	return s.Kind == kindGather || s.Kind == kindKernel && familyOf(l) != nil
 }
 
-// faultSlots numbers the fallible steps' slots (step -> slot).
-func faultSlots(layers []dsl.Layer, p *plan) map[int]int {
-	slots := map[int]int{}
+// faultSlots numbers the fallible steps' slots in step order: the slot of
+// each step (-1 for none) and the step of each slot.
+func faultSlots(layers []dsl.Layer, p *plan) (slot, steps []int) {
+	slot = make([]int, len(p.Steps))
 	for i, s := range p.Steps {
+		slot[i] = -1
 		if fallible(s, layers[i]) {
-			slots[i] = len(slots)
+			slot[i] = len(steps)
+			steps = append(steps, i)
 		}
 	}
-	return slots
+	return slot, steps
 }
 
 // faultPtr is the address of step i's slot, or 0 where the step cannot
 // fault.
 func (c *cudaContext) faultPtr(i int) cuda.DevicePtr {
-	k, ok := c.x.faultSlot[i]
-	if !ok {
+	k := c.x.faultSlot[i]
+	if k < 0 {
 		return 0
 	}
 	return c.faults.Ptr().Add(k * faultSlotBytes)
@@ -69,7 +72,7 @@ func (c *cudaContext) faultPtr(i int) cuda.DevicePtr {
 
 // allocFaults makes the context's zeroed slots and their pinned copy.
 func (c *cudaContext) allocFaults() error {
-	n := len(c.x.faultSlot) * faultSlotBytes
+	n := len(c.x.faultSteps) * faultSlotBytes
 	if n == 0 {
 		return nil
 	}
@@ -98,12 +101,8 @@ func (c *cudaContext) checkFaults(sp *shapePlan) error {
 	if c.faults == nil {
 		return nil
 	}
-	b := c.faultHost.Bytes()
-	for i := range c.x.layers {
-		k, ok := c.x.faultSlot[i]
-		if !ok {
-			continue
-		}
+	b := c.faultHost.Bytes()[:len(c.x.faultSteps)*faultSlotBytes]
+	for k, i := range c.x.faultSteps { // slots are in step order
 		pos := int64(binary.LittleEndian.Uint64(b[k*faultSlotBytes:]))
 		if pos == 0 {
 			continue

@@ -230,7 +230,7 @@ func (cudaTarget) Load(s target.Sections) (target.Executable, error) {
 	}
 	x.reads = stepReads(layers, p)
 	x.writes = stepWrites(layers, p)
-	x.faultSlot = faultSlots(layers, p)
+	x.faultSlot, x.faultSteps = faultSlots(layers, p)
 	x.faultArg = make([]bool, len(layers))
 	for i, st := range p.Steps {
 		x.faultArg[i] = takesFaultSlot(st, layers[i])
