@@ -6,6 +6,7 @@ import (
 	"math"
 	"math/bits"
 	"math/rand/v2"
+	"slices"
 	"strings"
 	"testing"
 
@@ -193,7 +194,7 @@ func TestFillLinspaceMeta(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if want := []int64{1, 5, 1 << 60, 7}; !equalInts(m, want) || g.n != 5 {
+	if want := []int64{1, 5, 1 << 60, 7}; !slices.Equal(m, want) || g.n != 5 {
 		t.Errorf("int64 Linspace meta %v launch %+v, want %v", m, g, want)
 	}
 	f.SetAlpha(0.5)
@@ -214,19 +215,7 @@ func TestFillLinspaceMeta(t *testing.T) {
 		t.Errorf("a delta of 3 values for rank 2: %v", err)
 	}
 	dims[b] = []int64{2}
-	if m, _, err := fillPlan(f, shapeValues{dims: dims}); err != nil || !equalInts(m[:3], []int64{2, 2, 3}) {
+	if m, _, err := fillPlan(f, shapeValues{dims: dims}); err != nil || !slices.Equal(m[:3], []int64{2, 2, 3}) {
 		t.Errorf("meta %v, %v", m, err)
 	}
-}
-
-func equalInts(a, b []int64) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }

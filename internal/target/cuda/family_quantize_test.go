@@ -3,6 +3,7 @@ package cuda
 import (
 	"errors"
 	"math"
+	"slices"
 	"strings"
 	"testing"
 
@@ -150,7 +151,7 @@ func TestDynamicQuantizePlan(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := []int64{3, 16, 1, 1, 16, 2, 3, 2, 96, 32, 1}
-	if !equalInts(m, want) || g.n != 12 || g.grid.X != 2 {
+	if !slices.Equal(m, want) || g.n != 12 || g.grid.X != 2 {
 		t.Errorf("meta %v launch %+v, want %v over 12 blocks in 2 CUDA blocks", m, g, want)
 	}
 	// The kernel's walk: block b's base and its elements' offsets cover
