@@ -61,19 +61,8 @@ func emulateGatherND(mode dsl.GatherMode, m []int64, n int64, data, idx []int64)
 		fpos, fval = emulateBadIndex(idx, m[4], int64(max(k, 1)), append(append([]int64{}, bd...), 0))
 		for o := int64(0); o < n; o++ {
 			g := o / chunk
-			off := (g/T)*bs + o%chunk
-			ok := true
-			for j := 0; j < k; j++ {
-				v, b := idx[g*int64(k)+int64(j)], bd[j]
-				if v < -b || v >= b {
-					ok = false
-					break
-				}
-				if v < 0 {
-					v += b
-				}
-				off += v * st[j]
-			}
+			t, ok := tupleOffset(idx, g, bd, st)
+			off := (g/T)*bs + o%chunk + t
 			if ok {
 				out[o] = data[off]
 			}

@@ -242,18 +242,7 @@ func emulateScatter(mode dsl.ScatterMode, m []int64, n int64, data, idx, upd []i
 		for lane := int64(0); lane < 32; lane++ {
 			lb := int64(-1)
 			for t := lane; t < T; t += 32 {
-				g, ok := int64(0), true
-				for j := 0; j < k; j++ {
-					v, b := idx[t*int64(k)+int64(j)], bd[j]
-					if v < -b || v >= b {
-						ok = false
-						break
-					}
-					if v < 0 {
-						v += b
-					}
-					g += v * st[j]
-				}
+				g, ok := tupleOffset(idx, t, bd, st)
 				if ok && g == s {
 					lb = t
 				}
@@ -270,6 +259,25 @@ func emulateScatter(mode dsl.ScatterMode, m []int64, n int64, data, idx, upd []i
 		}
 	}
 	return out, fpos, fval
+}
+
+// tupleOffset is the offset index tuple t (of len(bd) indices) names,
+// each index wrapped once if negative, or false if one is out of its
+// bound.
+func tupleOffset(idx []int64, t int64, bd, st []int64) (int64, bool) {
+	k := int64(len(bd))
+	off := int64(0)
+	for j := range bd {
+		v, b := idx[t*k+int64(j)], bd[j]
+		if v < -b || v >= b {
+			return 0, false
+		}
+		if v < 0 {
+			v += b
+		}
+		off += v * st[j]
+	}
+	return off, true
 }
 
 // plan is the case's family metadata and launch.
