@@ -119,12 +119,13 @@ func (sp *shapePlan) rootOf(t *dsl.Tensor) *dsl.Tensor {
 	}
 }
 
-// profiling (TRTC_CUDA_PROFILE=1) times every step, synchronizing after
-// each, and prints the time per step kind when the engine closes: a
-// diagnostic, not a measurement of the pipelined engine.
+// profiling (TRTC_CUDA_PROFILE=1) times every step with events on the
+// stream (runPhaseProfiled) and prints the time per step kind when the
+// engine closes. It turns CUDA graphs off, so launch gaps that a graph
+// would hide show in the steps after them.
 var profiling = os.Getenv("TRTC_CUDA_PROFILE") != ""
 
-// profilingLayers (TRTC_CUDA_PROFILE=layers) also lists the 25 slowest
+// profilingLayers (TRTC_CUDA_PROFILE=layers) also lists the 40 slowest
 // steps with their shapes and, for convolutions, the cuDNN engine.
 var profilingLayers = os.Getenv("TRTC_CUDA_PROFILE") == "layers"
 
@@ -191,7 +192,7 @@ func (x *executable) printProfile() {
 		steps = append(steps, k)
 	}
 	sort.Slice(steps, func(i, j int) bool { return x.profLayer[steps[i]] > x.profLayer[steps[j]] })
-	for _, k := range steps[:min(len(steps), 25)] {
+	for _, k := range steps[:min(len(steps), 40)] {
 		fmt.Fprintf(os.Stderr, "  %10v %5.1f%% %s\n", x.profLayer[k], 100*float64(x.profLayer[k])/float64(total), k)
 	}
 }
@@ -415,7 +416,7 @@ func (x *executable) makePhase(shapes map[string][]int64, known map[*dsl.Tensor]
 			sp.hosts[i] = e
 		}
 		if s.Kind == kindMatmul || s.Kind == kindConv {
-			mp, err := x.newMatmulPlan(l, dims)
+			mp, err := x.newMatmulPlan(s, l, dims)
 			if err != nil {
 				sp.close()
 				return nil, err
@@ -472,6 +473,8 @@ type cudaContext struct {
 	// phaseArenas hold the tensors of later phases (phases.go), by
 	// depth - 1.
 	phaseArenas []*cuda.Buffer
+	// profiledOnce are the shape plans run once under TRTC_CUDA_PROFILE.
+	profiledOnce map[*shapePlan]bool
 }
 
 const workspaceBytes = 32 << 20
@@ -590,23 +593,72 @@ func (c *cudaContext) runSteps(ctx context.Context, sp *shapePlan) (*shapePlan, 
 
 // runPhase runs the steps of one phase.
 func (c *cudaContext) runPhase(ctx context.Context, sp *shapePlan) error {
+	if profiling {
+		return c.runPhaseProfiled(ctx, sp)
+	}
 	for i := sp.start; i < sp.stop; i++ {
 		l := c.x.layers[i]
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		var t0 time.Time
-		if profiling {
-			c.stream.Synchronize()
-			t0 = time.Now()
+		if err := c.run(sp, i, l); err != nil {
+			return fmt.Errorf("%s on the CUDA target: %w", dsl.LayerString(l), err)
+		}
+	}
+	return nil
+}
+
+// runPhaseProfiled runs a phase with an event recorded after each step
+// and waits once at the end, so each step's time is the device's time
+// between its neighbours' events, with launches queued ahead as in an
+// unprofiled run. A phase's first run on a context is not recorded: it
+// builds cuDNN plans and times tactics.
+func (c *cudaContext) runPhaseProfiled(ctx context.Context, sp *shapePlan) error {
+	events := make([]*cuda.Event, 0, sp.stop-sp.start+1)
+	defer func() {
+		for _, e := range events {
+			e.Close()
+		}
+	}()
+	mark := func() error {
+		e, err := c.x.dev.NewEvent()
+		if err != nil {
+			return err
+		}
+		events = append(events, e)
+		return e.Record(c.stream)
+	}
+	if err := mark(); err != nil {
+		return err
+	}
+	for i := sp.start; i < sp.stop; i++ {
+		l := c.x.layers[i]
+		if err := ctx.Err(); err != nil {
+			return err
 		}
 		if err := c.run(sp, i, l); err != nil {
 			return fmt.Errorf("%s on the CUDA target: %w", dsl.LayerString(l), err)
 		}
-		if profiling {
-			c.stream.Synchronize()
-			c.profileStep(sp, i, l, time.Since(t0))
+		if err := mark(); err != nil {
+			return err
 		}
+	}
+	if err := events[len(events)-1].Synchronize(); err != nil {
+		return err
+	}
+	if c.profiledOnce == nil {
+		c.profiledOnce = map[*shapePlan]bool{}
+	}
+	if !c.profiledOnce[sp] {
+		c.profiledOnce[sp] = true
+		return nil
+	}
+	for k := range events[1:] {
+		d, err := cuda.Elapsed(events[k], events[k+1])
+		if err != nil {
+			return err
+		}
+		c.profileStep(sp, sp.start+k, c.x.layers[sp.start+k], d)
 	}
 	return nil
 }

@@ -40,8 +40,9 @@ type step struct {
 	Members []int `json:"members,omitempty"`
 	Into    int   `json:"into,omitempty"`
 	// Prologue and Epilogue are the casts a softmax or normalization
-	// kernel reads through and writes through (castfuse.go): their step
-	// + 1, 0 for none.
+	// kernel reads through and writes through (castfuse.go), or the bias
+	// add a matrix multiply's epilogue computes (matmulfuse.go): their
+	// step + 1, 0 for none.
 	Prologue int `json:"prologue,omitempty"`
 	Epilogue int `json:"epilogue,omitempty"`
 }
@@ -73,15 +74,16 @@ type module struct {
 }
 
 // planVersion is the version of the plan and kernel signatures this trtc
-// writes and runs (2: kernels that check indices take a fault slot).
-const planVersion = 2
+// writes and runs (2: kernels that check indices take a fault slot; 3:
+// matrix multiplies fold in bias adds, which an older trtc would skip).
+const planVersion = 3
 
 // lowerNetwork decides each layer's step and writes the kernels' source,
 // one program per distinct kernel (names are content hashes, so layers
 // that compute the same thing share a kernel, and a process compiles each
 // kernel once; see compileKernels).
 func lowerNetwork(net *dsl.Network, o ir.Options) (*plan, map[string]string, error) {
-	srcs := map[string]string{fixedModule: copyKernels() + wideCopyKernel() + gatherKernels()}
+	srcs := map[string]string{fixedModule: fixedModuleSource()}
 	p := &plan{Version: planVersion, TF32: o.TF32, OptLevel: o.OptLevel}
 	regions := ir.RegionMembers(net)
 	dataDep := dependsOnData(net)
@@ -103,6 +105,7 @@ func lowerNetwork(net *dsl.Network, o ir.Options) (*plan, map[string]string, err
 		p.Steps = append(p.Steps, s)
 	}
 	fuseCasts(layers, kinds, p.Steps)
+	fuseMatmulBias(layers, kinds, p.Steps)
 	groups := pointwiseGroups(layers, kinds)
 	members := map[int][]int{}
 	for i, g := range groups {
@@ -159,6 +162,12 @@ func lowerNetwork(net *dsl.Network, o ir.Options) (*plan, map[string]string, err
 		}
 	}
 	return p, srcs, nil
+}
+
+// fixedModuleSource is the module every engine has: the copies, wide
+// copies, tiled transposes and gathers (fixedKernelNames).
+func fixedModuleSource() string {
+	return copyKernels() + wideCopyKernel() + transposeKernels() + gatherKernels()
 }
 
 // launches counts what one inference launches on the GPU: generated
@@ -345,7 +354,7 @@ func decodePlan(b []byte, nbLayers int) (*plan, error) {
 		}
 		for _, c := range []int{s.Prologue, s.Epilogue} {
 			if c > 0 && (c > len(p.Steps) || p.Steps[c-1].Kind != kindFused || p.Steps[c-1].Into != i) {
-				return nil, diag.Errorf(diag.EngineCorrupt, "cuda plan step %d folds in cast step %d, which is not fused into it", i, c-1)
+				return nil, diag.Errorf(diag.EngineCorrupt, "cuda plan step %d folds in step %d, which is not fused into it", i, c-1)
 			}
 		}
 		if n := len(s.Members); n > 0 && s.Members[n-1] != i {

@@ -34,6 +34,9 @@ type matmulPlan struct {
 	// weights and the output.
 	groups                 int64
 	groupA, groupB, groupC int64
+	// out is the tensor D is: the layer's output, or the bias add's its
+	// epilogue computes.
+	out *dsl.Tensor
 }
 
 func (m *matmulPlan) close() {
@@ -55,9 +58,10 @@ func computeType(dt dsl.DataType, tf32 bool) cuda.ComputeType {
 }
 
 // gemm builds descriptors for column-major D[m,n] = op(A)[m,k] op(B)[k,n]
-// with batch count and strides (elements), with cuBLASLt's heuristic
-// candidates (the first runs until one is timed faster).
-func (x *executable) gemm(dt dsl.DataType, transA, transB bool, m, n, k, lda, ldb, ldc int64, batch int64, sa, sb, sc int64) (*matmulPlan, error) {
+// (+ bias[m] where bias is not 0) with batch count and strides
+// (elements), with cuBLASLt's heuristic candidates (the first runs until
+// one is timed faster).
+func (x *executable) gemm(dt dsl.DataType, transA, transB bool, m, n, k, lda, ldb, ldc int64, batch int64, sa, sb, sc int64, bias cuda.DevicePtr) (*matmulPlan, error) {
 	p := &matmulPlan{elem: dt.ByteSize(1)}
 	var err error
 	if p.desc, err = x.lt.NewMatmulDesc(computeType(dt, x.plan.TF32), tensor.Float32); err != nil {
@@ -66,6 +70,15 @@ func (x *executable) gemm(dt dsl.DataType, transA, transB bool, m, n, k, lda, ld
 	if err := p.desc.SetTranspose(transA, transB); err != nil {
 		p.close()
 		return nil, err
+	}
+	if bias != 0 {
+		if err := p.desc.SetEpilogue(cuda.EpilogueBias); err == nil {
+			err = p.desc.SetBias(bias, dt)
+		}
+		if err != nil {
+			p.close()
+			return nil, err
+		}
 	}
 	ar, ac := m, k
 	if transA {
@@ -103,12 +116,13 @@ func (x *executable) gemm(dt dsl.DataType, transA, transB bool, m, n, k, lda, ld
 		return nil, err
 	}
 	p.algos, p.algo = algos, &algos[0]
-	p.sig = timingcache.Signature("cuda.matmul", dt.String(), transA, transB, m, n, k, lda, ldb, ldc, batch, sa, sb, sc, x.plan.TF32)
+	p.sig = timingcache.Signature("cuda.matmul", dt.String(), transA, transB, m, n, k, lda, ldb, ldc, batch, sa, sb, sc, x.plan.TF32, bias != 0)
 	return p, nil
 }
 
-// newMatmulPlan plans a MatrixMultiply or a Convolution's GEMM.
-func (x *executable) newMatmulPlan(l dsl.Layer, d map[*dsl.Tensor][]int64) (*matmulPlan, error) {
+// newMatmulPlan plans step s: a MatrixMultiply, with the bias add its
+// epilogue folds in, or a Convolution's GEMM.
+func (x *executable) newMatmulPlan(s step, l dsl.Layer, d map[*dsl.Tensor][]int64) (*matmulPlan, error) {
 	if cl, ok := l.(*dsl.ConvolutionLayer); ok {
 		in, out := d[l.Input(0)], d[l.Output(0)]
 		k := cl.KernelSizeNd()
@@ -118,10 +132,11 @@ func (x *executable) newMatmulPlan(l dsl.Layer, d map[*dsl.Tensor][]int64) (*mat
 		P := out[2] * out[3]
 		// Column-major: C^T[P, M] = col^T[P, K] · W^T[K, M], batched over
 		// images: col stride G*K*P, out stride Cout*P, weights shared.
-		p, err := x.gemm(l.Input(0).Type(), false, false, P, M, K, P, K, P, in[0], G*K*P, 0, out[1]*P)
+		p, err := x.gemm(l.Input(0).Type(), false, false, P, M, K, P, K, P, in[0], G*K*P, 0, out[1]*P, 0)
 		if err != nil {
 			return nil, err
 		}
+		p.out = l.Output(0)
 		p.groups, p.groupA, p.groupB, p.groupC = G, K*P, M*K, M*P
 		p.tuned = true // the im2col fallback runs cuBLASLt's first choice
 		return p, nil
@@ -157,7 +172,27 @@ func (x *executable) newMatmulPlan(l dsl.Layer, d map[*dsl.Tensor][]int64) (*mat
 	// Row-major C[M,N] = op(A) op(B)  <=>  col-major C^T[N,M] = op(B)^T op(A)^T:
 	// cuBLASLt's A is our B (stored col-major as B^T, so "transposed" iff tb),
 	// its B is our A.
-	return x.gemm(l.Input(0).Type(), tb, ta, N, M, K, cb, ca, N, volume(batch), sb, sa, M*N)
+	nb := volume(batch)
+	if nb > 1 && sb == 0 && !ta {
+		// A batch of A's by one B (a linear layer over [batch, tokens,
+		// features]) is one GEMM with the batches stacked as rows of A
+		// and C: a batched GEMM of small M runs at half the speed.
+		M, nb, sa = M*nb, 1, 0
+	}
+	var bias cuda.DevicePtr
+	if s.Epilogue > 0 {
+		b, ok := x.consts[biasOf(x.layers[s.Epilogue-1], l.Output(0))]
+		if !ok {
+			return nil, diag.Errorf(diag.EngineCorrupt, "%s: the bias its plan folds in is no constant", dsl.LayerString(l))
+		}
+		bias = b.Ptr()
+	}
+	p, err := x.gemm(l.Input(0).Type(), tb, ta, N, M, K, cb, ca, N, nb, sb, sa, M*N, bias)
+	if err != nil {
+		return nil, err
+	}
+	_, p.out = fusedIO(x.layers, s)
+	return p, nil
 }
 
 func (m *matmulPlan) run(c *cudaContext, sp *shapePlan, i int, l dsl.Layer) error {
@@ -166,7 +201,7 @@ func (m *matmulPlan) run(c *cudaContext, sp *shapePlan, i int, l dsl.Layer) erro
 
 func (m *matmulPlan) runAlgo(c *cudaContext, sp *shapePlan, l dsl.Layer, a *cuda.Algo) error {
 	A, B := c.addr(sp, l.Input(1)), c.addr(sp, l.Input(0))
-	D := c.addr(sp, l.Output(0))
+	D := c.addr(sp, m.out)
 	return c.x.lt.Matmul(c.stream, m.desc, 1, A, m.la, B, m.lb, 0, D, m.lc, D, m.lc, a, c.workspace.Ptr(), workspaceBytes)
 }
 

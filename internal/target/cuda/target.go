@@ -136,6 +136,8 @@ func (cudaTarget) Lower(g *ir.Graph, b *target.Build) error {
 			b.Tactics[l.Name()] = s.Kind + " (" + t + ")"
 		}
 		switch {
+		case s.Kind == kindFused && p.Steps[s.Into].Kind == kindMatmul:
+			b.Tactics[l.Name()] = "fused into the cuBLASLt epilogue of " + layers[s.Into].Name()
 		case s.Kind == kindFused:
 			b.Tactics[l.Name()] = "fused into the kernel of " + layers[s.Into].Name()
 		case len(s.Members) > 0:
@@ -337,7 +339,7 @@ func stepWrites(layers []dsl.Layer, p *plan) [][]*dsl.Tensor {
 func fixedKernelNames() []string {
 	var names []string
 	for _, sz := range []string{"1", "2", "4", "8"} {
-		names = append(names, "trtc_copy"+sz, "trtc_gather"+sz+"_i32", "trtc_gather"+sz+"_i64")
+		names = append(names, "trtc_copy"+sz, "trtc_transpose"+sz, "trtc_gather"+sz+"_i32", "trtc_gather"+sz+"_i64")
 	}
 	return append(names, wideCopyName)
 }
