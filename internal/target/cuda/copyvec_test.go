@@ -89,7 +89,7 @@ func TestWideCopiesMoveTheSameBytes(t *testing.T) {
 // TestFixedKernelNamesListEveryFixedKernel checks the names the loader
 // looks up in the fixed module are exactly the kernels its source defines.
 func TestFixedKernelNamesListEveryFixedKernel(t *testing.T) {
-	src := copyKernels() + wideCopyKernel() + gatherKernels()
+	src := fixedModuleSource()
 	var defined []string
 	for _, part := range strings.Split(src, `extern "C" __global__ void `)[1:] {
 		defined = append(defined, part[:strings.Index(part, "(")])

@@ -396,7 +396,9 @@ func (x *executable) makePhase(shapes map[string][]int64, known map[*dsl.Tensor]
 			default:
 				g := launchOf(l, dims)
 				if s.Kind == kindCopy {
-					g.wide = widen(m, elementBytes(l.Output(0).Type()), put)
+					if g.wide = widen(m, elementBytes(l.Output(0).Type()), put); g.wide == nil {
+						g.tiled = tiledTranspose(m, put)
+					}
 				}
 				sp.launches[i] = g
 			}

@@ -2,6 +2,7 @@ package cuda_test
 
 import (
 	"context"
+	"math"
 	"math/rand/v2"
 	"strings"
 	"testing"
@@ -19,24 +20,39 @@ import (
 // (folded into cuBLASLt's epilogue, with the batch stacked into one GEMM),
 // the erf GELU, and a second linear layer whose bias is the first operand
 // of its Add.
+// The weights are scaled by 1/sqrt(fan-in), as trained layers' are, so
+// activations stay near 1 and the tolerances' absolute part means what
+// it says.
 func linearGELU(rng *rand.Rand, n *dsl.Network, x *dsl.Tensor, in, hidden int64) *dsl.Tensor {
-	w1 := n.AddConstant(dsl.Dims{1, in, hidden}, weights(rng, 1, in, hidden)).Output(0)
+	w1 := n.AddConstant(dsl.Dims{1, in, hidden}, fanInWeights(rng, 1, in, hidden)).Output(0)
 	b1 := n.AddConstant(dsl.Dims{1, 1, hidden}, weights(rng, 1, 1, hidden)).Output(0)
 	h := n.AddMatrixMultiply(x, dsl.MatrixOpNone, w1, dsl.MatrixOpNone).Output(0)
 	h = n.AddElementWise(h, b1, dsl.ElementWiseSum).Output(0)
 	h = n.AddActivation(h, dsl.ActivationGeluErf).Output(0)
-	w2 := n.AddConstant(dsl.Dims{1, hidden, in}, weights(rng, 1, hidden, in)).Output(0)
+	w2 := n.AddConstant(dsl.Dims{1, hidden, in}, fanInWeights(rng, 1, hidden, in)).Output(0)
 	b2 := n.AddConstant(dsl.Dims{1, 1, in}, weights(rng, 1, 1, in)).Output(0)
 	y := n.AddMatrixMultiply(h, dsl.MatrixOpNone, w2, dsl.MatrixOpNone).Output(0)
 	return n.AddElementWise(b2, y, dsl.ElementWiseSum).Output(0)
 }
 
-// TestMatmulEpilogueAndVectorKernelsAgainstCPU runs the shapes that take
-// the fast paths (a bias in cuBLASLt's epilogue, a batch of matrices by
-// one stacked into one GEMM, pointwise kernels moving 16 bytes a thread)
-// against the CPU engine in fp32 and fp16, and one where a bias add does
-// not fold (its matrix multiply's output is read twice).
-func TestMatmulEpilogueAndVectorKernelsAgainstCPU(t *testing.T) {
+// fanInWeights are random weights of a matrix [1, fanIn, out] scaled by
+// 1/sqrt(fanIn).
+func fanInWeights(rng *rand.Rand, shape ...int64) dsl.Weights {
+	w := irtest.RandomTensor(rng, dsl.Float32, shape)
+	s := float32(1 / math.Sqrt(float64(shape[len(shape)-2])))
+	for i, v := range w.Float32s() {
+		w.Float32s()[i] = v * s
+	}
+	return dsl.NewWeights(w)
+}
+
+// TestFastPathsAgainstCPU runs the shapes that take the fast paths (a bias
+// in cuBLASLt's epilogue, a batch of matrices by one stacked into one
+// GEMM, a tiled transpose, softmax and layer norm rows in registers,
+// pointwise kernels moving 16 bytes a thread) against the CPU engine in
+// fp32 and fp16, and one where a bias add does not fold (its matrix
+// multiply's output is read twice).
+func TestFastPathsAgainstCPU(t *testing.T) {
 	needGPU(t)
 	rng := rand.New(rand.NewPCG(8, 9))
 	cases := []struct {
@@ -55,6 +71,19 @@ func TestMatmulEpilogueAndVectorKernelsAgainstCPU(t *testing.T) {
 			y := n.AddElementWise(h, b, dsl.ElementWiseSum).Output(0)
 			return n.AddElementWise(y, h, dsl.ElementWiseProd).Output(0)
 		}, dsl.Dims{2, 16, 64}, 64},
+		{"key-transpose-tiled", func(n *dsl.Network, x *dsl.Tensor) *dsl.Tensor {
+			s := n.AddShuffle(x)
+			s.SetFirstTranspose(dsl.Permutation{0, 2, 3, 1}) // [B, S, H, D] -> [B, H, D, S]
+			return n.AddUnary(s.Output(0), dsl.UnaryAbs).Output(0)
+		}, dsl.Dims{3, 70, 2, 40}, 1},
+		{"rows-in-registers", func(n *dsl.Network, x *dsl.Tensor) *dsl.Tensor {
+			g := n.AddConstant(dsl.Dims{1, 1, 777}, weights(rng, 1, 1, 777)).Output(0)
+			b := n.AddConstant(dsl.Dims{1, 1, 777}, weights(rng, 1, 1, 777)).Output(0)
+			y := n.AddNormalization(x, g, b, 1<<2).Output(0)
+			sm := n.AddSoftMax(y)
+			sm.SetAxes(1 << 1) // rows of 20, strided
+			return sm.Output(0)
+		}, dsl.Dims{6, 20, 777}, 777},
 		{"vector-pointwise-broadcasts", func(n *dsl.Network, x *dsl.Tensor) *dsl.Tensor {
 			row := n.AddConstant(dsl.Dims{1, 1024}, weights(rng, 1, 1024)).Output(0) // 16-byte loads
 			col := n.AddConstant(dsl.Dims{64, 1}, weights(rng, 64, 1)).Output(0)     // one load per 8

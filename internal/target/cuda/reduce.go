@@ -178,6 +178,25 @@ func softmaxKernelTypes(name string, l *dsl.SoftMaxLayer, it, ot dsl.DataType) (
 		return "", false
 	}
 	x := c.loadf("in[base + j * inner]")
+	if per, ok := rowRegisters(softmaxRow(l)); ok {
+		return fmt.Sprintf(`extern "C" __global__ void %[1]s(const i64* __restrict__ meta, i64 n, %[7]s* __restrict__ out, const %[2]s* __restrict__ in) {
+  const i64 R = meta[0], inner = meta[1];
+%[3]s    const i64 base = (row / inner) * R * inner + row %% inner;
+    float e[%[8]d];
+    float m = -__int_as_float(0x7f800000);
+    #pragma unroll
+    for (int t = 0; t < %[8]d; ++t) { const i64 j = lane + 32 * t; if (j < R) { const float x = %[4]s; e[t] = x; m = x > m ? x : m; } }
+    %[5]s
+    float s = 0.f;
+    #pragma unroll
+    for (int t = 0; t < %[8]d; ++t) if (lane + 32 * t < R) { e[t] = expf(e[t] - m); s += e[t]; }
+    %[6]s
+    #pragma unroll
+    for (int t = 0; t < %[8]d; ++t) { const i64 j = lane + 32 * t; if (j < R) out[base + j * inner] = %[9]s; }
+  }
+}
+`, name, c.store, warpRows, x, warpReduce("m", "(a > b ? a : b)"), warpReduce("s", "a + b"), o.store, per, o.savef("e[t] / s")), true
+	}
 	return fmt.Sprintf(`extern "C" __global__ void %[1]s(const i64* __restrict__ meta, i64 n, %[8]s* __restrict__ out, const %[2]s* __restrict__ in) {
   const i64 R = meta[0], inner = meta[1];
 %[3]s    const i64 base = (row / inner) * R * inner + row %% inner;
@@ -218,28 +237,92 @@ func normalizationKernelTypes(name string, l *dsl.NormalizationLayer, it, ot dsl
 	idx := func(m, s string) string {
 		return fmt.Sprintf("(%[1]s == %[3]d ? j : (%[1]s == %[4]d ? 0 : offset(i, r, d, %[2]s)))", m, s, indexInRow, indexScalar)
 	}
-	return fmt.Sprintf(`extern "C" __global__ void %[1]s(const i64* __restrict__ meta, i64 n, %[13]s* __restrict__ out, const %[2]s* __restrict__ in, const %[3]s* __restrict__ scale, const %[4]s* __restrict__ bias) {
-  const i64 R = meta[0]; const int r = (int)meta[1]; const i64* d = meta + 2;
-  const int ms = (int)d[r]; const i64* ss = d + r + 1; const int mb = (int)ss[r]; const i64* bs = ss + r + 1;
-%[10]s    const i64 base = row * R;
+	general := fmt.Sprintf(`%[6]s    const i64 base = row * R;
     float s = 0.f;
-    _Pragma("unroll 4") for (i64 j = lane; j < R; j += 32) s += %[5]s;
-    %[11]s
+    _Pragma("unroll 4") for (i64 j = lane; j < R; j += 32) s += %[1]s;
+    %[7]s
     const float mean = s / (float)R;
     float v = 0.f;
-    _Pragma("unroll 4") for (i64 j = lane; j < R; j += 32) { float x = %[5]s - mean; v += x * x; }
-    %[12]s
-    const float inv = rsqrtf(v / (float)R + %[6]s);
+    _Pragma("unroll 4") for (i64 j = lane; j < R; j += 32) { float x = %[1]s - mean; v += x * x; }
+    %[8]s
+    const float inv = rsqrtf(v / (float)R + %[2]s);
     _Pragma("unroll 4") for (i64 j = lane; j < R; j += 32) {
       const i64 i = base + j;
-      float y = (%[5]s - mean) * inv * %[7]s + %[8]s;
-      out[i] = %[9]s;
+      float y = (%[1]s - mean) * inv * %[3]s + %[4]s;
+      out[i] = %[5]s;
     }
   }
+`, c.loadf("in[base + j]"), flit(l.Epsilon()), sc.loadf("scale["+idx("ms", "ss")+"]"), bc.loadf("bias["+idx("mb", "bs")+"]"), o.savef("y"),
+		warpRows, warpReduce("s", "a + b"), warpReduce("v", "a + b"))
+	body := general
+	if per, ok := rowRegisters(normalizationRow(l)); ok {
+		// Scale and bias along the row or scalar (layer norm's): no
+		// offset arithmetic, which unrolled per element takes NVRTC
+		// tens of seconds; other modes take the general loop.
+		near := func(m string) string { return fmt.Sprintf("(%[1]s == %[2]d ? j : 0)", m, indexInRow) }
+		fast := fmt.Sprintf(`%[7]s    const i64 base = row * R;
+    float xv[%[6]d];
+    float s = 0.f;
+    #pragma unroll
+    for (int t = 0; t < %[6]d; ++t) { const i64 j = lane + 32 * t; if (j < R) { xv[t] = %[1]s; s += xv[t]; } }
+    %[8]s
+    const float mean = s / (float)R;
+    float v = 0.f;
+    #pragma unroll
+    for (int t = 0; t < %[6]d; ++t) if (lane + 32 * t < R) { float x = xv[t] - mean; v += x * x; }
+    %[9]s
+    const float inv = rsqrtf(v / (float)R + %[2]s);
+    #pragma unroll
+    for (int t = 0; t < %[6]d; ++t) {
+      const i64 j = lane + 32 * t;
+      if (j >= R) break;
+      float y = (xv[t] - mean) * inv * %[3]s + %[4]s;
+      out[base + j] = %[5]s;
+    }
+  }
+`, c.loadf("in[base + j]"), flit(l.Epsilon()), sc.loadf("scale["+near("ms")+"]"), bc.loadf("bias["+near("mb")+"]"), o.savef("y"), per,
+			warpRows, warpReduce("s", "a + b"), warpReduce("v", "a + b"))
+		body = fmt.Sprintf("  if ((ms == %[1]d || ms == %[2]d) && (mb == %[1]d || mb == %[2]d)) {\n%[3]s  } else {\n%[4]s  }\n", indexInRow, indexScalar, fast, general)
+	}
+	return fmt.Sprintf(`extern "C" __global__ void %[1]s(const i64* __restrict__ meta, i64 n, %[2]s* __restrict__ out, const %[3]s* __restrict__ in, const %[4]s* __restrict__ scale, const %[5]s* __restrict__ bias) {
+  const i64 R = meta[0]; const int r = (int)meta[1]; const i64* d = meta + 2;
+  const int ms = (int)d[r]; const i64* ss = d + r + 1; const int mb = (int)ss[r]; const i64* bs = ss + r + 1;
+%[6]s}
+`, name, o.store, c.store, sc.store, bc.store, body), true
 }
-`, name, c.store, sc.store, bc.store, c.loadf("in[base + j]"), flit(l.Epsilon()),
-		sc.loadf("scale["+idx("ms", "ss")+"]"), bc.loadf("bias["+idx("mb", "bs")+"]"), o.savef("y"),
-		warpRows, warpReduce("s", "a + b"), warpReduce("v", "a + b"), o.store), true
+
+// Rows in registers. Where the length of a softmax's or normalization's
+// rows is known when the kernel is written (the reduced dims are static,
+// whatever the batch), each lane keeps its elements of the row in
+// registers: the row is read from memory once instead of two or three
+// times, with every load in flight at once. Each lane visits its elements
+// in the order the general kernel does, so the results are the same bits.
+
+// maxRowRegisters is the most elements of a row each lane keeps.
+const maxRowRegisters = 32
+
+// rowRegisters is how many elements of a row of R each lane keeps, and
+// whether the row fits (R static, at most 32 a lane).
+func rowRegisters(R int64) (int, bool) {
+	per := (R + 31) / 32
+	return int(per), R > 0 && per <= maxRowRegisters
+}
+
+// softmaxRow is the length of a softmax's rows when static, else -1.
+func softmaxRow(l *dsl.SoftMaxLayer) int64 {
+	d := l.Input(0).Dims()
+	return d[softmaxAxis(l, len(d))]
+}
+
+// normalizationRow is the length of a trailing-axes normalization's rows
+// when static, else -1.
+func normalizationRow(l *dsl.NormalizationLayer) int64 {
+	d := l.Input(0).Dims()
+	k, ok := trailingAxes(l.Axes(), len(d))
+	if !ok || !dsl.Dims(d[len(d)-k:]).IsStatic() {
+		return -1
+	}
+	return volume(d[len(d)-k:])
 }
 
 // normalizationMeta is the normalization kernel's metadata for an input

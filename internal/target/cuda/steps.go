@@ -194,8 +194,9 @@ type launch struct {
 	n    int64
 	grid cuda.Dim3
 	// wide is the same copy in 16-byte elements (copyvec.go), when the
-	// dims allow one: its metadata offset, count and grid.
-	wide *launch
+	// dims allow one: its metadata offset, count and grid; tiled the same
+	// copy as a tiled transpose (transpose.go).
+	wide, tiled *launch
 }
 
 // launchOf is a kernel, copy or gather step's launch for these dims: one
@@ -302,6 +303,10 @@ func (c *cudaContext) run(sp *shapePlan, i int, l dsl.Layer) error {
 			if aligned16(out, in) {
 				return c.stream.Launch(c.x.fns[wideCopyName], w.grid, block256, 0, sp.meta.Ptr().Add(int(w.meta)), w.n, out, in)
 			}
+		}
+		if t := g.tiled; t != nil && s.Kind == kindCopy {
+			fn := c.x.fns[transposeName(elementBytes(l.Output(0).Type()))]
+			return c.stream.Launch(fn, t.grid, block256, 0, sp.meta.Ptr().Add(int(t.meta)), t.n, c.addr(sp, l.Output(0)), c.addr(sp, l.Input(0)))
 		}
 		args := []any{meta(i), g.n}
 		if c.x.faultArg[i] {
