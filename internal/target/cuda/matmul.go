@@ -72,7 +72,8 @@ func (x *executable) gemm(dt dsl.DataType, transA, transB bool, m, n, k, lda, ld
 		return nil, err
 	}
 	if bias != 0 {
-		if err := p.desc.SetEpilogue(cuda.EpilogueBias); err == nil {
+		err := p.desc.SetEpilogue(cuda.EpilogueBias)
+		if err == nil {
 			err = p.desc.SetBias(bias, dt)
 		}
 		if err != nil {
