@@ -33,16 +33,7 @@ func castFusable(l dsl.Layer) bool {
 // kernels, before pointwise grouping, and records them in the steps:
 // kinds of the folded casts become kindFused.
 func fuseCasts(layers []dsl.Layer, kinds []string, steps []step) {
-	index := map[dsl.Layer]int{}
-	consumers := map[*dsl.Tensor][]int{}
-	for i, l := range layers {
-		index[l] = i
-		for j := 0; j < l.NbInputs(); j++ {
-			if t := l.Input(j); t != nil {
-				consumers[t] = append(consumers[t], i)
-			}
-		}
-	}
+	index, consumers := stepsOf(layers)
 	// plainCast reports whether step i is a cast that runs as a kernel.
 	plainCast := func(i int) bool {
 		_, ok := layers[i].(*dsl.CastLayer)
@@ -67,6 +58,21 @@ func fuseCasts(layers []dsl.Layer, kinds []string, steps []step) {
 			}
 		}
 	}
+}
+
+// stepsOf maps each layer to its step and each tensor to the steps that
+// read it.
+func stepsOf(layers []dsl.Layer) (index map[dsl.Layer]int, consumers map[*dsl.Tensor][]int) {
+	index, consumers = map[dsl.Layer]int{}, map[*dsl.Tensor][]int{}
+	for i, l := range layers {
+		index[l] = i
+		for j := 0; j < l.NbInputs(); j++ {
+			if t := l.Input(j); t != nil {
+				consumers[t] = append(consumers[t], i)
+			}
+		}
+	}
+	return index, consumers
 }
 
 // fusedIO are the tensors step i reads as its data input and writes as its

@@ -122,13 +122,7 @@ func weights(rng *rand.Rand, shape ...int64) dsl.Weights {
 func TestLayersAgainstCPU(t *testing.T) {
 	needGPU(t)
 	rng := rand.New(rand.NewPCG(1, 2))
-	type tc struct {
-		name  string
-		build func(net *dsl.Network, x *dsl.Tensor) *dsl.Tensor
-		dims  dsl.Dims
-		k     int
-	}
-	cases := []tc{
+	cases := []layerCase{
 		{"elementwise-broadcast", func(n *dsl.Network, x *dsl.Tensor) *dsl.Tensor {
 			c := n.AddConstant(dsl.Dims{1, 8, 1, 1}, weights(rng, 1, 8, 1, 1)).Output(0)
 			y := n.AddElementWise(x, c, dsl.ElementWiseProd).Output(0)
@@ -207,6 +201,21 @@ func TestLayersAgainstCPU(t *testing.T) {
 			return n.AddTopK(n.AddUnary(x, dsl.UnaryAbs).Output(0), dsl.TopKMax, 3, 1<<1).Output(0)
 		}, dsl.Dims{4, 10}, 1},
 	}
+	runLayerCases(t, cases)
+}
+
+// layerCase is a network built on one float32 input x of dims, compared
+// across targets with a tolerance for reductions of k terms.
+type layerCase struct {
+	name  string
+	build func(net *dsl.Network, x *dsl.Tensor) *dsl.Tensor
+	dims  dsl.Dims
+	k     int
+}
+
+// runLayerCases compares each case's network on the CPU and CUDA targets
+// in fp32 and fp16.
+func runLayerCases(t *testing.T, cases []layerCase) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			net := dsl.NewNetwork()

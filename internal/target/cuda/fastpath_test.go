@@ -55,12 +55,7 @@ func fanInWeights(rng *rand.Rand, shape ...int64) dsl.Weights {
 func TestFastPathsAgainstCPU(t *testing.T) {
 	needGPU(t)
 	rng := rand.New(rand.NewPCG(8, 9))
-	cases := []struct {
-		name  string
-		build func(n *dsl.Network, x *dsl.Tensor) *dsl.Tensor
-		dims  dsl.Dims
-		k     int
-	}{
+	cases := []layerCase{
 		{"linear-gelu-linear", func(n *dsl.Network, x *dsl.Tensor) *dsl.Tensor {
 			return linearGELU(rng, n, x, 64, 256)
 		}, dsl.Dims{4, 32, 64}, 256},
@@ -111,20 +106,7 @@ func TestFastPathsAgainstCPU(t *testing.T) {
 			t.Errorf("%d bias adds folded into matrix multiplies, want 2: %v", folded, eng.Layers())
 		}
 	})
-	for _, c := range cases {
-		t.Run(c.name, func(t *testing.T) {
-			net := dsl.NewNetwork()
-			x := net.AddInput("x", dsl.Float32, c.dims)
-			y := c.build(net, x)
-			y.SetName("y")
-			net.MarkOutput(y)
-			if err := net.Err(); err != nil {
-				t.Fatal(err)
-			}
-			compareTargets(t, net, nil, compiler.FP32, dsl.Float32, c.k)
-			compareTargets(t, net, nil, compiler.FP16, dsl.Float16, c.k)
-		})
-	}
+	runLayerCases(t, cases)
 }
 
 // TestVectorKernelOnUnalignedInput runs a pointwise kernel whose vector

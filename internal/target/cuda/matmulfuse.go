@@ -17,16 +17,7 @@ import (
 // records them in the steps: a folded add becomes kindFused, named by
 // its matrix multiply's Epilogue (fusedIO gives the tensor it writes).
 func fuseMatmulBias(layers []dsl.Layer, kinds []string, steps []step) {
-	index := map[dsl.Layer]int{}
-	consumers := map[*dsl.Tensor][]int{}
-	for i, l := range layers {
-		index[l] = i
-		for j := 0; j < l.NbInputs(); j++ {
-			if t := l.Input(j); t != nil {
-				consumers[t] = append(consumers[t], i)
-			}
-		}
-	}
+	index, consumers := stepsOf(layers)
 	for i, l := range layers {
 		if _, ok := l.(*dsl.MatrixMultiplyLayer); !ok || kinds[i] != kindMatmul {
 			continue
