@@ -129,21 +129,9 @@ func quantScaleIndex(l dsl.Layer, shape, sshape []int64, axis int, block dsl.Dim
 		}
 		return idx, nil
 	}
-	bs := make([]int64, len(shape))
-	for i := range shape {
-		switch {
-		case len(block) != 0 && block[i] == -1:
-			bs[i] = max(shape[i], 1)
-		case len(block) != 0:
-			bs[i] = block[i]
-		case sshape[i] == 0 || shape[i]%sshape[i] != 0:
-			return nil, layerErr(l, diag.ShapeMismatch, "scale dimension %d is %d, which does not divide the data dimension %d", i, sshape[i], shape[i])
-		default:
-			bs[i] = shape[i] / sshape[i]
-		}
-		if want := (shape[i] + bs[i] - 1) / bs[i]; len(block) != 0 && sshape[i] != want {
-			return nil, layerErr(l, diag.ShapeMismatch, "scale dimension %d is %d; data dimension %d in blocks of %d needs %d", i, sshape[i], shape[i], bs[i], want)
-		}
+	bs, err := QuantBlockShape(l, shape, sshape, block)
+	if err != nil {
+		return nil, err
 	}
 	sst := strides(sshape)
 	coord := make([]int64, len(shape))
@@ -162,6 +150,37 @@ func quantScaleIndex(l dsl.Layer, shape, sshape []int64, axis int, block dsl.Dim
 		}
 	}
 	return idx, nil
+}
+
+// QuantBlockShape is the block each scale element of a block-quantized
+// layer covers, for data of dims shape and a scale of dims sshape: block
+// where it is given (-1 a whole dim), else the data dims divided by the
+// scale's. The CUDA target plans its kernels with it, so both targets
+// refuse the same shapes with the same words.
+func QuantBlockShape(l dsl.Layer, shape, sshape []int64, block dsl.Dims) ([]int64, error) {
+	if len(sshape) != len(shape) || len(block) != 0 && len(block) != len(shape) {
+		return nil, layerErr(l, diag.ShapeMismatch, "a block scale of dims %v (block %v) for data of dims %v", sshape, block, shape)
+	}
+	bs := make([]int64, len(shape))
+	for i := range shape {
+		switch {
+		case len(block) != 0 && block[i] == -1:
+			bs[i] = max(shape[i], 1)
+		case len(block) != 0:
+			bs[i] = block[i]
+		case sshape[i] == 0 || shape[i]%sshape[i] != 0:
+			return nil, layerErr(l, diag.ShapeMismatch, "scale dimension %d is %d, which does not divide the data dimension %d", i, sshape[i], shape[i])
+		default:
+			bs[i] = shape[i] / sshape[i]
+		}
+		if bs[i] <= 0 {
+			return nil, layerErr(l, diag.InvalidNode, "block shape %v: dimension %d is %d", block, i, bs[i])
+		}
+		if want := (shape[i] + bs[i] - 1) / bs[i]; len(block) != 0 && sshape[i] != want {
+			return nil, layerErr(l, diag.ShapeMismatch, "scale dimension %d is %d; data dimension %d in blocks of %d needs %d", i, sshape[i], shape[i], bs[i], want)
+		}
+	}
+	return bs, nil
 }
 
 // quantOptIn returns optional input i, or nil when it was never set (the

@@ -7,6 +7,7 @@ import (
 
 	"github.com/trtc/trtc/diag"
 	"github.com/trtc/trtc/dsl"
+	cpueng "github.com/trtc/trtc/internal/target/cpu"
 )
 
 // Quantize and Dequantize: one thread per element (per byte of an Int4
@@ -296,27 +297,9 @@ func quantIndexMeta(l dsl.Layer, shape, sshape []int64, axis int, block dsl.Dims
 		}
 		return []int64{1, int64(r), max(contiguous(shape)[axis], 1), max(shape[axis], 1)}, nil
 	}
-	if len(sshape) != r || len(block) != 0 && len(block) != r {
-		return nil, diag.Errorf(diag.ShapeMismatch, "%s: a block scale of dims %v (block %v) for data of dims %v", dsl.LayerString(l), sshape, block, shape)
-	}
-	bs := make([]int64, r)
-	for i := range shape {
-		switch {
-		case len(block) != 0 && block[i] == -1:
-			bs[i] = max(shape[i], 1)
-		case len(block) != 0:
-			bs[i] = block[i]
-		case sshape[i] == 0 || shape[i]%sshape[i] != 0:
-			return nil, diag.Errorf(diag.ShapeMismatch, "%s: scale dimension %d is %d, which does not divide the data dimension %d", dsl.LayerString(l), i, sshape[i], shape[i])
-		default:
-			bs[i] = shape[i] / sshape[i]
-		}
-		if bs[i] <= 0 {
-			return nil, diag.Errorf(diag.InvalidNode, "%s: block shape %v: dimension %d is %d", dsl.LayerString(l), block, i, bs[i])
-		}
-		if want := (shape[i] + bs[i] - 1) / bs[i]; len(block) != 0 && sshape[i] != want {
-			return nil, diag.Errorf(diag.ShapeMismatch, "%s: scale dimension %d is %d; data dimension %d in blocks of %d needs %d", dsl.LayerString(l), i, sshape[i], shape[i], bs[i], want)
-		}
+	bs, err := cpueng.QuantBlockShape(l, shape, sshape, block)
+	if err != nil {
+		return nil, err
 	}
 	m := []int64{2, int64(r), 1, 1}
 	m = append(m, shape...)
