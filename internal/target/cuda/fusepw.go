@@ -381,14 +381,14 @@ func (p *pointwiseIndex) expr(k int, narrow bool) string {
 // GELU of a transformer's feed-forward layer moves a third of the
 // memory's bandwidth with 2-byte accesses. An input broadcast along the
 // innermost dim is loaded once for the v elements, a scalar once per
-// thread, any other input element by element. Where a pointer is not
+// thread. Where a pointer is not
 // aligned to its access (a caller's device buffer), the element path
 // runs.
 
 // vectorWidth is the number of elements a thread of the pointwise kernel
 // takes (16 bytes of the widest type among its output and inputs), or 0
-// where the kernel has no vector path: dynamic dims, an innermost dim or
-// output that does not divide, or a type that has no C type.
+// where the kernel has no vector path: dynamic dims, an innermost dim
+// that does not divide, or an input strided along it.
 func vectorWidth(static *pointwiseIndex, ins []*dsl.Tensor, out dsl.DataType) int {
 	if static == nil || len(static.dims) == 0 {
 		return 0
@@ -398,8 +398,16 @@ func vectorWidth(static *pointwiseIndex, ins []*dsl.Tensor, out dsl.DataType) in
 		widest = max(widest, elementBytes(t.Type()))
 	}
 	v := int64(16 / widest)
-	if v < 2 || static.dims[len(static.dims)-1]%v != 0 {
+	last := len(static.dims) - 1
+	if v < 2 || static.dims[last]%v != 0 {
 		return 0
+	}
+	// Contiguous inputs have stride 1 or 0 (broadcast) along the
+	// innermost collapsed dim; anything else takes the element path.
+	for k := range ins {
+		if static.modes[k] == indexStrided && static.strides[k][last] > 1 {
+			return 0
+		}
 	}
 	return int(v)
 }
@@ -425,26 +433,15 @@ func vectorAccess(n int64) string {
 func vectorLoop(v int, static *pointwiseIndex, ins []*dsl.Tensor, out dsl.DataType, body func(ref func(k int) string, store func(string) string) string) string {
 	oc, _ := typeOf(out)
 	last := len(static.dims) - 1
-	const (
-		perVector = iota
-		perGroup
-		perElement
-	)
-	how := make([]int, len(ins))
-	var aligned []string
+	// perVector: laid out like the output along the innermost dim; the
+	// others (scalars, broadcasts along it) take one value per group.
+	perVector := make([]bool, len(ins))
 	outBytes := int64(v) * elementBytes(out)
-	aligned = append(aligned, fmt.Sprintf("(unsigned long long)out %% %d == 0", outBytes))
+	aligned := []string{fmt.Sprintf("(unsigned long long)out %% %d == 0", outBytes)}
 	for k, t := range ins {
-		switch {
-		case static.modes[k] == indexScalar:
-			how[k] = perGroup
-		case static.modes[k] == indexSame || static.strides[k][last] == 1:
-			how[k] = perVector
+		if m := static.modes[k]; m == indexSame || m == indexStrided && static.strides[k][last] == 1 {
+			perVector[k] = true
 			aligned = append(aligned, fmt.Sprintf("(unsigned long long)in%d %% %d == 0", k, int64(v)*elementBytes(t.Type())))
-		case static.strides[k][last] == 0:
-			how[k] = perGroup
-		default:
-			how[k] = perElement
 		}
 	}
 	var b strings.Builder
@@ -454,16 +451,13 @@ func vectorLoop(v int, static *pointwiseIndex, ins []*dsl.Tensor, out dsl.DataTy
 	for k, t := range ins {
 		ic, _ := typeOf(t.Type())
 		fmt.Fprintf(&b, "      %s a%d[%d];\n", ic.compute, k, v)
-		switch how[k] {
-		case perVector:
+		if perVector[k] {
 			access := vectorAccess(int64(v) * elementBytes(t.Type()))
 			fmt.Fprintf(&b, "      { const unsigned i = i0; const %s raw = *reinterpret_cast<const %s*>(in%d + %s); const %s* e = reinterpret_cast<const %s*>(&raw);\n", access, access, k, static.expr(k, true), ic.store, ic.store)
 			fmt.Fprintf(&b, "        #pragma unroll\n        for (int u = 0; u < %d; ++u) a%d[u] = %s; }\n", v, k, ic.loadf("e[u]"))
-		case perGroup:
+		} else {
 			fmt.Fprintf(&b, "      { const unsigned i = i0; const %s e = %s;\n", ic.compute, ic.loadf(fmt.Sprintf("in%d[%s]", k, static.expr(k, true))))
 			fmt.Fprintf(&b, "        #pragma unroll\n        for (int u = 0; u < %d; ++u) a%d[u] = e; }\n", v, k)
-		default:
-			fmt.Fprintf(&b, "      #pragma unroll\n      for (int u = 0; u < %d; ++u) { const unsigned i = i0 + u; a%d[u] = %s; }\n", v, k, ic.loadf(fmt.Sprintf("in%d[%s]", k, static.expr(k, true))))
 		}
 	}
 	access := vectorAccess(outBytes)
