@@ -34,14 +34,7 @@ func isPointwise(l dsl.Layer) bool {
 // the same elements). kinds are the steps' kinds; the result maps a
 // member's step to its group's last step, -1 for steps in no group.
 func pointwiseGroups(layers []dsl.Layer, kinds []string) []int {
-	consumers := map[*dsl.Tensor][]int{}
-	for i, l := range layers {
-		for j := 0; j < l.NbInputs(); j++ {
-			if t := l.Input(j); t != nil {
-				consumers[t] = append(consumers[t], i)
-			}
-		}
-	}
+	_, consumers := stepsOf(layers)
 	group := make([]int, len(layers))
 	size, reads := map[int]int{}, map[int]int{} // by group: layers, layer inputs
 	// joinable is the group layer i joins, or -1.

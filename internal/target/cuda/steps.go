@@ -32,12 +32,7 @@ func (x *executable) stepMeta(sp *shapePlan, i int, l dsl.Layer) (meta, extra []
 		return reduceMeta(d[l.Input(0)], l.ReduceAxes()), nil, nil
 	case *dsl.SoftMaxLayer:
 		in := d[l.Input(0)]
-		axis := 0
-		for a := range in {
-			if l.Axes()&(1<<a) != 0 {
-				axis = a
-			}
-		}
+		axis := softmaxAxis(l, len(in))
 		return []int64{in[axis], volume(in[axis+1:])}, nil, nil
 	case *dsl.NormalizationLayer:
 		in := d[l.Input(0)]
