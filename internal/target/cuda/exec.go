@@ -120,7 +120,7 @@ func (sp *shapePlan) rootOf(t *dsl.Tensor) *dsl.Tensor {
 }
 
 // profiling (TRTC_CUDA_PROFILE=1) times every step with events on the
-// stream (runPhaseProfiled) and prints the time per step kind when the
+// stream (runPhase) and prints the time per step kind when the
 // engine closes. It turns CUDA graphs off, so launch gaps that a graph
 // would hide show in the steps after them.
 var profiling = os.Getenv("TRTC_CUDA_PROFILE") != ""
@@ -593,10 +593,17 @@ func (c *cudaContext) runSteps(ctx context.Context, sp *shapePlan) (*shapePlan, 
 	}
 }
 
-// runPhase runs the steps of one phase.
+// runPhase runs the steps of one phase. Under TRTC_CUDA_PROFILE it
+// records an event after each step and waits once at the end, so each
+// step's time is the device's time between its neighbours' events, with
+// launches queued ahead as in an unprofiled run.
 func (c *cudaContext) runPhase(ctx context.Context, sp *shapePlan) error {
+	var marks stepEvents
 	if profiling {
-		return c.runPhaseProfiled(ctx, sp)
+		defer marks.close()
+		if err := marks.record(c); err != nil {
+			return err
+		}
 	}
 	for i := sp.start; i < sp.stop; i++ {
 		l := c.x.layers[i]
@@ -606,46 +613,42 @@ func (c *cudaContext) runPhase(ctx context.Context, sp *shapePlan) error {
 		if err := c.run(sp, i, l); err != nil {
 			return fmt.Errorf("%s on the CUDA target: %w", dsl.LayerString(l), err)
 		}
+		if profiling {
+			if err := marks.record(c); err != nil {
+				return err
+			}
+		}
+	}
+	if profiling {
+		return c.profilePhase(sp, marks)
 	}
 	return nil
 }
 
-// runPhaseProfiled runs a phase with an event recorded after each step
-// and waits once at the end, so each step's time is the device's time
-// between its neighbours' events, with launches queued ahead as in an
-// unprofiled run. A phase's first run on a context is not recorded: it
-// builds cuDNN plans and times tactics.
-func (c *cudaContext) runPhaseProfiled(ctx context.Context, sp *shapePlan) error {
-	events := make([]*cuda.Event, 0, sp.stop-sp.start+1)
-	defer func() {
-		for _, e := range events {
-			e.Close()
-		}
-	}()
-	mark := func() error {
-		e, err := c.x.dev.NewEvent()
-		if err != nil {
-			return err
-		}
-		events = append(events, e)
-		return e.Record(c.stream)
-	}
-	if err := mark(); err != nil {
+// stepEvents are the events recorded between the steps of a profiled
+// phase.
+type stepEvents []*cuda.Event
+
+func (m *stepEvents) record(c *cudaContext) error {
+	e, err := c.x.dev.NewEvent()
+	if err != nil {
 		return err
 	}
-	for i := sp.start; i < sp.stop; i++ {
-		l := c.x.layers[i]
-		if err := ctx.Err(); err != nil {
-			return err
-		}
-		if err := c.run(sp, i, l); err != nil {
-			return fmt.Errorf("%s on the CUDA target: %w", dsl.LayerString(l), err)
-		}
-		if err := mark(); err != nil {
-			return err
-		}
+	*m = append(*m, e)
+	return e.Record(c.stream)
+}
+
+func (m stepEvents) close() {
+	for _, e := range m {
+		e.Close()
 	}
-	if err := events[len(events)-1].Synchronize(); err != nil {
+}
+
+// profilePhase waits for a profiled phase and records each step's time.
+// A phase's first run on a context is not recorded: it builds cuDNN
+// plans and times tactics.
+func (c *cudaContext) profilePhase(sp *shapePlan, marks stepEvents) error {
+	if err := marks[len(marks)-1].Synchronize(); err != nil {
 		return err
 	}
 	if c.profiledOnce == nil {
@@ -655,8 +658,8 @@ func (c *cudaContext) runPhaseProfiled(ctx context.Context, sp *shapePlan) error
 		c.profiledOnce[sp] = true
 		return nil
 	}
-	for k := range events[1:] {
-		d, err := cuda.Elapsed(events[k], events[k+1])
+	for k := range marks[1:] {
+		d, err := cuda.Elapsed(marks[k], marks[k+1])
 		if err != nil {
 			return err
 		}

@@ -40,8 +40,9 @@ func linearGELU(rng *rand.Rand, n *dsl.Network, x *dsl.Tensor, in, hidden int64)
 func fanInWeights(rng *rand.Rand, shape ...int64) dsl.Weights {
 	w := irtest.RandomTensor(rng, dsl.Float32, shape)
 	s := float32(1 / math.Sqrt(float64(shape[len(shape)-2])))
-	for i, v := range w.Float32s() {
-		w.Float32s()[i] = v * s
+	vals := w.Float32s()
+	for i := range vals {
+		vals[i] *= s
 	}
 	return dsl.NewWeights(w)
 }
