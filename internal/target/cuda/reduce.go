@@ -14,7 +14,7 @@ import (
 // destination offset, 1 when every offset fits 32 bits], in elements.
 func copyKernels() string {
 	var b strings.Builder
-	for _, t := range []struct{ name, ty string }{{"1", "unsigned char"}, {"2", "unsigned short"}, {"4", "unsigned int"}, {"8", "unsigned long long"}} {
+	for _, t := range movedElements {
 		fmt.Fprintf(&b, `extern "C" __global__ void trtc_copy%s(const i64* __restrict__ meta, i64 n, %s* __restrict__ out, const %s* __restrict__ in) {
   int r = (int)meta[0]; const i64* d = meta + 1; const i64* ss = d + r; const i64* ds = ss + r;
   const %s* src = in + ds[r]; %s* dst = out + ds[r + 1];

@@ -88,7 +88,7 @@ func biasKernel(name string, dt, bt dsl.DataType) (string, bool) {
 // size and index type. Meta: [outer, axis dim, inner, number of indices].
 func gatherKernels() string {
 	var s string
-	for _, t := range []struct{ name, ty string }{{"1", "unsigned char"}, {"2", "unsigned short"}, {"4", "unsigned int"}, {"8", "unsigned long long"}} {
+	for _, t := range movedElements {
 		for _, ix := range []struct{ name, ty string }{{"i32", "int"}, {"i64", "i64"}} {
 			s += fmt.Sprintf(`extern "C" __global__ void trtc_gather%s_%s(const i64* __restrict__ m, i64 n, unsigned long long* fault, %s* __restrict__ out, const %s* __restrict__ data, const %s* __restrict__ idx) {
   i64 A = m[1], inner = m[2], J = m[3];

@@ -335,10 +335,15 @@ func stepWrites(layers []dsl.Layer, p *plan) [][]*dsl.Tensor {
 	return writes
 }
 
+// movedElements are the element sizes (in bytes, as they name kernels)
+// the fixed copy, transpose and gather kernels move, and their C types.
+var movedElements = []struct{ name, ty string }{{"1", "unsigned char"}, {"2", "unsigned short"}, {"4", "unsigned int"}, {"8", "unsigned long long"}}
+
 // fixedKernelNames are the kernels of fixedModule.
 func fixedKernelNames() []string {
 	var names []string
-	for _, sz := range []string{"1", "2", "4", "8"} {
+	for _, t := range movedElements {
+		sz := t.name
 		names = append(names, "trtc_copy"+sz, "trtc_transpose"+sz, "trtc_gather"+sz+"_i32", "trtc_gather"+sz+"_i64")
 	}
 	return append(names, wideCopyName)

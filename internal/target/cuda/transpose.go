@@ -21,10 +21,7 @@ func transposeName(elem int64) string { return fmt.Sprintf("trtc_transpose%d", e
 // metadata is transposeMeta's and n is the number of tiles.
 func transposeKernels() string {
 	var b strings.Builder
-	for _, t := range []struct {
-		elem int64
-		ty   string
-	}{{1, "unsigned char"}, {2, "unsigned short"}, {4, "unsigned int"}, {8, "unsigned long long"}} {
+	for _, t := range movedElements {
 		fmt.Fprintf(&b, `extern "C" __global__ void %[1]s(const i64* __restrict__ meta, i64 n, %[2]s* __restrict__ out, const %[2]s* __restrict__ in) {
   const i64 A = meta[0], B = meta[1], sa = meta[2], db = meta[3];
   const %[2]s* src = in + meta[4]; %[2]s* dst = out + meta[5];
@@ -42,7 +39,7 @@ func transposeKernels() string {
     __syncthreads();
   }
 }
-`, transposeName(t.elem), t.ty)
+`, "trtc_transpose"+t.name, t.ty)
 	}
 	return b.String()
 }
