@@ -41,11 +41,7 @@ func gatherNDCases(rng *rand.Rand, bad bool) []indexCase {
 		indexCaseNet("batch-axis1-data-broadcast", []int64{1, 4, 5}, []int64{3, 2, 2}, nil, randomIndices(rng, 12, []int64{4}), dsl.Int64, dsl.Int32, batch(1)),
 	}
 	if bad {
-		cs = cs[:4]
-		for k := range cs {
-			cs[k].name += "-bad"
-			cs[k].bad = true
-		}
+		return badCases(cs[:4])
 	}
 	return cs
 }

@@ -124,11 +124,16 @@ func scatterCases(rng *rand.Rand, bad bool) []indexCase {
 		indexCaseNet("nd-many-tuples", []int64{6, 2}, []int64{100, 1}, []int64{100, 2}, randomIndices(rng, 100, []int64{6}), dsl.Int64, dsl.Int32, nd),
 	}
 	if bad {
-		cs = cs[:4]
-		for k := range cs {
-			cs[k].name += "-bad"
-			cs[k].bad = true
-		}
+		return badCases(cs[:4])
+	}
+	return cs
+}
+
+// badCases marks cases whose indices a caller makes out of range.
+func badCases(cs []indexCase) []indexCase {
+	for k := range cs {
+		cs[k].name += "-bad"
+		cs[k].bad = true
 	}
 	return cs
 }
