@@ -133,8 +133,9 @@ const (
 var actModes = map[Activation]int32{ActReLU: 100, ActTanh: 101, ActSigmoid: 102, ActGELU: 104, ActSiLU: 106, ActGELUTanh: 107}
 
 // Conv2D describes a 2-D convolution forward (cross-correlation, as
-// TensorRT and PyTorch) over NCHW tensors, optionally followed by
-// + bias[k] and an activation, computed in float32.
+// TensorRT and PyTorch) over NCHW tensors, or NHWC ones with
+// ChannelsLast, optionally followed by + bias[k] and an activation,
+// computed in float32.
 type Conv2D struct {
 	DataType   tensor.DataType // of x, w, bias and y
 	N, C, H, W int             // input
@@ -149,6 +150,9 @@ type Conv2D struct {
 	// AllowTF32 lets float32 convolutions use tensor cores (inputs rounded
 	// to TF32, about 1e-3 relative error); off, they keep full float32.
 	AllowTF32 bool
+	// ChannelsLast stores x and y as NHWC and w as K x R x S x C/Groups:
+	// the layout of cuDNN's tensor-core engines for half types.
+	ChannelsLast bool
 }
 
 func one(v int) int {
@@ -242,10 +246,14 @@ func (b *builder) destroyAll() {
 	b.descs = nil
 }
 
-// tensor makes a packed NCHW tensor descriptor.
-func (b *builder) tensor(uid int64, dt int32, dims [4]int64, virtual bool) bdesc {
+// tensor makes a packed tensor descriptor of NCHW dims, stored NCHW or,
+// channels last, NHWC.
+func (b *builder) tensor(uid int64, dt int32, dims [4]int64, virtual, channelsLast bool) bdesc {
 	h := b.create(17) // CUDNN_BACKEND_TENSOR_DESCRIPTOR
 	strides := []int64{dims[1] * dims[2] * dims[3], dims[2] * dims[3], dims[3], 1}
+	if channelsLast {
+		strides = []int64{dims[1] * dims[2] * dims[3], 1, dims[3] * dims[1], dims[1]}
+	}
 	b.setEnum(h, 901, typeDataType, dt)
 	b.setInt64s(h, 902, dims[:]...)
 	b.setInt64s(h, 903, strides...)
@@ -343,10 +351,11 @@ func (d *Cudnn) convPlans(cfg Conv2D, dt int32, max int, engine int64) ([]*ConvP
 	}()
 	p, q := cfg.OutputHW()
 	n, k := int64(cfg.N), int64(cfg.K)
-	x := g.tensor(uidX, dt, [4]int64{n, int64(cfg.C), int64(cfg.H), int64(cfg.W)}, false)
-	w := g.tensor(uidW, dt, [4]int64{k, int64(cfg.C / one(cfg.Groups)), int64(cfg.R), int64(cfg.S)}, false)
+	cl := cfg.ChannelsLast
+	x := g.tensor(uidX, dt, [4]int64{n, int64(cfg.C), int64(cfg.H), int64(cfg.W)}, false, cl)
+	w := g.tensor(uidW, dt, [4]int64{k, int64(cfg.C / one(cfg.Groups)), int64(cfg.R), int64(cfg.S)}, false, cl)
 	ydims := [4]int64{n, k, int64(p), int64(q)}
-	y := g.tensor(uidY, dt, ydims, false)
+	y := g.tensor(uidY, dt, ydims, false, cl)
 
 	conv := g.create(1)                   // CUDNN_BACKEND_CONVOLUTION_DESCRIPTOR
 	g.setEnum(conv, 100, typeDataType, 0) // compute in float
@@ -365,7 +374,7 @@ func (d *Cudnn) convPlans(cfg Conv2D, dt int32, max int, engine int64) ([]*ConvP
 			return y
 		}
 		nextVirtual++
-		return g.tensor(nextVirtual, 0, ydims, true)
+		return g.tensor(nextVirtual, 0, ydims, true, cl)
 	}
 	act := cfg.Activation != ActNone
 	convY := out(!cfg.Bias && !act)
@@ -381,7 +390,7 @@ func (d *Cudnn) convPlans(cfg Conv2D, dt int32, max int, engine int64) ([]*ConvP
 	ops := []bdesc{op}
 	cur := convY
 	if cfg.Bias {
-		bt := g.tensor(uidB, dt, [4]int64{1, k, 1, 1}, false)
+		bt := g.tensor(uidB, dt, [4]int64{1, k, 1, 1}, false, cl)
 		next := out(!act)
 		ops = append(ops, g.pointwise(0 /* CUDNN_POINTWISE_ADD */, cur, bt, next))
 		cur = next

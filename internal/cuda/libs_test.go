@@ -212,40 +212,17 @@ func TestCudnnConv2D(t *testing.T) {
 			bias := randFloats(r, cfg.K)
 			want := naiveConv(cfg, x, w, bias)
 			tol := tolerance.For(tensor.Float32).Scaled(cfg.C / g * cfg.R * cfg.S)
-			dx, dw, db := upload(t, c, f32bytes(x)), upload(t, c, f32bytes(w)), upload(t, c, f32bytes(bias))
+			runConvPlans(t, c, s, dnn, cfg, x, w, bias, want)
+			// The same convolution channels last: x and y NHWC, w KRSC.
+			nhwc := cfg
+			nhwc.ChannelsLast = true
+			xl := channelsLast(x, cfg.N, cfg.C, cfg.H, cfg.W)
+			wl := channelsLast(w, cfg.K, cfg.C/g, cfg.R, cfg.S)
+			runConvPlans(t, c, s, dnn, nhwc, xl, wl, bias, channelsLast(want, cfg.N, cfg.K, p, q))
+			dx, dw := upload(t, c, f32bytes(x)), upload(t, c, f32bytes(w))
 			defer dx.Free()
 			defer dw.Free()
-			defer db.Free()
 			ysize := 4 * cfg.N * cfg.K * p * q
-
-			plans, err := dnn.ConvPlans(cfg, 4)
-			if err != nil {
-				t.Errorf("backend API: %v", err)
-			}
-			for _, plan := range plans {
-				dy := poisoned(t, c, ysize)
-				var ws *Buffer
-				if plan.WorkspaceSize() > 0 {
-					ws, err = c.Alloc(plan.WorkspaceSize())
-					must(t, err)
-				}
-				var wsPtr DevicePtr
-				if ws != nil {
-					wsPtr = ws.Ptr()
-				}
-				must(t, plan.Execute(dx.Ptr(), dw.Ptr(), db.Ptr(), dy.Ptr(), wsPtr))
-				must(t, s.Synchronize())
-				if err := tol.Compare(f64(bytesF32(download(t, dy))), want); err != nil {
-					t.Errorf("backend engine %d (notes %v, workspace %d): %v", plan.Engine(), plan.Notes(), plan.WorkspaceSize(), err)
-				} else {
-					t.Logf("backend engine %d (notes %v, workspace %d): ok", plan.Engine(), plan.Notes(), plan.WorkspaceSize())
-				}
-				dy.Free()
-				ws.Free()
-			}
-			for i := len(plans) - 1; i >= 0; i-- {
-				plans[i].Close()
-			}
 
 			if legacyErr != nil || cfg.Bias || cfg.Activation != ActNone {
 				return
@@ -274,4 +251,58 @@ func TestCudnnConv2D(t *testing.T) {
 			}
 		})
 	}
+}
+
+// runConvPlans runs up to 4 of cuDNN's backend plans for cfg and compares
+// each with want.
+func runConvPlans(t *testing.T, c *Context, s *Stream, dnn *Cudnn, cfg Conv2D, x, w, bias []float32, want []float64) {
+	t.Helper()
+	g := one(cfg.Groups)
+	p, q := cfg.OutputHW()
+	tol := tolerance.For(tensor.Float32).Scaled(cfg.C / g * cfg.R * cfg.S)
+	dx, dw, db := upload(t, c, f32bytes(x)), upload(t, c, f32bytes(w)), upload(t, c, f32bytes(bias))
+	defer dx.Free()
+	defer dw.Free()
+	defer db.Free()
+	plans, err := dnn.ConvPlans(cfg, 4)
+	if err != nil {
+		t.Errorf("backend API (channels last %v): %v", cfg.ChannelsLast, err)
+	}
+	for _, plan := range plans {
+		dy := poisoned(t, c, 4*cfg.N*cfg.K*p*q)
+		var ws *Buffer
+		var wsPtr DevicePtr
+		if plan.WorkspaceSize() > 0 {
+			ws, err = c.Alloc(plan.WorkspaceSize())
+			must(t, err)
+			wsPtr = ws.Ptr()
+		}
+		must(t, plan.Execute(dx.Ptr(), dw.Ptr(), db.Ptr(), dy.Ptr(), wsPtr))
+		must(t, s.Synchronize())
+		if err := tol.Compare(f64(bytesF32(download(t, dy))), want); err != nil {
+			t.Errorf("backend engine %d (channels last %v, notes %v, workspace %d): %v", plan.Engine(), cfg.ChannelsLast, plan.Notes(), plan.WorkspaceSize(), err)
+		} else {
+			t.Logf("backend engine %d (channels last %v, notes %v, workspace %d): ok", plan.Engine(), cfg.ChannelsLast, plan.Notes(), plan.WorkspaceSize())
+		}
+		dy.Free()
+		ws.Free()
+	}
+	for i := len(plans) - 1; i >= 0; i-- {
+		plans[i].Close()
+	}
+}
+
+// channelsLast reorders an n x c x h x w array to n x h x w x c.
+func channelsLast[T any](v []T, n, c, h, w int) []T {
+	out := make([]T, len(v))
+	for a := 0; a < n; a++ {
+		for b := 0; b < c; b++ {
+			for y := 0; y < h; y++ {
+				for x := 0; x < w; x++ {
+					out[((a*h+y)*w+x)*c+b] = v[((a*c+b)*h+y)*w+x]
+				}
+			}
+		}
+	}
+	return out
 }

@@ -87,5 +87,8 @@ func fusedIO(layers []dsl.Layer, s step) (in, out *dsl.Tensor) {
 	if s.Epilogue > 0 {
 		out = layers[s.Epilogue-1].Output(0)
 	}
+	if s.Activation > 0 {
+		out = layers[s.Activation-1].Output(0)
+	}
 	return in, out
 }

@@ -3,6 +3,7 @@ package cuda
 import (
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"strings"
 	"testing"
 	"time"
@@ -53,6 +54,12 @@ func TestGeneratedKernelsCompile(t *testing.T) {
 			nets = append(nets, named{fmt.Sprintf("%s (static %v)", f, static), net})
 		}
 	}
+	// Channels-last convolutions and max pooling (layout.go).
+	cl, _, err := channelsLast(ResidualBlockNet(rand.New(rand.NewPCG(1, 2)), 2, 12))
+	if err != nil {
+		t.Fatal(err)
+	}
+	nets = append(nets, named{"residual block, channels last", cl})
 	for _, m := range irtest.ConformanceModels(t) {
 		nets = append(nets, named{m.Name, m.Net})
 	}

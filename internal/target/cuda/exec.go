@@ -594,14 +594,14 @@ func (c *cudaContext) runSteps(ctx context.Context, sp *shapePlan) (*shapePlan, 
 }
 
 // runPhase runs the steps of one phase. Under TRTC_CUDA_PROFILE it
-// records an event after each step and waits once at the end, so each
-// step's time is the device's time between its neighbours' events, with
-// launches queued ahead as in an unprofiled run.
+// records an event after each step that launches work and waits once at
+// the end, so each step's time is the device's time since the event
+// before it, with launches queued ahead as in an unprofiled run.
 func (c *cudaContext) runPhase(ctx context.Context, sp *shapePlan) error {
 	var marks stepEvents
 	if profiling {
-		defer marks.close()
-		if err := marks.record(c); err != nil {
+		defer func() { marks.close() }()
+		if err := marks.record(c, -1); err != nil {
 			return err
 		}
 	}
@@ -613,8 +613,8 @@ func (c *cudaContext) runPhase(ctx context.Context, sp *shapePlan) error {
 		if err := c.run(sp, i, l); err != nil {
 			return fmt.Errorf("%s on the CUDA target: %w", dsl.LayerString(l), err)
 		}
-		if profiling {
-			if err := marks.record(c); err != nil {
+		if profiling && launchesWork(c.x.plan.Steps[i].Kind) {
+			if err := marks.record(c, i); err != nil {
 				return err
 			}
 		}
@@ -625,30 +625,44 @@ func (c *cudaContext) runPhase(ctx context.Context, sp *shapePlan) error {
 	return nil
 }
 
-// stepEvents are the events recorded between the steps of a profiled
-// phase.
-type stepEvents []*cuda.Event
+// launchesWork reports whether a step of kind puts work on the stream
+// (fused, alias and constant steps do not).
+func launchesWork(kind string) bool {
+	switch kind {
+	case kindFused, kindAlias, kindConstant:
+		return false
+	}
+	return true
+}
 
-func (m *stepEvents) record(c *cudaContext) error {
+// stepEvents are the events recorded after the steps of a profiled
+// phase, with the step each follows (-1 for the phase's start).
+type stepEvents struct {
+	events []*cuda.Event
+	steps  []int
+}
+
+func (m *stepEvents) record(c *cudaContext, step int) error {
 	e, err := c.x.dev.NewEvent()
 	if err != nil {
 		return err
 	}
-	*m = append(*m, e)
+	m.events, m.steps = append(m.events, e), append(m.steps, step)
 	return e.Record(c.stream)
 }
 
-func (m stepEvents) close() {
-	for _, e := range m {
+func (m *stepEvents) close() {
+	for _, e := range m.events {
 		e.Close()
 	}
+	m.events, m.steps = nil, nil
 }
 
 // profilePhase waits for a profiled phase and records each step's time.
 // A phase's first run on a context is not recorded: it builds cuDNN
 // plans and times tactics.
 func (c *cudaContext) profilePhase(sp *shapePlan, marks stepEvents) error {
-	if err := marks[len(marks)-1].Synchronize(); err != nil {
+	if err := marks.events[len(marks.events)-1].Synchronize(); err != nil {
 		return err
 	}
 	if c.profiledOnce == nil {
@@ -658,12 +672,13 @@ func (c *cudaContext) profilePhase(sp *shapePlan, marks stepEvents) error {
 		c.profiledOnce[sp] = true
 		return nil
 	}
-	for k := range marks[1:] {
-		d, err := cuda.Elapsed(marks[k], marks[k+1])
+	for k := 1; k < len(marks.events); k++ {
+		d, err := cuda.Elapsed(marks.events[k-1], marks.events[k])
 		if err != nil {
 			return err
 		}
-		c.profileStep(sp, sp.start+k, c.x.layers[sp.start+k], d)
+		i := marks.steps[k]
+		c.profileStep(sp, i, c.x.layers[i], d)
 	}
 	return nil
 }

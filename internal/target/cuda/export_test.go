@@ -1,6 +1,10 @@
 package cuda
 
-import "fmt"
+import (
+	"fmt"
+
+	"github.com/trtc/trtc/dsl"
+)
 
 // OnWarning routes the target's warnings to f until the returned function
 // is called.
@@ -9,3 +13,6 @@ func OnWarning(f func(string)) (restore func()) {
 	warnf = func(format string, a ...any) { f(fmt.Sprintf(format, a...)) }
 	return func() { warnf = old }
 }
+
+// ChannelsLast is the channels-last rewrite of net (layout.go).
+func ChannelsLast(net *dsl.Network) (*dsl.Network, bool, error) { return channelsLast(net) }

@@ -78,7 +78,7 @@ func TestPoolFamilyTakes(t *testing.T) {
 					t.Errorf("%v %v over %v: family %v, want %v", dt, pt, win, got, wantFamily)
 				}
 				pl := l.(*dsl.PoolingLayer)
-				if _, ok := poolKernel("k", pl); len(win) == 2 && ok != poolBuiltin(pl) {
+				if _, ok := poolKernel("k", pl, false); len(win) == 2 && ok != poolBuiltin(pl) {
 					t.Errorf("%v %v over %v: poolKernel writes a kernel: %v, poolBuiltin says %v", dt, pt, win, ok, poolBuiltin(pl))
 				}
 				if s, _ := familyStep(t, net, l); s.Kind != kindKernel {

@@ -89,6 +89,12 @@ func TestFastPathsAgainstCPU(t *testing.T) {
 			y = n.AddElementWise(y, one, dsl.ElementWiseDiv).Output(0)
 			return n.AddActivation(y, dsl.ActivationGeluErf).Output(0)
 		}, dsl.Dims{64, 1024}, 1},
+		{"reduce-thread-per-output", func(n *dsl.Network, x *dsl.Tensor) *dsl.Tensor {
+			return n.AddReduce(x, dsl.ReduceAvg, 1<<2|1<<3, true).Output(0) // a global average pool
+		}, dsl.Dims{64, 128, 7, 7}, 49},
+		{"reduce-thread-per-output-strided", func(n *dsl.Network, x *dsl.Tensor) *dsl.Tensor {
+			return n.AddReduce(x, dsl.ReduceMax, 1<<1, false).Output(0)
+		}, dsl.Dims{64, 100, 70}, 1},
 	}
 	t.Run("folded", func(t *testing.T) {
 		net := dsl.NewNetwork()

@@ -45,6 +45,9 @@ type step struct {
 	// step + 1, 0 for none.
 	Prologue int `json:"prologue,omitempty"`
 	Epilogue int `json:"epilogue,omitempty"`
+	// Activation is the ReLU a channels-last convolution's cuDNN graph
+	// applies to its output (layout.go): its step + 1, 0 for none.
+	Activation int `json:"activation,omitempty"`
 }
 
 // plan is the engine's launch plan (the "plan" section, JSON).
@@ -104,6 +107,8 @@ func lowerNetwork(net *dsl.Network, o ir.Options) (*plan, map[string]string, err
 		kinds[i] = s.Kind
 		p.Steps = append(p.Steps, s)
 	}
+	fuseChannelsLast(layers, kinds, p.Steps)
+	fuseConvActivations(layers, kinds, p.Steps)
 	fuseCasts(layers, kinds, p.Steps)
 	fuseMatmulBias(layers, kinds, p.Steps)
 	groups := pointwiseGroups(layers, kinds)
@@ -126,7 +131,10 @@ func lowerNetwork(net *dsl.Network, o ir.Options) (*plan, map[string]string, err
 				continue
 			}
 			gen := func(n string) (string, bool) { return kernelSource(n, l) }
-			if s.Prologue > 0 || s.Epilogue > 0 {
+			switch pl, pool := l.(*dsl.PoolingLayer); {
+			case pool && isChannelsLast(layers, *s):
+				gen = func(n string) (string, bool) { return poolKernel(n, pl, true) }
+			case s.Prologue > 0 || s.Epilogue > 0:
 				in, out := fusedIO(layers, *s)
 				gen = func(n string) (string, bool) { return castFusedSource(n, l, in.Type(), out.Type()) }
 			}
@@ -233,7 +241,7 @@ func kernelSource(name string, l dsl.Layer) (string, bool) {
 	case *dsl.NormalizationLayer:
 		return normalizationKernel(name, l)
 	case *dsl.PoolingLayer:
-		return poolKernel(name, l)
+		return poolKernel(name, l, false)
 	}
 	return pointwiseKernel(name, []dsl.Layer{l})
 }
@@ -352,7 +360,7 @@ func decodePlan(b []byte, nbLayers int) (*plan, error) {
 		if s.Kind == kindFused && !computes(p.Steps, s.Into, i) {
 			return nil, diag.Errorf(diag.EngineCorrupt, "cuda plan step %d is fused into step %d, which does not compute it", i, s.Into)
 		}
-		for _, c := range []int{s.Prologue, s.Epilogue} {
+		for _, c := range []int{s.Prologue, s.Epilogue, s.Activation} {
 			if c > 0 && (c > len(p.Steps) || p.Steps[c-1].Kind != kindFused || p.Steps[c-1].Into != i) {
 				return nil, diag.Errorf(diag.EngineCorrupt, "cuda plan step %d folds in step %d, which is not fused into it", i, c-1)
 			}
@@ -376,7 +384,7 @@ func computes(steps []step, into, i int) bool {
 		return false
 	}
 	t := steps[into]
-	return into > i && slices.Contains(t.Members, i) || t.Prologue == i+1 || t.Epilogue == i+1
+	return into > i && slices.Contains(t.Members, i) || t.Prologue == i+1 || t.Epilogue == i+1 || t.Activation == i+1
 }
 
 // castFusedSource writes a softmax or normalization kernel that reads

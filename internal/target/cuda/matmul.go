@@ -217,6 +217,9 @@ func (c *cudaContext) conv(sp *shapePlan, i int, l dsl.Layer) error {
 		return c.runConvPlan(sp, i, l, p)
 	}
 	s := c.x.plan.Steps[i]
+	if isChannelsLast(c.x.layers, s) {
+		return diag.Errorf(diag.UnsupportedNode, "%s: cuDNN has no engine for this channels-last convolution (or is not loaded), and the im2col path takes NCHW only", dsl.LayerString(l))
+	}
 	if err := c.ensure(&c.col, sp.convCol); err != nil {
 		return err
 	}
@@ -286,7 +289,11 @@ func (c *cudaContext) cudnnPlan(sp *shapePlan, i int, l dsl.Layer) *cuda.ConvPla
 		K: int(cl.NbOutputMaps()), R: int(k[0]), S: int(k[1]), Groups: int(cl.NbGroups()),
 		PadBegin: [2]int{int(g.Pre[0]), int(g.Pre[1])}, PadEnd: [2]int{int(g.Post[0]), int(g.Post[1])},
 		Stride: [2]int{int(st[0]), int(st[1])}, Dilation: [2]int{int(dl[0]), int(dl[1])},
-		Bias: c.x.convB[l] != nil && cl.BiasWeights().Type() == l.Input(0).Type(), AllowTF32: c.x.plan.TF32}
+		Bias: c.x.convB[l] != nil && cl.BiasWeights().Type() == l.Input(0).Type(), AllowTF32: c.x.plan.TF32,
+		ChannelsLast: isChannelsLast(c.x.layers, c.x.plan.Steps[i])}
+	if c.x.plan.Steps[i].Activation > 0 {
+		cfg.Activation = cuda.ActReLU
+	}
 	plan = c.fastestConvPlan(sp, i, l, cfg)
 	return plan
 }
@@ -299,8 +306,9 @@ func (c *cudaContext) runConvPlan(sp *shapePlan, i int, l dsl.Layer, p *cuda.Con
 	if b != nil {
 		bias = b.Ptr()
 	}
-	y := c.addr(sp, l.Output(0))
-	if err := p.Execute(c.addr(sp, l.Input(0)), c.x.convW[l].Ptr(), bias, y, c.convWS.Ptr()); err != nil {
+	in, out := fusedIO(c.x.layers, c.x.plan.Steps[i]) // NHWC views for channels-last steps
+	y := c.addr(sp, out)
+	if err := p.Execute(c.addr(sp, in), c.x.convW[l].Ptr(), bias, y, c.convWS.Ptr()); err != nil {
 		return err
 	}
 	if b == nil || p.Config().Bias {
@@ -330,9 +338,11 @@ func (c *cudaContext) convCandidates(i int, l dsl.Layer, cfg cuda.Conv2D) []*cud
 }
 
 // plainConvOK reports whether step i's convolution may run a cuDNN plan
-// without the bias: it has no bias, or a bias kernel to add it after.
+// without the bias: it has no bias, or a bias kernel to add it after
+// and no activation in its graph.
 func (x *executable) plainConvOK(i int, l dsl.Layer) bool {
-	return x.convB[l] == nil || x.plan.Steps[i].Extra != ""
+	s := x.plan.Steps[i]
+	return x.convB[l] == nil || s.Extra != "" && s.Activation == 0 // the bias kernel applies no activation
 }
 
 // fastestConvPlan picks the convolution's cuDNN plan for this shape plan:

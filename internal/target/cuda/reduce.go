@@ -79,8 +79,10 @@ func contiguous(dims []int64) []int64 {
 
 // reduceKernel writes a reduction: one block of 256 threads per output
 // element, each thread striding over the reduced elements, then a tree in
-// shared memory. Meta: [kept rank, kept dims, kept strides, reduced rank,
-// reduced dims, reduced strides].
+// shared memory; or, for many small reductions (reducesPerThread), one
+// thread per output element. Meta: [kept rank, kept dims, kept strides,
+// reduced rank, reduced dims, reduced strides, 1 for a thread per
+// output].
 func reduceKernel(name string, l *dsl.ReduceLayer) (string, bool) {
 	in, out := l.Input(0).Type(), l.Output(0).Type()
 	ic, ok1 := typeOf(in)
@@ -114,6 +116,15 @@ func reduceKernel(name string, l *dsl.ReduceLayer) (string, bool) {
   int nk = (int)meta[0]; const i64* kd = meta + 1; const i64* ks = kd + nk;
   int nr = (int)ks[nk]; const i64* rd = ks + nk + 1; const i64* rs = rd + nr;
   i64 R = 1; for (int k = 0; k < nr; ++k) R *= rd[k];
+  if (rs[nr]) {
+    for (i64 o = (i64)blockIdx.x * blockDim.x + threadIdx.x; o < n; o += (i64)gridDim.x * blockDim.x) {
+      i64 base = offset(o, nk, kd, ks);
+  %[5]s    %[4]s acc = %[6]s;
+      for (i64 j = 0; j < R; ++j) { %[4]s a = acc, b = %[7]s; acc = %[8]s; }
+      out[o] = %[9]s;
+    }
+    return;
+  }
   __shared__ %[4]s part[256];
   for (i64 o = blockIdx.x; o < n; o += gridDim.x) {
     i64 base = offset(o, nk, kd, ks);
@@ -148,7 +159,27 @@ func reduceMeta(in []int64, axes uint32) []int64 {
 	m = append(m, ks...)
 	m = append(m, int64(len(rd)))
 	m = append(m, rd...)
-	return append(m, rs...)
+	m = append(m, rs...)
+	if reducesPerThread(in, axes) {
+		return append(m, 1)
+	}
+	return append(m, 0)
+}
+
+// reducesPerThread reports whether a reduction of in over axes has enough
+// outputs, each of few enough elements, to take a thread per output: a
+// block of 256 threads for each of a global average pool's 65,536 outputs
+// of 49 elements ran 50 times slower.
+func reducesPerThread(in []int64, axes uint32) bool {
+	r, n := int64(1), int64(1)
+	for k, d := range in {
+		if axes&(1<<k) != 0 {
+			r *= d
+		} else {
+			n *= d
+		}
+	}
+	return r <= 1024 && n >= 4096
 }
 
 // warpReduce is the butterfly reduction of v over a warp with op(a, b).

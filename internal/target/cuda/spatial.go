@@ -2,13 +2,17 @@ package cuda
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/trtc/trtc/dsl"
 )
 
-// poolKernel writes 2-d max or average pooling over NCHW: one thread per
-// output element. Meta: [C, H, W, OH, OW, kh, kw, sh, sw, ph, pw].
-func poolKernel(name string, l *dsl.PoolingLayer) (string, bool) {
+// poolKernel writes 2-d max pooling over NCHW, or NHWC with
+// channelsLast: one thread per output element; channels last, in 2-byte
+// types with channels in multiples of 8 and 16-byte aligned buffers, one
+// thread per 8 channels of a pixel with 16-byte loads. Meta: [C, H, W,
+// OH, OW, kh, kw, sh, sw, ph, pw].
+func poolKernel(name string, l *dsl.PoolingLayer, channelsLast bool) (string, bool) {
 	dt := l.Input(0).Type()
 	c, ok := typeOf(dt)
 	if !ok || !isFloat(dt) || l.Input(0).Rank() != 4 {
@@ -18,25 +22,59 @@ func poolKernel(name string, l *dsl.PoolingLayer) (string, bool) {
 	if l.PoolingType() != dsl.PoolingMax {
 		return "", false
 	}
-	init, step, final := "-__int_as_float(0x7f800000)", "acc = (x > acc || x != x) ? x : acc;", "acc"
-	return fmt.Sprintf(`extern "C" __global__ void %[1]s(const i64* __restrict__ m, i64 n, %[2]s* __restrict__ out, const %[2]s* __restrict__ in) {
-  i64 C = m[0], H = m[1], W = m[2], OH = m[3], OW = m[4], kh = m[5], kw = m[6], sh = m[7], sw = m[8], ph = m[9], pw = m[10];
-  for (i64 i = (i64)blockIdx.x * blockDim.x + threadIdx.x; i < n; i += (i64)gridDim.x * blockDim.x) {
-    i64 ow = i %% OW, oh = (i / OW) %% OH, nc = i / (OW * OH);
-    const %[2]s* src = in + nc * H * W;
-    float acc = %[3]s; i64 cnt = 0;
-    for (i64 a = 0; a < kh; ++a) {
+	// taps runs body for each tap of the window inside the image, with
+	// the tap's input pixel at src[(y * W + x0) * pix].
+	taps := func(body string) string {
+		return `for (i64 a = 0; a < kh; ++a) {
       i64 y = oh * sh - ph + a; if (y < 0 || y >= H) continue;
       for (i64 b = 0; b < kw; ++b) {
         i64 x0 = ow * sw - pw + b; if (x0 < 0 || x0 >= W) continue;
-        float x = %[4]s; %[5]s ++cnt;
+        ` + body + `
       }
+    }`
+	}
+	const maxOf = "acc = (x > acc || x != x) ? x : acc;"
+	const negInf = "-__int_as_float(0x7f800000)"
+	var b strings.Builder
+	fmt.Fprintf(&b, `extern "C" __global__ void %s(const i64* __restrict__ m, i64 n, %s* __restrict__ out, const %s* __restrict__ in) {
+  i64 C = m[0], H = m[1], W = m[2], OH = m[3], OW = m[4], kh = m[5], kw = m[6], sh = m[7], sw = m[8], ph = m[9], pw = m[10];
+`, name, c.store, c.store)
+	if channelsLast && dt.Bits() == 16 {
+		fmt.Fprintf(&b, `  if (C %% 8 == 0 && (((unsigned long long)in | (unsigned long long)out) & 15) == 0) {
+    const i64 C8 = C / 8;
+    for (i64 i = (i64)blockIdx.x * blockDim.x + threadIdx.x; i < n / 8; i += (i64)gridDim.x * blockDim.x) {
+      i64 c8 = i %% C8, ow = (i / C8) %% OW, oh = (i / (C8 * OW)) %% OH, nn = i / (C8 * OW * OH);
+      const %[1]s* src = in + nn * H * W * C + c8 * 8; const i64 pix = C;
+      float v[8];
+      #pragma unroll
+      for (int u = 0; u < 8; ++u) v[u] = %[2]s;
+      %[3]s
+      uint4 r; %[1]s* e = (%[1]s*)&r;
+      #pragma unroll
+      for (int u = 0; u < 8; ++u) { float acc = v[u]; e[u] = %[4]s; }
+      *(uint4*)(out + i * 8) = r;
     }
-    out[i] = %[6]s;
+    return;
   }
-  (void)C;
+`, c.store, negInf, taps(`uint4 raw = *(const uint4*)(src + (y * W + x0) * pix); const `+c.store+`* e = (const `+c.store+`*)&raw;
+        #pragma unroll
+        for (int u = 0; u < 8; ++u) { float x = `+c.loadf("e[u]")+`, acc = v[u]; `+maxOf+` v[u] = acc; }`), c.savef("acc"))
+	}
+	at := `i64 ow = i % OW, oh = (i / OW) % OH, nc = i / (OW * OH);
+    const ` + c.store + `* src = in + nc * H * W; const i64 pix = 1;`
+	if channelsLast {
+		at = `i64 ch = i % C, ow = (i / C) % OW, oh = (i / (C * OW)) % OH, nn = i / (C * OW * OH);
+    const ` + c.store + `* src = in + nn * H * W * C + ch; const i64 pix = C;`
+	}
+	fmt.Fprintf(&b, `  for (i64 i = (i64)blockIdx.x * blockDim.x + threadIdx.x; i < n; i += (i64)gridDim.x * blockDim.x) {
+    %s
+    float acc = %s;
+    %s
+    out[i] = %s;
+  }
 }
-`, name, c.store, init, c.loadf("src[y * W + x0]"), step, c.savef(final)), true
+`, at, negInf, taps("float x = "+c.loadf("src[(y * W + x0) * pix]")+"; "+maxOf), c.savef("acc"))
+	return b.String(), true
 }
 
 // im2colKernel writes the image-to-columns transform of a 2-d convolution

@@ -68,7 +68,11 @@ func (x *executable) stepMeta(sp *shapePlan, i int, l dsl.Layer) (meta, extra []
 		g := l.Geometry(dsl.Dims(in[2:]))
 		k, st, dl := l.KernelSizeNd(), l.StrideNd(), l.DilationNd()
 		meta = []int64{in[0], in[1], in[2], in[3], l.NbGroups(), out[2], out[3], k[0], k[1], st[0], st[1], g.Pre[0], g.Pre[1], dl[0], dl[1]}
-		return meta, []int64{out[1], out[2] * out[3]}, nil
+		bias := []int64{out[1], out[2] * out[3]} // [C, inner] of the bias kernel
+		if isChannelsLast(x.layers, x.plan.Steps[i]) {
+			bias[1] = 1 // channels are innermost
+		}
+		return meta, bias, nil
 	}
 	ins := make([][]int64, len(x.reads[i]))
 	for j, t := range x.reads[i] {
@@ -202,6 +206,9 @@ func launchOf(l dsl.Layer, d map[*dsl.Tensor][]int64) launch {
 	rows := func(r int64) launch { return launch{n: r, grid: cuda.Dim3{X: int(min(max(r, 1), 65535))}} }
 	switch l := l.(type) {
 	case *dsl.ReduceLayer:
+		if reducesPerThread(d[l.Input(0)], l.ReduceAxes()) {
+			return launch{n: n, grid: grid(n)}
+		}
 		return rows(n)
 	case *dsl.SoftMaxLayer:
 		in := d[l.Input(0)]

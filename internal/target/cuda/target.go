@@ -84,6 +84,12 @@ func (cudaTarget) Lower(g *ir.Graph, b *target.Build) error {
 		}
 		optShapes = append(optShapes, shapes)
 	}
+	if _, err := cuda.CudnnVersion(); err == nil {
+		// Channels-last convolutions need cuDNN (the im2col path is NCHW).
+		if net, _, err = channelsLast(net); err != nil {
+			return err
+		}
+	}
 	p, srcs, err := lowerNetwork(net, b.Options)
 	if err != nil {
 		return err
@@ -136,6 +142,12 @@ func (cudaTarget) Lower(g *ir.Graph, b *target.Build) error {
 			b.Tactics[l.Name()] = s.Kind + " (" + t + ")"
 		}
 		switch {
+		case s.Kind == kindFused && p.Steps[s.Into].Activation == s.Layer+1:
+			b.Tactics[l.Name()] = "fused into the cuDNN graph of " + layers[s.Into].Name()
+		case s.Kind == kindFused && isChannelsLast(layers, p.Steps[s.Into]):
+			b.Tactics[l.Name()] = "folded into the channels-last " + layers[s.Into].Type().String() + " " + layers[s.Into].Name()
+		case isChannelsLast(layers, s):
+			b.Tactics[l.Name()] += ", channels last (NHWC)"
 		case s.Kind == kindFused && p.Steps[s.Into].Kind == kindMatmul:
 			b.Tactics[l.Name()] = "fused into the cuBLASLt epilogue of " + layers[s.Into].Name()
 		case s.Kind == kindFused:
@@ -261,7 +273,11 @@ func (cudaTarget) Load(s target.Sections) (target.Executable, error) {
 			}
 		case kindConv:
 			cl := l.(*dsl.ConvolutionLayer)
-			if x.convW[l], err = upload(cl.KernelWeights().Tensor()); err != nil {
+			w := cl.KernelWeights().Tensor()
+			if isChannelsLast(layers, p.Steps[i]) {
+				w = channelsLastKernel(w)
+			}
+			if x.convW[l], err = upload(w); err != nil {
 				return fail(err)
 			}
 			if !cl.BiasWeights().IsEmpty() {
@@ -328,7 +344,7 @@ func stepWrites(layers []dsl.Layer, p *plan) [][]*dsl.Tensor {
 		for j := 0; j < l.NbOutputs(); j++ {
 			writes[i] = append(writes[i], l.Output(j))
 		}
-		if s.Epilogue > 0 {
+		if s.Epilogue > 0 || s.Activation > 0 {
 			_, writes[i][0] = fusedIO(layers, s)
 		}
 	}
