@@ -146,6 +146,9 @@ type Conv2D struct {
 	Stride     [2]int          // 0 means 1
 	Dilation   [2]int          // 0 means 1
 	Bias       bool            // add bias[k] (a K-vector of DataType)
+	// Residual adds z, a tensor of y's dims and layout, after the bias
+	// (before the activation): a residual connection.
+	Residual   bool
 	Activation Activation
 	// AllowTF32 lets float32 convolutions use tensor cores (inputs rounded
 	// to TF32, about 1e-3 relative error); off, they keep full float32.
@@ -285,7 +288,7 @@ func (b *builder) pointwise(mode int32, x, bias, y bdesc) bdesc {
 
 // Tensor unique ids in a convolution's variant pack.
 const (
-	uidX, uidW, uidB, uidY = 1, 2, 3, 4
+	uidX, uidW, uidB, uidY, uidZ = 1, 2, 3, 4, 5
 )
 
 // ConvPlan is a finalized cuDNN execution plan for one Conv2D.
@@ -377,7 +380,7 @@ func (d *Cudnn) convPlans(cfg Conv2D, dt int32, max int, engine int64) ([]*ConvP
 		return g.tensor(nextVirtual, 0, ydims, true, cl)
 	}
 	act := cfg.Activation != ActNone
-	convY := out(!cfg.Bias && !act)
+	convY := out(!cfg.Bias && !cfg.Residual && !act)
 	op := g.create(10) // CUDNN_BACKEND_OPERATION_CONVOLUTION_FORWARD_DESCRIPTOR
 	alpha, beta := float32(1), float32(0)
 	g.set(op, 700, typeFloat, 1, unsafe.Pointer(&alpha))
@@ -391,8 +394,14 @@ func (d *Cudnn) convPlans(cfg Conv2D, dt int32, max int, engine int64) ([]*ConvP
 	cur := convY
 	if cfg.Bias {
 		bt := g.tensor(uidB, dt, [4]int64{1, k, 1, 1}, false, cl)
-		next := out(!act)
+		next := out(!cfg.Residual && !act)
 		ops = append(ops, g.pointwise(0 /* CUDNN_POINTWISE_ADD */, cur, bt, next))
+		cur = next
+	}
+	if cfg.Residual {
+		zt := g.tensor(uidZ, dt, ydims, false, cl)
+		next := out(!act)
+		ops = append(ops, g.pointwise(0 /* CUDNN_POINTWISE_ADD */, cur, zt, next))
 		cur = next
 	}
 	if act {
@@ -538,15 +547,19 @@ func (p *ConvPlan) Engine() int64 { return p.engine }
 // Config is the convolution the plan computes.
 func (p *ConvPlan) Config() Conv2D { return p.cfg }
 
-// Execute runs the plan on the handle's stream: y = act(conv(x, w) + bias).
-// bias is ignored unless the plan has one; workspace needs WorkspaceSize
-// bytes (0 when that is 0).
-func (p *ConvPlan) Execute(x, w, bias, y, workspace DevicePtr) error {
+// Execute runs the plan on the handle's stream: y = act(conv(x, w) +
+// bias + z). bias and z are ignored unless the plan has them; workspace
+// needs WorkspaceSize bytes (0 when that is 0).
+func (p *ConvPlan) Execute(x, w, bias, z, y, workspace DevicePtr) error {
 	uids := []int64{uidX, uidW, uidY}
 	ptrs := []uint64{uint64(x), uint64(w), uint64(y)}
 	if p.cfg.Bias {
 		uids = append(uids, uidB)
 		ptrs = append(ptrs, uint64(bias))
+	}
+	if p.cfg.Residual {
+		uids = append(uids, uidZ)
+		ptrs = append(ptrs, uint64(z))
 	}
 	ws := uint64(workspace)
 	return p.d.ctx.do(func() error {

@@ -35,8 +35,8 @@ func (d *Cudnn) NewLegacyConv(cfg Conv2D) (*LegacyConv, error) {
 	if err := cfg.check(); err != nil {
 		return nil, err
 	}
-	if cfg.ChannelsLast {
-		return nil, diag.Errorf(diag.UnsupportedAttr, "the legacy cuDNN convolution here takes NCHW tensors only")
+	if cfg.ChannelsLast || cfg.Residual {
+		return nil, diag.Errorf(diag.UnsupportedAttr, "the legacy cuDNN convolution here takes NCHW tensors and no residual")
 	}
 	if cfg.PadBegin != cfg.PadEnd {
 		return nil, diag.Errorf(diag.UnsupportedAttr, "the legacy cuDNN API needs symmetric padding, got begin %v end %v", cfg.PadBegin, cfg.PadEnd)

@@ -131,7 +131,7 @@ func TestBlasLtGEMM(t *testing.T) {
 
 // naiveConv is the reference: NCHW, cross-correlation, groups, then
 // + bias and ReLU when asked.
-func naiveConv(cfg Conv2D, x, w, bias []float32) []float64 {
+func naiveConv(cfg Conv2D, x, w, bias, z []float32) []float64 {
 	p, q := cfg.OutputHW()
 	g := one(cfg.Groups)
 	cg, kg := cfg.C/g, cfg.K/g
@@ -161,6 +161,9 @@ func naiveConv(cfg Conv2D, x, w, bias []float32) []float64 {
 					}
 					if cfg.Bias {
 						acc += float64(bias[k])
+					}
+					if cfg.Residual {
+						acc += float64(z[((n*cfg.K+k)*p+oh)*q+ow])
 					}
 					if cfg.Activation == ActReLU {
 						acc = math.Max(acc, 0)
@@ -201,6 +204,7 @@ func TestCudnnConv2D(t *testing.T) {
 		{N: 1, C: 16, H: 14, W: 14, K: 16, R: 3, S: 3, PadBegin: [2]int{1, 1}, PadEnd: [2]int{1, 1}, Groups: 16},
 		{N: 2, C: 8, H: 17, W: 19, K: 16, R: 3, S: 3, PadBegin: [2]int{1, 1}, PadEnd: [2]int{1, 1}, Bias: true, Activation: ActReLU},
 		{N: 2, C: 8, H: 16, W: 16, K: 32, R: 1, S: 1, Bias: true},
+		{N: 2, C: 16, H: 14, W: 14, K: 16, R: 3, S: 3, PadBegin: [2]int{1, 1}, PadEnd: [2]int{1, 1}, Bias: true, Residual: true, Activation: ActReLU},
 	}
 	for i, cfg := range cases {
 		cfg.DataType = tensor.Float32
@@ -210,15 +214,21 @@ func TestCudnnConv2D(t *testing.T) {
 			x := randFloats(r, cfg.N*cfg.C*cfg.H*cfg.W)
 			w := randFloats(r, cfg.K*cfg.C/g*cfg.R*cfg.S)
 			bias := randFloats(r, cfg.K)
-			want := naiveConv(cfg, x, w, bias)
+			z := randFloats(r, cfg.N*cfg.K*p*q)
+			want := naiveConv(cfg, x, w, bias, z)
 			tol := tolerance.For(tensor.Float32).Scaled(cfg.C / g * cfg.R * cfg.S)
-			runConvPlans(t, c, s, dnn, cfg, x, w, bias, want)
+			runConvPlans(t, c, s, dnn, cfg, x, w, bias, z, want)
 			// The same convolution channels last: x and y NHWC, w KRSC.
+			// (cuDNN's engines for a residual sum take half types in NHWC:
+			// the target fuses residuals only for those, and its tests run
+			// them.)
 			nhwc := cfg
 			nhwc.ChannelsLast = true
 			xl := channelsLast(x, cfg.N, cfg.C, cfg.H, cfg.W)
 			wl := channelsLast(w, cfg.K, cfg.C/g, cfg.R, cfg.S)
-			runConvPlans(t, c, s, dnn, nhwc, xl, wl, bias, channelsLast(want, cfg.N, cfg.K, p, q))
+			if !cfg.Residual {
+				runConvPlans(t, c, s, dnn, nhwc, xl, wl, bias, channelsLast(z, cfg.N, cfg.K, p, q), channelsLast(want, cfg.N, cfg.K, p, q))
+			}
 			dx, dw := upload(t, c, f32bytes(x)), upload(t, c, f32bytes(w))
 			defer dx.Free()
 			defer dw.Free()
@@ -255,15 +265,16 @@ func TestCudnnConv2D(t *testing.T) {
 
 // runConvPlans runs up to 4 of cuDNN's backend plans for cfg and compares
 // each with want.
-func runConvPlans(t *testing.T, c *Context, s *Stream, dnn *Cudnn, cfg Conv2D, x, w, bias []float32, want []float64) {
+func runConvPlans(t *testing.T, c *Context, s *Stream, dnn *Cudnn, cfg Conv2D, x, w, bias, z []float32, want []float64) {
 	t.Helper()
 	g := one(cfg.Groups)
 	p, q := cfg.OutputHW()
 	tol := tolerance.For(tensor.Float32).Scaled(cfg.C / g * cfg.R * cfg.S)
-	dx, dw, db := upload(t, c, f32bytes(x)), upload(t, c, f32bytes(w)), upload(t, c, f32bytes(bias))
+	dx, dw, db, dz := upload(t, c, f32bytes(x)), upload(t, c, f32bytes(w)), upload(t, c, f32bytes(bias)), upload(t, c, f32bytes(z))
 	defer dx.Free()
 	defer dw.Free()
 	defer db.Free()
+	defer dz.Free()
 	plans, err := dnn.ConvPlans(cfg, 4)
 	if err != nil {
 		t.Errorf("backend API (channels last %v): %v", cfg.ChannelsLast, err)
@@ -277,7 +288,7 @@ func runConvPlans(t *testing.T, c *Context, s *Stream, dnn *Cudnn, cfg Conv2D, x
 			must(t, err)
 			wsPtr = ws.Ptr()
 		}
-		must(t, plan.Execute(dx.Ptr(), dw.Ptr(), db.Ptr(), dy.Ptr(), wsPtr))
+		must(t, plan.Execute(dx.Ptr(), dw.Ptr(), db.Ptr(), dz.Ptr(), dy.Ptr(), wsPtr))
 		must(t, s.Synchronize())
 		if err := tol.Compare(f64(bytesF32(download(t, dy))), want); err != nil {
 			t.Errorf("backend engine %d (channels last %v, notes %v, workspace %d): %v", plan.Engine(), cfg.ChannelsLast, plan.Notes(), plan.WorkspaceSize(), err)

@@ -87,6 +87,9 @@ func fusedIO(layers []dsl.Layer, s step) (in, out *dsl.Tensor) {
 	if s.Epilogue > 0 {
 		out = layers[s.Epilogue-1].Output(0)
 	}
+	if s.Residual > 0 {
+		out = layers[s.Residual-1].Output(0)
+	}
 	if s.Activation > 0 {
 		out = layers[s.Activation-1].Output(0)
 	}

@@ -331,13 +331,22 @@ func channelsLastKernel(w *tensor.Tensor) *tensor.Tensor {
 	return out
 }
 
-// fuseConvActivations folds a ReLU that alone reads a channels-last
-// convolution's output into the convolution's cuDNN graph (conv, bias,
-// ReLU: one of cuDNN's runtime-fused engines), for ungrouped
-// convolutions with channels in multiples of 8, the shapes those
-// engines take.
+// fuseConvActivations folds into a channels-last convolution's cuDNN
+// graph (one of cuDNN's runtime-fused engines: conv, bias, residual
+// sum, ReLU) what alone reads its output: a sum with a tensor of its dims
+// computed before it (a residual connection), a ReLU, or the sum and then
+// a ReLU. Only ungrouped convolutions with channels in multiples of 8,
+// the shapes those engines take, qualify.
 func fuseConvActivations(layers []dsl.Layer, kinds []string, steps []step) {
 	index, consumers := stepsOf(layers)
+	// next is the one layer that reads t, if it is a kernel step.
+	next := func(t *dsl.Tensor) (int, bool) {
+		if len(consumers[t]) != 1 || t.IsNetworkOutput() {
+			return 0, false
+		}
+		k := consumers[t][0]
+		return k, kinds[k] == kindKernel
+	}
 	for i, l := range layers {
 		s := steps[i]
 		if kinds[i] != kindConv || !isChannelsLast(layers, s) {
@@ -348,15 +357,51 @@ func fuseConvActivations(layers []dsl.Layer, kinds []string, steps []step) {
 			continue
 		}
 		_, out := fusedIO(layers, s)
-		if len(consumers[out]) != 1 || out.IsNetworkOutput() {
-			continue
+		k, ok := next(out)
+		if ok && residualOf(layers[k], out, i, index) != nil {
+			steps[i].Residual = k + 1
+			kinds[k], steps[k].Kind, steps[k].Into = kindFused, kindFused, i
+			out = layers[k].Output(0)
+			k, ok = next(out)
 		}
-		k := consumers[out][0]
-		act, ok := layers[k].(*dsl.ActivationLayer)
-		if !ok || act.ActivationType() != dsl.ActivationReLU || kinds[k] != kindKernel {
-			continue
+		if act, isAct := layers[k].(*dsl.ActivationLayer); ok && isAct && act.ActivationType() == dsl.ActivationReLU {
+			steps[i].Activation = k + 1
+			kinds[k], steps[k].Kind, steps[k].Into = kindFused, kindFused, i
 		}
-		steps[i].Activation = index[act] + 1
-		kinds[k], steps[k].Kind, steps[k].Into = kindFused, kindFused, i
 	}
+}
+
+// residualOf is the other operand of l when l is a sum of out (a
+// convolution's output, step i) and a tensor of the same dims and type
+// that a step before i computes, else nil.
+func residualOf(l dsl.Layer, out *dsl.Tensor, i int, index map[dsl.Layer]int) *dsl.Tensor {
+	e, ok := l.(*dsl.ElementWiseLayer)
+	if !ok || e.Operation() != dsl.ElementWiseSum {
+		return nil
+	}
+	z := e.Input(0)
+	if z == out {
+		z = e.Input(1)
+	}
+	if z == out || !z.Dims().Equal(out.Dims()) || z.Type() != out.Type() {
+		return nil
+	}
+	if p, _ := z.Producer(); p != nil && index[p] >= i {
+		return nil
+	}
+	return z
+}
+
+// residualInput is the tensor step s's convolution adds in its cuDNN
+// graph, or nil.
+func residualInput(layers []dsl.Layer, s step) *dsl.Tensor {
+	if s.Residual == 0 {
+		return nil
+	}
+	_, out := fusedIO(layers, step{Layer: s.Layer, Prologue: s.Prologue, Epilogue: s.Epilogue})
+	add := layers[s.Residual-1]
+	if add.Input(0) == out {
+		return add.Input(1)
+	}
+	return add.Input(0)
 }

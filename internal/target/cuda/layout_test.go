@@ -13,8 +13,9 @@ import (
 // residualBlock is a small ResNet in half precision over x (float32,
 // NCHW with 8 channels): a 3x3 convolution with bias and ReLU, max
 // pooling, a 1x1 convolution and a grouped, dilated 3x3 one added to the
-// pooled tensor (a bias of [1, C, 1, 1] on the way), ReLU, and a global
-// average pool. It returns the pooled result and the block's features.
+// pooled tensor (a bias of [1, C, 1, 1] on the way), ReLU (the block's
+// features), a 1x1 convolution with a residual connection and ReLU, and
+// a global average pool. It returns the pooled result and the features.
 func residualBlock(rng *rand.Rand, n *dsl.Network, x *dsl.Tensor) (pooled, features *dsl.Tensor) {
 	half := func(shape ...int64) dsl.Weights { return dsl.NewWeights(irtest.RandomTensor(rng, dsl.Float16, shape)) }
 	h := n.AddCast(x, dsl.Float16).Output(0)
@@ -34,7 +35,10 @@ func residualBlock(rng *rand.Rand, n *dsl.Network, x *dsl.Tensor) (pooled, featu
 	y := n.AddElementWise(c3.Output(0), bias, dsl.ElementWiseSum).Output(0)
 	y = n.AddElementWise(y, p, dsl.ElementWiseSum).Output(0)
 	features = n.AddActivation(y, dsl.ActivationReLU).Output(0)
-	f32 := n.AddCast(features, dsl.Float32).Output(0)
+	c4 := n.AddConvolutionNd(features, 16, dsl.Dims{1, 1}, half(16, 16, 1, 1), half(16))
+	y = n.AddElementWise(features, c4.Output(0), dsl.ElementWiseSum).Output(0)
+	y = n.AddActivation(y, dsl.ActivationReLU).Output(0)
+	f32 := n.AddCast(y, dsl.Float32).Output(0)
 	pooled = n.AddReduce(f32, dsl.ReduceAvg, 1<<2|1<<3, true).Output(0)
 	return pooled, features
 }
@@ -69,10 +73,13 @@ func TestChannelsLastPlan(t *testing.T) {
 		t.Fatal(err)
 	}
 	layers := rewritten.TopoLayers()
-	views, copies, relus := 0, 0, 0
+	views, copies, relus, residuals := 0, 0, 0, 0
 	for i, s := range p.Steps {
 		if s.Activation > 0 {
 			relus++
+		}
+		if s.Residual > 0 {
+			residuals++
 		}
 		switch l := layers[i]; {
 		case s.Kind == kindConv || l.Type() == dsl.LayerPooling:
@@ -85,15 +92,16 @@ func TestChannelsLastPlan(t *testing.T) {
 			copies++
 		}
 	}
-	// Two views around each of 3 convolutions and the pooling; the input
+	// Two views around each of 4 convolutions and the pooling; the input
 	// and the features output are transposed, the pooled output reshaped.
-	if views != 8 || copies != 2 {
-		t.Errorf("%d views folded (want 8), %d copies (want 2)", views, copies)
+	if views != 10 || copies != 2 {
+		t.Errorf("%d views folded (want 10), %d copies (want 2)", views, copies)
 	}
-	// The first convolution's ReLU runs in its cuDNN graph; the grouped
-	// one's sum with the pooled tensor is a pointwise kernel.
-	if relus != 1 {
-		t.Errorf("%d ReLUs fused into convolutions, want 1", relus)
+	// The first convolution's ReLU and the last one's residual sum and
+	// ReLU run in their cuDNN graphs; the grouped one's sums are a
+	// pointwise kernel.
+	if relus != 2 || residuals != 1 {
+		t.Errorf("%d ReLUs and %d residual sums fused into convolutions, want 2 and 1", relus, residuals)
 	}
 }
 

@@ -45,8 +45,10 @@ type step struct {
 	// step + 1, 0 for none.
 	Prologue int `json:"prologue,omitempty"`
 	Epilogue int `json:"epilogue,omitempty"`
-	// Activation is the ReLU a channels-last convolution's cuDNN graph
-	// applies to its output (layout.go): its step + 1, 0 for none.
+	// Residual is the sum with another tensor, and Activation the ReLU,
+	// that a channels-last convolution's cuDNN graph applies to its
+	// output (layout.go): their step + 1, 0 for none.
+	Residual   int `json:"residual,omitempty"`
 	Activation int `json:"activation,omitempty"`
 }
 
@@ -360,7 +362,7 @@ func decodePlan(b []byte, nbLayers int) (*plan, error) {
 		if s.Kind == kindFused && !computes(p.Steps, s.Into, i) {
 			return nil, diag.Errorf(diag.EngineCorrupt, "cuda plan step %d is fused into step %d, which does not compute it", i, s.Into)
 		}
-		for _, c := range []int{s.Prologue, s.Epilogue, s.Activation} {
+		for _, c := range []int{s.Prologue, s.Epilogue, s.Residual, s.Activation} {
 			if c > 0 && (c > len(p.Steps) || p.Steps[c-1].Kind != kindFused || p.Steps[c-1].Into != i) {
 				return nil, diag.Errorf(diag.EngineCorrupt, "cuda plan step %d folds in step %d, which is not fused into it", i, c-1)
 			}
@@ -384,7 +386,7 @@ func computes(steps []step, into, i int) bool {
 		return false
 	}
 	t := steps[into]
-	return into > i && slices.Contains(t.Members, i) || t.Prologue == i+1 || t.Epilogue == i+1 || t.Activation == i+1
+	return into > i && slices.Contains(t.Members, i) || t.Prologue == i+1 || t.Epilogue == i+1 || t.Residual == i+1 || t.Activation == i+1
 }
 
 // castFusedSource writes a softmax or normalization kernel that reads

@@ -294,6 +294,7 @@ func (c *cudaContext) cudnnPlan(sp *shapePlan, i int, l dsl.Layer) *cuda.ConvPla
 	if c.x.plan.Steps[i].Activation > 0 {
 		cfg.Activation = cuda.ActReLU
 	}
+	cfg.Residual = c.x.plan.Steps[i].Residual > 0
 	plan = c.fastestConvPlan(sp, i, l, cfg)
 	return plan
 }
@@ -306,9 +307,14 @@ func (c *cudaContext) runConvPlan(sp *shapePlan, i int, l dsl.Layer, p *cuda.Con
 	if b != nil {
 		bias = b.Ptr()
 	}
-	in, out := fusedIO(c.x.layers, c.x.plan.Steps[i]) // NHWC views for channels-last steps
+	s := c.x.plan.Steps[i]
+	in, out := fusedIO(c.x.layers, s) // NHWC views for channels-last steps
+	var z cuda.DevicePtr
+	if t := residualInput(c.x.layers, s); t != nil {
+		z = c.addr(sp, t)
+	}
 	y := c.addr(sp, out)
-	if err := p.Execute(c.addr(sp, in), c.x.convW[l].Ptr(), bias, y, c.convWS.Ptr()); err != nil {
+	if err := p.Execute(c.addr(sp, in), c.x.convW[l].Ptr(), bias, z, y, c.convWS.Ptr()); err != nil {
 		return err
 	}
 	if b == nil || p.Config().Bias {
@@ -339,10 +345,10 @@ func (c *cudaContext) convCandidates(i int, l dsl.Layer, cfg cuda.Conv2D) []*cud
 
 // plainConvOK reports whether step i's convolution may run a cuDNN plan
 // without the bias: it has no bias, or a bias kernel to add it after
-// and no activation in its graph.
+// and no residual sum or activation in its graph to apply after the bias.
 func (x *executable) plainConvOK(i int, l dsl.Layer) bool {
 	s := x.plan.Steps[i]
-	return x.convB[l] == nil || s.Extra != "" && s.Activation == 0 // the bias kernel applies no activation
+	return x.convB[l] == nil || s.Extra != "" && s.Activation == 0 && s.Residual == 0
 }
 
 // fastestConvPlan picks the convolution's cuDNN plan for this shape plan:

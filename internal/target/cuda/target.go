@@ -142,7 +142,7 @@ func (cudaTarget) Lower(g *ir.Graph, b *target.Build) error {
 			b.Tactics[l.Name()] = s.Kind + " (" + t + ")"
 		}
 		switch {
-		case s.Kind == kindFused && p.Steps[s.Into].Activation == s.Layer+1:
+		case s.Kind == kindFused && (p.Steps[s.Into].Activation == s.Layer+1 || p.Steps[s.Into].Residual == s.Layer+1):
 			b.Tactics[l.Name()] = "fused into the cuDNN graph of " + layers[s.Into].Name()
 		case s.Kind == kindFused && isChannelsLast(layers, p.Steps[s.Into]):
 			b.Tactics[l.Name()] = "folded into the channels-last " + layers[s.Into].Type().String() + " " + layers[s.Into].Name()
@@ -325,6 +325,9 @@ func stepReads(layers []dsl.Layer, p *plan) [][]*dsl.Tensor {
 					reads[i] = append(reads[i], t)
 				}
 			}
+			if z := residualInput(layers, s); z != nil {
+				reads[i] = append(reads[i], z)
+			}
 		}
 	}
 	return reads
@@ -344,7 +347,7 @@ func stepWrites(layers []dsl.Layer, p *plan) [][]*dsl.Tensor {
 		for j := 0; j < l.NbOutputs(); j++ {
 			writes[i] = append(writes[i], l.Output(j))
 		}
-		if s.Epilogue > 0 || s.Activation > 0 {
+		if s.Epilogue > 0 || s.Residual > 0 || s.Activation > 0 {
 			_, writes[i][0] = fusedIO(layers, s)
 		}
 	}
