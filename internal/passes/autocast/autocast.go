@@ -144,14 +144,42 @@ func (b *builder) cast(t *dsl.Tensor, dt dsl.DataType) *dsl.Tensor {
 	if c, ok := b.casts[k]; ok {
 		return c
 	}
-	cl := b.r.Dst.AddCast(t, dt)
 	name := fmt.Sprintf("%s to %s", t.Name(), DescribePrecision(dt))
+	if c := b.convertedConstant(t, dt, name); c != nil {
+		b.casts[k] = c
+		return c
+	}
+	cl := b.r.Dst.AddCast(t, dt)
 	cl.SetName(name)
 	cl.Output(0).SetName(name)
 	b.casts[k] = cl.Output(0)
 	b.decisions[name] = ir.PrecisionDecision{Type: dt, Reason: "cast inserted by autocast"}
 	b.changed = true
 	return cl.Output(0)
+}
+
+// convertedConstant is a copy of the float constant t (of the new
+// network) converted to the float type dt at build time, for readers that
+// compute in dt while others read t as it is (a constant all of whose
+// readers compute in dt is converted in place); nil when t is no such
+// constant. Targets see a constant, not a Cast that would run on every
+// inference: a bias a matrix multiply can add in its epilogue, say.
+func (b *builder) convertedConstant(t *dsl.Tensor, dt dsl.DataType, name string) *dsl.Tensor {
+	p, _ := t.Producer()
+	cl, ok := p.(*dsl.ConstantLayer)
+	if !ok || !isFloat(t.Type()) || !isFloat(dt) || cl.Weights().IsEmpty() {
+		return nil
+	}
+	w, err := cl.Weights().Tensor().Convert(dt)
+	if err != nil {
+		return nil // the Cast converts it at run time instead
+	}
+	c := b.r.Dst.AddConstant(t.Dims(), dsl.NewWeights(w))
+	c.SetName(name)
+	c.Output(0).SetName(name)
+	b.decisions[name] = ir.PrecisionDecision{Type: dt, Reason: "constant converted at build time by autocast"}
+	b.changed = true
+	return c.Output(0)
 }
 
 // layer copies one source layer with its inputs cast to what it computes in.

@@ -2,6 +2,7 @@ package autocast
 
 import (
 	"errors"
+	"math/rand/v2"
 	"strings"
 	"testing"
 
@@ -537,4 +538,35 @@ func TestConstantsFollowTheirReaders(t *testing.T) {
 		t.Errorf("%d casts, want 3", n)
 	}
 	agree(t, net, g.Net, dsl.Float16, 1)
+}
+
+// TestSharedConstantIsConvertedNotCast: a constant read by a half matrix
+// multiply's bias add and by a layer norm kept in fp32 (BERT's zero
+// biases and beta, merged by CSE) gets a half copy converted at build
+// time; no Cast reads a constant.
+func TestSharedConstantIsConvertedNotCast(t *testing.T) {
+	for _, dt := range halves {
+		net := dsl.NewNetwork()
+		x := net.AddInput("x", dsl.Float32, dsl.Dims{2, 3, 8})
+		w := net.AddConstant(dsl.Dims{1, 8, 8}, dsl.NewWeights(irtest.RandomTensor(rand.New(rand.NewPCG(1, 1)), dsl.Float32, []int64{1, 8, 8}))).Output(0)
+		shared := net.AddConstant(dsl.Dims{1, 1, 8}, dsl.NewWeights(irtest.RandomTensor(rand.New(rand.NewPCG(2, 2)), dsl.Float32, []int64{1, 1, 8}))).Output(0)
+		gamma := net.AddConstant(dsl.Dims{1, 1, 8}, dsl.NewWeights(irtest.RandomTensor(rand.New(rand.NewPCG(3, 3)), dsl.Float32, []int64{1, 1, 8}))).Output(0)
+		h := net.AddMatrixMultiply(x, dsl.MatrixOpNone, w, dsl.MatrixOpNone).Output(0)
+		h = net.AddElementWise(h, shared, dsl.ElementWiseSum).Output(0)
+		y := net.AddNormalization(h, gamma, shared, 1<<2).Output(0)
+		y.SetName("y")
+		net.MarkOutput(y)
+		g := autocast(t, net, ir.Options{Compute: dt})
+		for _, l := range g.Net.Layers() {
+			if _, isCast := l.(*dsl.CastLayer); isCast {
+				if p, _ := l.Input(0).Producer(); p != nil && p.Type() == dsl.LayerConstant {
+					t.Errorf("%s: %s casts a constant at run time", DescribePrecision(dt), dsl.LayerString(l))
+				}
+			}
+		}
+		if n := countKind(g.Net, dsl.LayerConstant); n != 4 {
+			t.Errorf("%s: %d constants, want 4 (the shared one in fp32 and %s)", DescribePrecision(dt), n, DescribePrecision(dt))
+		}
+		agree(t, net, g.Net, dt, 8)
+	}
 }
