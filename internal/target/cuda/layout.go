@@ -3,6 +3,7 @@ package cuda
 import (
 	"slices"
 
+	"github.com/trtc/trtc/diag"
 	"github.com/trtc/trtc/dsl"
 	"github.com/trtc/trtc/internal/ir"
 	"github.com/trtc/trtc/tensor"
@@ -304,14 +305,14 @@ func isChannelsLast(layers []dsl.Layer, s step) bool {
 	return false
 }
 
-// channelsLastKernel is a convolution kernel of K x C x R x S reordered to
-// K x R x S x C, the filter layout of cuDNN's NHWC engines.
-func channelsLastKernel(w *tensor.Tensor) *tensor.Tensor {
-	d := w.Shape()
-	if len(d) != 4 {
-		return w
+// channelsLastKernel is a convolution kernel of K x C x R x S elements
+// (of any shape: weights are often flat) reordered to K x R x S x C, the
+// filter layout of cuDNN's NHWC engines.
+func channelsLastKernel(w *tensor.Tensor, kcrs [4]int64) (*tensor.Tensor, error) {
+	k, c, r, s := kcrs[0], kcrs[1], kcrs[2], kcrs[3]
+	if w.Len() != k*c*r*s {
+		return nil, diag.Errorf(diag.EngineCorrupt, "a convolution kernel of %d elements is not %d x %d x %d x %d", w.Len(), k, c, r, s)
 	}
-	k, c, r, s := d[0], d[1], d[2], d[3]
 	e := int64(w.DType().ByteSize(1))
 	src := w.Bytes()
 	dst := make([]byte, len(src))
@@ -324,11 +325,14 @@ func channelsLastKernel(w *tensor.Tensor) *tensor.Tensor {
 			}
 		}
 	}
-	out, err := tensor.FromBytes(w.DType(), []int64{k, r, s, c}, dst)
-	if err != nil {
-		return w // unreachable: the bytes are the input's
-	}
-	return out
+	return tensor.FromBytes(w.DType(), []int64{k, r, s, c}, dst)
+}
+
+// convKernelDims are a 2-d convolution's kernel dims: output maps, input
+// channels per group, kernel height and width.
+func convKernelDims(l *dsl.ConvolutionLayer) [4]int64 {
+	ks := l.KernelSizeNd()
+	return [4]int64{l.NbOutputMaps(), l.Input(0).Dims()[1] / max(l.NbGroups(), 1), ks[0], ks[1]}
 }
 
 // fuseConvActivations folds into a channels-last convolution's cuDNN

@@ -121,12 +121,18 @@ func TestChannelsLastLeavesOtherNetworksAlone(t *testing.T) {
 
 // TestChannelsLastKernel reorders a K x C x R x S kernel to K x R x S x C.
 func TestChannelsLastKernel(t *testing.T) {
-	w := tensor.New(dsl.Float32, 2, 3, 2, 2)
+	w := tensor.New(dsl.Float32, 24) // weights are often flat
 	v := w.Float32s()
 	for i := range v {
 		v[i] = float32(i)
 	}
-	got := channelsLastKernel(w)
+	got, err := channelsLastKernel(w, [4]int64{2, 3, 2, 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := channelsLastKernel(w, [4]int64{2, 3, 2, 3}); err == nil {
+		t.Error("a kernel of the wrong size reordered without an error")
+	}
 	if s := got.Shape(); len(s) != 4 || s[0] != 2 || s[1] != 2 || s[2] != 2 || s[3] != 3 {
 		t.Fatalf("shape %v, want [2 2 2 3]", s)
 	}

@@ -275,7 +275,9 @@ func (cudaTarget) Load(s target.Sections) (target.Executable, error) {
 			cl := l.(*dsl.ConvolutionLayer)
 			w := cl.KernelWeights().Tensor()
 			if isChannelsLast(layers, p.Steps[i]) {
-				w = channelsLastKernel(w)
+				if w, err = channelsLastKernel(w, convKernelDims(cl)); err != nil {
+					return fail(err)
+				}
 			}
 			if x.convW[l], err = upload(w); err != nil {
 				return fail(err)
