@@ -15,6 +15,7 @@ import (
 	"github.com/trtc/trtc/internal/passes/fold"
 	"github.com/trtc/trtc/internal/passes/fuse"
 	"github.com/trtc/trtc/internal/passes/gelu"
+	"github.com/trtc/trtc/internal/passes/matmulop"
 	"github.com/trtc/trtc/internal/passes/qdq"
 	"github.com/trtc/trtc/internal/passes/simplify"
 	"github.com/trtc/trtc/internal/passes/weightfold"
@@ -36,9 +37,10 @@ type Pass struct {
 
 // pipeline is the order passes run in.
 var pipeline = []Pass{
-	{Name: "fold", Run: fold.Constants, Required: true},                                                            // constant subgraphs, shape arithmetic on static shapes
-	{Name: "identities", Run: simplify.Identities, MinLevel: 1, After: []string{"fold"}},                           // identity, no-op cast/shuffle removal; cast chains, shuffle merging
-	{Name: "gelu", Run: gelu.Erf, MinLevel: 1, After: []string{"identities"}},                                      // the five layers of an exported erf GELU become one activation
+	{Name: "fold", Run: fold.Constants, Required: true},                                  // constant subgraphs, shape arithmetic on static shapes
+	{Name: "identities", Run: simplify.Identities, MinLevel: 1, After: []string{"fold"}}, // identity, no-op cast/shuffle removal; cast chains, shuffle merging
+	{Name: "gelu", Run: gelu.Erf, MinLevel: 1, After: []string{"identities"}},
+	{Name: "matmul-transposes", Run: matmulop.TransposesIntoMatMul, MinLevel: 1, After: []string{"identities"}},    // a transpose's swap of the last two axes becomes the multiply's operation                                      // the five layers of an exported erf GELU become one activation
 	{Name: "cse", Run: simplify.CSE, MinLevel: 1, After: []string{"identities"}},                                   // layers computing the same thing become one
 	{Name: "dead-layers", Run: simplify.DeadLayers, Required: true, After: []string{"cse"}},                        // layers no output needs
 	{Name: "weightfold", Run: weightfold.ScaleIntoConv, MinLevel: 1, After: []string{"fold", "dead-layers"}},       // BatchNorm/Scale/bias into the convolution's weights

@@ -50,6 +50,9 @@ func fuseCasts(layers []dsl.Layer, kinds []string, steps []step) {
 				steps[i].Prologue = k + 1
 			}
 		}
+		if _, norm := l.(*dsl.NormalizationLayer); norm {
+			fuseResidualSum(layers, kinds, steps, i, index, consumers)
+		}
 		out := l.Output(0)
 		if cs := consumers[out]; len(cs) == 1 && !out.IsNetworkOutput() && out.Type() == dsl.Float32 {
 			if k := cs[0]; plainCast(k) && isFloat(layers[k].Output(0).Type()) {
@@ -58,6 +61,32 @@ func fuseCasts(layers []dsl.Layer, kinds []string, steps []step) {
 			}
 		}
 	}
+}
+
+// fuseResidualSum folds the sum of two tensors of the same dims and type
+// that normalization step i reads (through its folded cast, if any) into
+// its kernel: a transformer's residual connection before its layer norm.
+// The kernel adds the two elements as the sum's own kernel would, rounded
+// to the sum's type, and the sum's tensor is never written.
+func fuseResidualSum(layers []dsl.Layer, kinds []string, steps []step, i int, index map[dsl.Layer]int, consumers map[*dsl.Tensor][]int) {
+	in, _ := fusedIO(layers, steps[i])
+	p, _ := in.Producer()
+	e, ok := p.(*dsl.ElementWiseLayer)
+	if !ok || e.Operation() != dsl.ElementWiseSum || in.IsNetworkOutput() || len(consumers[in]) != 1 || !in.Dims().IsStatic() {
+		return
+	}
+	k := index[p]
+	a, b := e.Input(0), e.Input(1)
+	if kinds[k] != kindKernel || a == b || !isFloat(in.Type()) {
+		return
+	}
+	for _, t := range []*dsl.Tensor{a, b} {
+		if !t.Dims().Equal(in.Dims()) || t.Type() != in.Type() {
+			return
+		}
+	}
+	kinds[k], steps[k].Kind, steps[k].Into = kindFused, kindFused, i
+	steps[i].Residual = k + 1
 }
 
 // stepsOf maps each layer to its step and each tensor to the steps that
@@ -87,7 +116,7 @@ func fusedIO(layers []dsl.Layer, s step) (in, out *dsl.Tensor) {
 	if s.Epilogue > 0 {
 		out = layers[s.Epilogue-1].Output(0)
 	}
-	if s.Residual > 0 {
+	if _, conv := l.(*dsl.ConvolutionLayer); conv && s.Residual > 0 {
 		out = layers[s.Residual-1].Output(0)
 	}
 	if s.Activation > 0 {

@@ -118,3 +118,47 @@ func mustEncode(t *testing.T, p *plan) []byte {
 	}
 	return b
 }
+
+// TestResidualSumFoldsIntoNormalization: a transformer's residual sum in
+// half before its layer norm (kept in float32 between casts) is computed
+// by the normalization's kernel, which reads both operands.
+func TestResidualSumFoldsIntoNormalization(t *testing.T) {
+	net := dsl.NewNetwork()
+	x := net.AddInput("x", dsl.Float16, dsl.Dims{4, 64})
+	a := net.AddUnary(x, dsl.UnaryAbs).Output(0)
+	sum := net.AddElementWise(x, a, dsl.ElementWiseSum)
+	up := net.AddCast(sum.Output(0), dsl.Float32)
+	scale := net.AddConstant(dsl.Dims{1, 64}, dsl.Float32Weights(make([]float32, 64)...)).Output(0)
+	bias := net.AddConstant(dsl.Dims{1, 64}, dsl.Float32Weights(make([]float32, 64)...)).Output(0)
+	norm := net.AddNormalization(up.Output(0), scale, bias, 1<<1)
+	y := net.AddCast(norm.Output(0), dsl.Float16).Output(0)
+	y.SetName("y")
+	net.MarkOutput(y)
+	p, srcs, err := lowerNetwork(net, ir.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	layers := net.TopoLayers()
+	reads := stepReads(layers, p)
+	for i, l := range layers {
+		s := p.Steps[i]
+		switch l {
+		case sum:
+			if s.Kind != kindFused {
+				t.Errorf("the sum is a %s step, want fused into the normalization", s.Kind)
+			}
+		case norm:
+			if s.Residual == 0 || s.Prologue == 0 || s.Epilogue == 0 {
+				t.Errorf("the normalization's step %+v does not fold the sum and both casts", s)
+			}
+			if len(reads[i]) != 4 || reads[i][0] != x || reads[i][1] != a {
+				t.Errorf("the normalization reads %v, want x, the sum's other operand, scale and bias", reads[i])
+			}
+		}
+	}
+	if _, _, err := cuda.NVRTCVersion(); err == nil {
+		if _, err := compileKernels(srcs, "sm_80"); err != nil {
+			t.Fatal(err)
+		}
+	}
+}

@@ -28,8 +28,9 @@ extern "C" __global__ void %s(const i64* __restrict__ meta, i64 n, trtc_u128* __
   int r = (int)meta[0]; const i64* d = meta + 1; const i64* ss = d + r; const i64* ds = ss + r;
   const trtc_u128* src = in + ds[r]; trtc_u128* dst = out + ds[r + 1];
   if (ds[r + 2]) {
+    const bool dc = isContiguous(r, d, ds); // every shuffle's destination
     for (unsigned i = blockIdx.x * blockDim.x + threadIdx.x; i < (unsigned)n; i += gridDim.x * blockDim.x)
-      dst[offset32(i, r, d, ds)] = src[offset32(i, r, d, ss)];
+      dst[dc ? (int)i : offset32(i, r, d, ds)] = src[offset32(i, r, d, ss)];
   } else {
     for (i64 i = (i64)blockIdx.x * blockDim.x + threadIdx.x; i < n; i += (i64)gridDim.x * blockDim.x)
       dst[offset(i, r, d, ds)] = src[offset(i, r, d, ss)];

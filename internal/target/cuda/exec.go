@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"maps"
+	"math"
 	"os"
 	"sort"
 	"sync"
@@ -126,8 +127,17 @@ func (sp *shapePlan) rootOf(t *dsl.Tensor) *dsl.Tensor {
 var profiling = os.Getenv("TRTC_CUDA_PROFILE") != ""
 
 // profilingLayers (TRTC_CUDA_PROFILE=layers) also lists the 40 slowest
-// steps with their shapes and, for convolutions, the cuDNN engine.
-var profilingLayers = os.Getenv("TRTC_CUDA_PROFILE") == "layers"
+// steps with their shapes and, for convolutions, the cuDNN engine;
+// TRTC_CUDA_PROFILE=steps lists every step.
+var profilingLayers = os.Getenv("TRTC_CUDA_PROFILE") == "layers" || os.Getenv("TRTC_CUDA_PROFILE") == "steps"
+
+// profiledSteps is how many steps the profile lists.
+func profiledSteps() int {
+	if os.Getenv("TRTC_CUDA_PROFILE") == "steps" {
+		return math.MaxInt
+	}
+	return 40
+}
 
 func (x *executable) profile(key string, d time.Duration) {
 	x.mu.Lock()
@@ -192,7 +202,7 @@ func (x *executable) printProfile() {
 		steps = append(steps, k)
 	}
 	sort.Slice(steps, func(i, j int) bool { return x.profLayer[steps[i]] > x.profLayer[steps[j]] })
-	for _, k := range steps[:min(len(steps), 40)] {
+	for _, k := range steps[:min(len(steps), profiledSteps())] {
 		fmt.Fprintf(os.Stderr, "  %10v %5.1f%% %s\n", x.profLayer[k], 100*float64(x.profLayer[k])/float64(total), k)
 	}
 }

@@ -89,6 +89,12 @@ func TestFastPathsAgainstCPU(t *testing.T) {
 			y = n.AddElementWise(y, one, dsl.ElementWiseDiv).Output(0)
 			return n.AddActivation(y, dsl.ActivationGeluErf).Output(0)
 		}, dsl.Dims{64, 1024}, 1},
+		{"residual-layer-norm", func(n *dsl.Network, x *dsl.Tensor) *dsl.Tensor {
+			g := n.AddConstant(dsl.Dims{1, 1, 768}, weights(rng, 1, 1, 768)).Output(0)
+			b := n.AddConstant(dsl.Dims{1, 1, 768}, weights(rng, 1, 1, 768)).Output(0)
+			y := n.AddElementWise(x, n.AddUnary(x, dsl.UnaryAbs).Output(0), dsl.ElementWiseSum).Output(0)
+			return n.AddNormalization(y, g, b, 1<<2).Output(0)
+		}, dsl.Dims{8, 16, 768}, 768},
 		{"reduce-thread-per-output", func(n *dsl.Network, x *dsl.Tensor) *dsl.Tensor {
 			return n.AddReduce(x, dsl.ReduceAvg, 1<<2|1<<3, true).Output(0) // a global average pool
 		}, dsl.Dims{64, 128, 7, 7}, 49},

@@ -399,7 +399,7 @@ func residualOf(l dsl.Layer, out *dsl.Tensor, i int, index map[dsl.Layer]int) *d
 // residualInput is the tensor step s's convolution adds in its cuDNN
 // graph, or nil.
 func residualInput(layers []dsl.Layer, s step) *dsl.Tensor {
-	if s.Residual == 0 {
+	if _, conv := layers[s.Layer].(*dsl.ConvolutionLayer); !conv || s.Residual == 0 {
 		return nil
 	}
 	_, out := fusedIO(layers, step{Layer: s.Layer, Prologue: s.Prologue, Epilogue: s.Epilogue})

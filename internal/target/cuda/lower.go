@@ -47,7 +47,8 @@ type step struct {
 	Epilogue int `json:"epilogue,omitempty"`
 	// Residual is the sum with another tensor, and Activation the ReLU,
 	// that a channels-last convolution's cuDNN graph applies to its
-	// output (layout.go): their step + 1, 0 for none.
+	// output (layout.go), or the sum of two tensors a normalization
+	// kernel reads as its input (castfuse.go): their step + 1, 0 for none.
 	Residual   int `json:"residual,omitempty"`
 	Activation int `json:"activation,omitempty"`
 }
@@ -136,9 +137,10 @@ func lowerNetwork(net *dsl.Network, o ir.Options) (*plan, map[string]string, err
 			switch pl, pool := l.(*dsl.PoolingLayer); {
 			case pool && isChannelsLast(layers, *s):
 				gen = func(n string) (string, bool) { return poolKernel(n, pl, true) }
-			case s.Prologue > 0 || s.Epilogue > 0:
+			case s.Prologue > 0 || s.Epilogue > 0 || s.Residual > 0:
 				in, out := fusedIO(layers, *s)
-				gen = func(n string) (string, bool) { return castFusedSource(n, l, in.Type(), out.Type()) }
+				residual := s.Residual > 0
+				gen = func(n string) (string, bool) { return castFusedSource(n, l, in.Type(), out.Type(), residual) }
 			}
 			if ms := members[i]; len(ms) > 0 {
 				if len(ms) > 1 {
@@ -390,13 +392,14 @@ func computes(steps []step, into, i int) bool {
 }
 
 // castFusedSource writes a softmax or normalization kernel that reads
-// its data input as type in and stores its output as type out.
-func castFusedSource(name string, l dsl.Layer, in, out dsl.DataType) (string, bool) {
+// its data input as type in and stores its output as type out; with
+// residual, a normalization's input is the sum of two tensors of type in.
+func castFusedSource(name string, l dsl.Layer, in, out dsl.DataType, residual bool) (string, bool) {
 	switch l := l.(type) {
 	case *dsl.SoftMaxLayer:
 		return softmaxKernelTypes(name, l, in, out)
 	case *dsl.NormalizationLayer:
-		return normalizationKernelTypes(name, l, in, out)
+		return normalizationKernelTypes(name, l, in, out, residual)
 	}
 	return "", false
 }

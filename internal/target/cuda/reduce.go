@@ -19,13 +19,15 @@ func copyKernels() string {
   int r = (int)meta[0]; const i64* d = meta + 1; const i64* ss = d + r; const i64* ds = ss + r;
   const %s* src = in + ds[r]; %s* dst = out + ds[r + 1];
   if (ds[r + 2]) {
+    // A contiguous destination (every shuffle's) needs no index arithmetic.
+    const bool dc = isContiguous(r, d, ds);
     const unsigned step = gridDim.x * blockDim.x * 4u;
     for (unsigned base = blockIdx.x * blockDim.x * 4u + threadIdx.x; base < (unsigned)n; base += step) {
       %s v[4];
       #pragma unroll
       for (int u = 0; u < 4; ++u) { const unsigned i = base + u * blockDim.x; if (i < (unsigned)n) v[u] = src[offset32(i, r, d, ss)]; }
       #pragma unroll
-      for (int u = 0; u < 4; ++u) { const unsigned i = base + u * blockDim.x; if (i < (unsigned)n) dst[offset32(i, r, d, ds)] = v[u]; }
+      for (int u = 0; u < 4; ++u) { const unsigned i = base + u * blockDim.x; if (i < (unsigned)n) dst[dc ? (int)i : offset32(i, r, d, ds)] = v[u]; }
     }
   } else {
     for (i64 i = (i64)blockIdx.x * blockDim.x + threadIdx.x; i < n; i += (i64)gridDim.x * blockDim.x)
@@ -249,12 +251,12 @@ func softmaxKernelTypes(name string, l *dsl.SoftMaxLayer, it, ot dsl.DataType) (
 // their index modes. Meta: [R, rank, dims, scale mode, scale strides,
 // bias mode, bias strides].
 func normalizationKernel(name string, l *dsl.NormalizationLayer) (string, bool) {
-	return normalizationKernelTypes(name, l, l.Input(0).Type(), l.Output(0).Type())
+	return normalizationKernelTypes(name, l, l.Input(0).Type(), l.Output(0).Type(), false)
 }
 
 // normalizationKernelTypes is normalizationKernel reading type it and
 // storing type ot.
-func normalizationKernelTypes(name string, l *dsl.NormalizationLayer, it, ot dsl.DataType) (string, bool) {
+func normalizationKernelTypes(name string, l *dsl.NormalizationLayer, it, ot dsl.DataType, residual bool) (string, bool) {
 	c, ok1 := typeOf(it)
 	o, ok2 := typeOf(ot)
 	if !ok1 || !ok2 || !isFloat(it) || !isFloat(ot) || l.NbGroups() > 1 {
@@ -264,6 +266,15 @@ func normalizationKernelTypes(name string, l *dsl.NormalizationLayer, it, ot dsl
 	bc, _ := typeOf(l.Input(2).Type())
 	if !isFloat(l.Input(1).Type()) || !isFloat(l.Input(2).Type()) {
 		return "", false
+	}
+	// load reads element i of the input: with residual, the sum of in
+	// and in2 rounded to their type, as the folded sum stored it.
+	load, in2 := func(i string) string { return c.loadf("in[" + i + "]") }, ""
+	if residual {
+		load = func(i string) string {
+			return c.loadf(c.savef(c.loadf("in["+i+"]") + " + " + c.loadf("in2["+i+"]")))
+		}
+		in2 = fmt.Sprintf("const %s* __restrict__ in2, ", c.store)
 	}
 	idx := func(m, s string) string {
 		return fmt.Sprintf("(%[1]s == %[3]d ? j : (%[1]s == %[4]d ? 0 : offset(i, r, d, %[2]s)))", m, s, indexInRow, indexScalar)
@@ -283,7 +294,7 @@ func normalizationKernelTypes(name string, l *dsl.NormalizationLayer, it, ot dsl
       out[i] = %[5]s;
     }
   }
-`, c.loadf("in[base + j]"), flit(l.Epsilon()), sc.loadf("scale["+idx("ms", "ss")+"]"), bc.loadf("bias["+idx("mb", "bs")+"]"), o.savef("y"),
+`, load("base + j"), flit(l.Epsilon()), sc.loadf("scale["+idx("ms", "ss")+"]"), bc.loadf("bias["+idx("mb", "bs")+"]"), o.savef("y"),
 		warpRows, warpReduce("s", "a + b"), warpReduce("v", "a + b"))
 	body := general
 	if per, ok := rowRegisters(normalizationRow(l)); ok {
@@ -311,15 +322,15 @@ func normalizationKernelTypes(name string, l *dsl.NormalizationLayer, it, ot dsl
       out[base + j] = %[5]s;
     }
   }
-`, c.loadf("in[base + j]"), flit(l.Epsilon()), sc.loadf("scale["+near("ms")+"]"), bc.loadf("bias["+near("mb")+"]"), o.savef("y"), per,
+`, load("base + j"), flit(l.Epsilon()), sc.loadf("scale["+near("ms")+"]"), bc.loadf("bias["+near("mb")+"]"), o.savef("y"), per,
 			warpRows, warpReduce("s", "a + b"), warpReduce("v", "a + b"))
 		body = fmt.Sprintf("  if ((ms == %[1]d || ms == %[2]d) && (mb == %[1]d || mb == %[2]d)) {\n%[3]s  } else {\n%[4]s  }\n", indexInRow, indexScalar, fast, general)
 	}
-	return fmt.Sprintf(`extern "C" __global__ void %[1]s(const i64* __restrict__ meta, i64 n, %[2]s* __restrict__ out, const %[3]s* __restrict__ in, const %[4]s* __restrict__ scale, const %[5]s* __restrict__ bias) {
+	return fmt.Sprintf(`extern "C" __global__ void %[1]s(const i64* __restrict__ meta, i64 n, %[2]s* __restrict__ out, const %[3]s* __restrict__ in, %[7]sconst %[4]s* __restrict__ scale, const %[5]s* __restrict__ bias) {
   const i64 R = meta[0]; const int r = (int)meta[1]; const i64* d = meta + 2;
   const int ms = (int)d[r]; const i64* ss = d + r + 1; const int mb = (int)ss[r]; const i64* bs = ss + r + 1;
 %[6]s}
-`, name, o.store, c.store, sc.store, bc.store, body), true
+`, name, o.store, c.store, sc.store, bc.store, body, in2), true
 }
 
 // Rows in registers. Where the length of a softmax's or normalization's

@@ -321,7 +321,12 @@ func stepReads(layers []dsl.Layer, p *plan) [][]*dsl.Tensor {
 			in, _ := fusedIO(layers, s)
 			for j := 0; j < l.NbInputs(); j++ {
 				if t := l.Input(j); t != nil {
-					if j == 0 {
+					switch {
+					case j == 0 && l.Type() == dsl.LayerNormalization && s.Residual > 0:
+						sum := layers[s.Residual-1] // both operands of a folded sum
+						reads[i] = append(reads[i], sum.Input(0), sum.Input(1))
+						continue
+					case j == 0:
 						t = in // a folded cast's input
 					}
 					reads[i] = append(reads[i], t)

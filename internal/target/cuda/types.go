@@ -75,6 +75,11 @@ __device__ __forceinline__ int offset32(unsigned i, int r, const i64* d, const i
   for (int k = r - 1; k >= 0; --k) { unsigned dk = (unsigned)d[k]; unsigned c = i % dk; i /= dk; o += (int)c * (int)s[k]; }
   return o;
 }
+__device__ __forceinline__ bool isContiguous(int r, const i64* d, const i64* s) {
+  i64 acc = 1; bool c = true;
+  for (int k = r - 1; k >= 0; --k) { if (d[k] != 1 && s[k] != acc) c = false; acc *= d[k]; }
+  return c;
+}
 `
 
 // intRange is the saturation range of an integer type for casts.
