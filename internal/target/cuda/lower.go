@@ -81,8 +81,10 @@ type module struct {
 
 // planVersion is the version of the plan and kernel signatures this trtc
 // writes and runs (2: kernels that check indices take a fault slot; 3:
-// matrix multiplies fold in bias adds, which an older trtc would skip).
-const planVersion = 3
+// matrix multiplies fold in bias adds, which an older trtc would skip; 4:
+// channels-last convolutions and poolings, and residual sums and ReLUs
+// folded into convolutions and normalizations).
+const planVersion = 4
 
 // lowerNetwork decides each layer's step and writes the kernels' source,
 // one program per distinct kernel (names are content hashes, so layers
@@ -185,7 +187,8 @@ func fixedModuleSource() string {
 // launches counts what one inference launches on the GPU: generated
 // kernels, copies and gathers (a concatenation one per input), cuBLASLt and
 // cuDNN calls, plugin kernels, shape uploads; with every fused step as a
-// launch of its own, the count without pointwise fusion. (A convolution
+// launch of its own, the count without fusion (the transposes a
+// channels-last convolution folds in are views, launched in neither). (A convolution
 // whose fastest cuDNN plan leaves the bias out launches one more, known
 // only when the plan is timed.)
 func (p *plan) launches(layers []dsl.Layer) (fused, unfused int) {
@@ -197,7 +200,9 @@ func (p *plan) launches(layers []dsl.Layer) (fused, unfused int) {
 		case kindConcat:
 			n = layers[i].NbInputs()
 		case kindFused:
-			unfused++
+			if _, view := layers[i].(*dsl.ShuffleLayer); !view || !isChannelsLast(layers, p.Steps[s.Into]) {
+				unfused++ // (a channels-last view is no launch in either count)
+			}
 		}
 		fused += n
 		unfused += n
