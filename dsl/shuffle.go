@@ -7,6 +7,16 @@ import "github.com/trtc/trtc/diag"
 // A nil Permutation is the identity.
 type Permutation []int
 
+// IsIdentity reports whether p leaves every axis in place (nil does).
+func (p Permutation) IsIdentity() bool {
+	for i, v := range p {
+		if v != i {
+			return false
+		}
+	}
+	return true
+}
+
 // ShuffleLayer transposes, reshapes and transposes again (TensorRT
 // IShuffleLayer). Each step is optional: the transposes default to the
 // identity and the reshape to none.

@@ -56,7 +56,7 @@ func TransposesIntoMatMul(g *ir.Graph, _ ir.Options) (*ir.Graph, error) {
 				}
 				s, _ := l.Input(i).Producer()
 				x := r.Map(s.Input(0))
-				if !isIdentity(q) {
+				if !q.IsIdentity() {
 					sh := r.Dst.AddShuffle(x)
 					sh.SetFirstTranspose(q)
 					sh.SetName(s.Name())
@@ -92,7 +92,7 @@ func foldable(mm *dsl.MatrixMultiplyLayer, i int, uses map[*dsl.Tensor]int) (*ds
 	}
 	p, _ := t.Producer()
 	s, ok := p.(*dsl.ShuffleLayer)
-	if !ok || s.Input(1) != nil || s.ReshapeDimensions() != nil || !isIdentity(s.SecondTranspose()) {
+	if !ok || s.Input(1) != nil || s.ReshapeDimensions() != nil || !s.SecondTranspose().IsIdentity() {
 		return nil, nil, false
 	}
 	perm := s.FirstTranspose()
@@ -103,13 +103,4 @@ func foldable(mm *dsl.MatrixMultiplyLayer, i int, uses map[*dsl.Tensor]int) (*ds
 	q := append(dsl.Permutation(nil), perm...)
 	q[r-2], q[r-1] = q[r-1], q[r-2]
 	return s, q, true
-}
-
-func isIdentity(p dsl.Permutation) bool {
-	for i, v := range p {
-		if v != i {
-			return false
-		}
-	}
-	return true
 }

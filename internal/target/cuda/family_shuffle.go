@@ -27,7 +27,7 @@ func init() {
 	registerFamily(dsl.LayerShuffle, &kernelFamily{
 		takes: func(l dsl.Layer) bool {
 			s := l.(*dsl.ShuffleLayer)
-			return !isIdentity(s.FirstTranspose()) && !isIdentity(s.SecondTranspose())
+			return !s.FirstTranspose().IsIdentity() && !s.SecondTranspose().IsIdentity()
 		},
 		lower: func(l dsl.Layer) (bool, string) {
 			if _, ok := elementBits(l.Input(0).Type()); !ok || l.Input(0).Type() == dsl.Int4 {

@@ -275,7 +275,7 @@ func fuseChannelsLast(layers []dsl.Layer, kinds []string, steps []step) {
 		}
 		sl, ok := layers[k].(*dsl.ShuffleLayer)
 		if !ok || kinds[k] != kindCopy || sl.ReshapeDimensions() != nil || sl.Input(1) != nil ||
-			!slices.Equal(sl.FirstTranspose(), p) || !isIdentity(sl.SecondTranspose()) {
+			!slices.Equal(sl.FirstTranspose(), p) || !sl.SecondTranspose().IsIdentity() {
 			return 0, false
 		}
 		return k, true

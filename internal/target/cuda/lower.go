@@ -286,7 +286,7 @@ func chooseKind(l dsl.Layer, dataDep map[*dsl.Tensor]bool) (kind, why string) {
 		}
 		return kindKernel, ""
 	case *dsl.ShuffleLayer:
-		first, second := isIdentity(l.FirstTranspose()), isIdentity(l.SecondTranspose())
+		first, second := l.FirstTranspose().IsIdentity(), l.SecondTranspose().IsIdentity()
 		switch {
 		case first && second:
 			return kindAlias, ""
@@ -338,15 +338,6 @@ func chooseKind(l dsl.Layer, dataDep map[*dsl.Tensor]bool) (kind, why string) {
 		return kindConv, ""
 	}
 	return kindHost, "no CUDA kernel for " + l.Type().String() + " yet"
-}
-
-func isIdentity(p dsl.Permutation) bool {
-	for i, v := range p {
-		if v != i {
-			return false
-		}
-	}
-	return true
 }
 
 func (p *plan) encode() ([]byte, error) { return json.Marshal(p) }

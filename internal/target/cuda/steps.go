@@ -146,7 +146,7 @@ func sliceView(l *dsl.SliceLayer, sp *shapePlan) (start, stride []int64, err err
 // reshape (first) or after it (second).
 func shuffleMeta(l *dsl.ShuffleLayer, d map[*dsl.Tensor][]int64) []int64 {
 	in, out := d[l.Input(0)], d[l.Output(0)]
-	if p := l.FirstTranspose(); !isIdentity(p) {
+	if p := l.FirstTranspose(); !p.IsIdentity() {
 		is := contiguous(in)
 		dims := make([]int64, len(p))
 		ss := make([]int64, len(p))
