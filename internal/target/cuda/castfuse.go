@@ -46,8 +46,7 @@ func fuseCasts(layers []dsl.Layer, kinds []string, steps []step) {
 		in := l.Input(0)
 		if p, _ := in.Producer(); p != nil && !in.IsNetworkOutput() && len(consumers[in]) == 1 {
 			if k := index[p]; plainCast(k) && isWidening(p.Input(0).Type(), in.Type()) {
-				kinds[k], steps[k].Kind, steps[k].Into = kindFused, kindFused, i
-				steps[i].Prologue = k + 1
+				steps[i].Prologue = foldInto(kinds, steps, k, i)
 			}
 		}
 		if _, norm := l.(*dsl.NormalizationLayer); norm {
@@ -56,8 +55,7 @@ func fuseCasts(layers []dsl.Layer, kinds []string, steps []step) {
 		out := l.Output(0)
 		if cs := consumers[out]; len(cs) == 1 && !out.IsNetworkOutput() && out.Type() == dsl.Float32 {
 			if k := cs[0]; plainCast(k) && isFloat(layers[k].Output(0).Type()) {
-				kinds[k], steps[k].Kind, steps[k].Into = kindFused, kindFused, i
-				steps[i].Epilogue = k + 1
+				steps[i].Epilogue = foldInto(kinds, steps, k, i)
 			}
 		}
 	}
@@ -85,8 +83,14 @@ func fuseResidualSum(layers []dsl.Layer, kinds []string, steps []step, i int, in
 			return
 		}
 	}
+	steps[i].Sum = foldInto(kinds, steps, k, i)
+}
+
+// foldInto makes step k a fused step that step i computes, and returns
+// k + 1, the reference step i keeps (Prologue, Epilogue, Sum, ...).
+func foldInto(kinds []string, steps []step, k, i int) int {
 	kinds[k], steps[k].Kind, steps[k].Into = kindFused, kindFused, i
-	steps[i].Residual = k + 1
+	return k + 1
 }
 
 // stepsOf maps each layer to its step and each tensor to the steps that
@@ -104,9 +108,10 @@ func stepsOf(layers []dsl.Layer) (index map[dsl.Layer]int, consumers map[*dsl.Te
 	return index, consumers
 }
 
-// fusedIO are the tensors step i reads as its data input and writes as its
-// output, after folding casts: the prologue cast's input, the epilogue
-// cast's output.
+// fusedIO are the tensors step s reads as its data input and writes as
+// its output, after what it folds in: the prologue's input (a cast, or a
+// channels-last view), and the output of the last of its epilogue (a
+// cast, a bias add, a view), residual sum and activation.
 func fusedIO(layers []dsl.Layer, s step) (in, out *dsl.Tensor) {
 	l := layers[s.Layer]
 	in, out = l.Input(0), l.Output(0)
@@ -116,7 +121,7 @@ func fusedIO(layers []dsl.Layer, s step) (in, out *dsl.Tensor) {
 	if s.Epilogue > 0 {
 		out = layers[s.Epilogue-1].Output(0)
 	}
-	if _, conv := l.(*dsl.ConvolutionLayer); conv && s.Residual > 0 {
+	if s.Residual > 0 {
 		out = layers[s.Residual-1].Output(0)
 	}
 	if s.Activation > 0 {

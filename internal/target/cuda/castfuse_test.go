@@ -35,6 +35,19 @@ func castNet(shared bool) (*dsl.Network, []dsl.Layer) {
 	return net, []dsl.Layer{up, norm, down, up2, sm}
 }
 
+// lowered checks net and lowers it: its plan, kernel sources and layers.
+func lowered(t *testing.T, net *dsl.Network) (*plan, map[string]string, []dsl.Layer) {
+	t.Helper()
+	if err := net.Err(); err != nil {
+		t.Fatal(err)
+	}
+	p, srcs, err := lowerNetwork(net, ir.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p, srcs, net.TopoLayers()
+}
+
 func TestCastsFoldIntoNormalizationAndSoftmax(t *testing.T) {
 	net, ls := castNet(false)
 	p, srcs, err := lowerNetwork(net, ir.Options{})
@@ -134,11 +147,7 @@ func TestResidualSumFoldsIntoNormalization(t *testing.T) {
 	y := net.AddCast(norm.Output(0), dsl.Float16).Output(0)
 	y.SetName("y")
 	net.MarkOutput(y)
-	p, srcs, err := lowerNetwork(net, ir.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	layers := net.TopoLayers()
+	p, srcs, layers := lowered(t, net)
 	reads := stepReads(layers, p)
 	for i, l := range layers {
 		s := p.Steps[i]
@@ -148,7 +157,7 @@ func TestResidualSumFoldsIntoNormalization(t *testing.T) {
 				t.Errorf("the sum is a %s step, want fused into the normalization", s.Kind)
 			}
 		case norm:
-			if s.Residual == 0 || s.Prologue == 0 || s.Epilogue == 0 {
+			if s.Sum == 0 || s.Prologue == 0 || s.Epilogue == 0 {
 				t.Errorf("the normalization's step %+v does not fold the sum and both casts", s)
 			}
 			if len(reads[i]) != 4 || reads[i][0] != x || reads[i][1] != a {

@@ -120,20 +120,22 @@ func (sp *shapePlan) rootOf(t *dsl.Tensor) *dsl.Tensor {
 	}
 }
 
-// profiling (TRTC_CUDA_PROFILE=1) times every step with events on the
-// stream (runPhase) and prints the time per step kind when the
-// engine closes. It turns CUDA graphs off, so launch gaps that a graph
-// would hide show in the steps after them.
-var profiling = os.Getenv("TRTC_CUDA_PROFILE") != ""
+// profileMode is TRTC_CUDA_PROFILE. Any value (profiling) times every
+// step with events on the stream (runPhase) and prints the time per step
+// kind when the engine closes; it turns CUDA graphs off, so launch gaps
+// that a graph would hide show in the steps after them. "layers"
+// (profilingLayers) also lists the 40 slowest steps with their shapes
+// and, for convolutions, the cuDNN engine; "steps" lists every step.
+var profileMode = os.Getenv("TRTC_CUDA_PROFILE")
 
-// profilingLayers (TRTC_CUDA_PROFILE=layers) also lists the 40 slowest
-// steps with their shapes and, for convolutions, the cuDNN engine;
-// TRTC_CUDA_PROFILE=steps lists every step.
-var profilingLayers = os.Getenv("TRTC_CUDA_PROFILE") == "layers" || os.Getenv("TRTC_CUDA_PROFILE") == "steps"
+var (
+	profiling       = profileMode != ""
+	profilingLayers = profileMode == "layers" || profileMode == "steps"
+)
 
 // profiledSteps is how many steps the profile lists.
 func profiledSteps() int {
-	if os.Getenv("TRTC_CUDA_PROFILE") == "steps" {
+	if profileMode == "steps" {
 		return math.MaxInt
 	}
 	return 40
@@ -610,7 +612,7 @@ func (c *cudaContext) runSteps(ctx context.Context, sp *shapePlan) (*shapePlan, 
 func (c *cudaContext) runPhase(ctx context.Context, sp *shapePlan) error {
 	var marks stepEvents
 	if profiling {
-		defer func() { marks.close() }()
+		defer marks.close()
 		if err := marks.record(c, -1); err != nil {
 			return err
 		}

@@ -47,7 +47,7 @@ type layoutRewrite struct {
 // conditionals (which the CUDA target refuses anyway).
 func channelsLast(net *dsl.Network) (*dsl.Network, bool, error) {
 	layers := net.TopoLayers()
-	if len(ir.RegionMembers(net)) > 0 || !containsFunc(layers, channelsLastConv) {
+	if len(ir.RegionMembers(net)) > 0 || !slices.ContainsFunc(layers, channelsLastConv) {
 		return net, false, nil
 	}
 	w := &layoutRewrite{r: ir.NewRebuilder(net), nhwc: map[*dsl.Tensor]*dsl.Tensor{}}
@@ -74,15 +74,6 @@ func channelsLast(net *dsl.Network) (*dsl.Network, bool, error) {
 	return out, err == nil, err
 }
 
-func containsFunc(ls []dsl.Layer, f func(dsl.Layer) bool) bool {
-	for _, l := range ls {
-		if f(l) {
-			return true
-		}
-	}
-	return false
-}
-
 // channelsLastConv reports whether l is a convolution the rewrite puts in
 // NHWC: a 2-d half or bfloat16 one on cuDNN's path (kindConv).
 func channelsLastConv(l dsl.Layer) bool {
@@ -101,16 +92,12 @@ func channelsLastPool(l dsl.Layer) bool {
 	return ok && p.PoolingType() == dsl.PoolingMax && l.Input(0).Rank() == 4 && len(p.WindowSizeNd()) == 2
 }
 
-// isLayoutFree reports whether l computes each output element from the
-// elements at the same coordinates of its inputs (all of the output's
-// rank), so it computes the same on transposed inputs.
+// isLayoutFree reports whether l is a pointwise layer over 4-d tensors
+// (every input of the output's rank): it computes each output element
+// from the elements at the same coordinates of its inputs, so it
+// computes the same on transposed inputs.
 func isLayoutFree(l dsl.Layer) bool {
-	switch l.(type) {
-	case *dsl.ElementWiseLayer, *dsl.UnaryLayer, *dsl.ActivationLayer, *dsl.CastLayer, *dsl.IdentityLayer:
-	default:
-		return false
-	}
-	if l.NbOutputs() != 1 || l.Output(0).Rank() != 4 {
+	if !isPointwise(l) || l.NbOutputs() != 1 || l.Output(0).Rank() != 4 {
 		return false
 	}
 	for j := 0; j < l.NbInputs(); j++ {
@@ -289,10 +276,7 @@ func fuseChannelsLast(layers []dsl.Layer, kinds []string, steps []step) {
 		if !ok1 || !ok2 {
 			continue
 		}
-		steps[i].Prologue, steps[i].Epilogue = pro+1, epi+1
-		for _, k := range []int{pro, epi} {
-			kinds[k], steps[k].Kind, steps[k].Into = kindFused, kindFused, i
-		}
+		steps[i].Prologue, steps[i].Epilogue = foldInto(kinds, steps, pro, i), foldInto(kinds, steps, epi, i)
 	}
 }
 
@@ -363,14 +347,12 @@ func fuseConvActivations(layers []dsl.Layer, kinds []string, steps []step) {
 		_, out := fusedIO(layers, s)
 		k, ok := next(out)
 		if ok && residualOf(layers[k], out, i, index) != nil {
-			steps[i].Residual = k + 1
-			kinds[k], steps[k].Kind, steps[k].Into = kindFused, kindFused, i
+			steps[i].Residual = foldInto(kinds, steps, k, i)
 			out = layers[k].Output(0)
 			k, ok = next(out)
 		}
 		if act, isAct := layers[k].(*dsl.ActivationLayer); ok && isAct && act.ActivationType() == dsl.ActivationReLU {
-			steps[i].Activation = k + 1
-			kinds[k], steps[k].Kind, steps[k].Into = kindFused, kindFused, i
+			steps[i].Activation = foldInto(kinds, steps, k, i)
 		}
 	}
 }
@@ -383,10 +365,7 @@ func residualOf(l dsl.Layer, out *dsl.Tensor, i int, index map[dsl.Layer]int) *d
 	if !ok || e.Operation() != dsl.ElementWiseSum {
 		return nil
 	}
-	z := e.Input(0)
-	if z == out {
-		z = e.Input(1)
-	}
+	z := otherOperand(l, out)
 	if z == out || !z.Dims().Equal(out.Dims()) || z.Type() != out.Type() {
 		return nil
 	}
@@ -396,16 +375,21 @@ func residualOf(l dsl.Layer, out *dsl.Tensor, i int, index map[dsl.Layer]int) *d
 	return z
 }
 
+// otherOperand is the input of a two-input layer that is not t (t itself
+// when both are).
+func otherOperand(l dsl.Layer, t *dsl.Tensor) *dsl.Tensor {
+	if l.Input(0) == t {
+		return l.Input(1)
+	}
+	return l.Input(0)
+}
+
 // residualInput is the tensor step s's convolution adds in its cuDNN
-// graph, or nil.
+// graph, or nil: the residual sum's operand other than the
+// convolution's NHWC output (its epilogue view's).
 func residualInput(layers []dsl.Layer, s step) *dsl.Tensor {
-	if _, conv := layers[s.Layer].(*dsl.ConvolutionLayer); !conv || s.Residual == 0 {
+	if s.Residual == 0 {
 		return nil
 	}
-	_, out := fusedIO(layers, step{Layer: s.Layer, Prologue: s.Prologue, Epilogue: s.Epilogue})
-	add := layers[s.Residual-1]
-	if add.Input(0) == out {
-		return add.Input(1)
-	}
-	return add.Input(0)
+	return otherOperand(layers[s.Residual-1], layers[s.Epilogue-1].Output(0))
 }

@@ -47,10 +47,11 @@ type step struct {
 	Epilogue int `json:"epilogue,omitempty"`
 	// Residual is the sum with another tensor, and Activation the ReLU,
 	// that a channels-last convolution's cuDNN graph applies to its
-	// output (layout.go), or the sum of two tensors a normalization
+	// output (layout.go); Sum is the sum of two tensors a normalization
 	// kernel reads as its input (castfuse.go): their step + 1, 0 for none.
 	Residual   int `json:"residual,omitempty"`
 	Activation int `json:"activation,omitempty"`
+	Sum        int `json:"sum,omitempty"`
 }
 
 // plan is the engine's launch plan (the "plan" section, JSON).
@@ -139,10 +140,10 @@ func lowerNetwork(net *dsl.Network, o ir.Options) (*plan, map[string]string, err
 			switch pl, pool := l.(*dsl.PoolingLayer); {
 			case pool && isChannelsLast(layers, *s):
 				gen = func(n string) (string, bool) { return poolKernel(n, pl, true) }
-			case s.Prologue > 0 || s.Epilogue > 0 || s.Residual > 0:
+			case s.Prologue > 0 || s.Epilogue > 0 || s.Sum > 0:
 				in, out := fusedIO(layers, *s)
-				residual := s.Residual > 0
-				gen = func(n string) (string, bool) { return castFusedSource(n, l, in.Type(), out.Type(), residual) }
+				sum := s.Sum > 0
+				gen = func(n string) (string, bool) { return castFusedSource(n, l, in.Type(), out.Type(), sum) }
 			}
 			if ms := members[i]; len(ms) > 0 {
 				if len(ms) > 1 {
@@ -360,7 +361,7 @@ func decodePlan(b []byte, nbLayers int) (*plan, error) {
 		if s.Kind == kindFused && !computes(p.Steps, s.Into, i) {
 			return nil, diag.Errorf(diag.EngineCorrupt, "cuda plan step %d is fused into step %d, which does not compute it", i, s.Into)
 		}
-		for _, c := range []int{s.Prologue, s.Epilogue, s.Residual, s.Activation} {
+		for _, c := range []int{s.Prologue, s.Epilogue, s.Residual, s.Activation, s.Sum} {
 			if c > 0 && (c > len(p.Steps) || p.Steps[c-1].Kind != kindFused || p.Steps[c-1].Into != i) {
 				return nil, diag.Errorf(diag.EngineCorrupt, "cuda plan step %d folds in step %d, which is not fused into it", i, c-1)
 			}
@@ -384,18 +385,18 @@ func computes(steps []step, into, i int) bool {
 		return false
 	}
 	t := steps[into]
-	return into > i && slices.Contains(t.Members, i) || t.Prologue == i+1 || t.Epilogue == i+1 || t.Residual == i+1 || t.Activation == i+1
+	return into > i && slices.Contains(t.Members, i) || slices.Contains([]int{t.Prologue, t.Epilogue, t.Residual, t.Activation, t.Sum}, i+1)
 }
 
 // castFusedSource writes a softmax or normalization kernel that reads
 // its data input as type in and stores its output as type out; with
-// residual, a normalization's input is the sum of two tensors of type in.
-func castFusedSource(name string, l dsl.Layer, in, out dsl.DataType, residual bool) (string, bool) {
+// sum, a normalization's input is the sum of two tensors of type in.
+func castFusedSource(name string, l dsl.Layer, in, out dsl.DataType, sum bool) (string, bool) {
 	switch l := l.(type) {
 	case *dsl.SoftMaxLayer:
 		return softmaxKernelTypes(name, l, in, out)
 	case *dsl.NormalizationLayer:
-		return normalizationKernelTypes(name, l, in, out, residual)
+		return normalizationKernelTypes(name, l, in, out, sum)
 	}
 	return "", false
 }

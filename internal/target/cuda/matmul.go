@@ -282,6 +282,7 @@ func (c *cudaContext) cudnnPlan(sp *shapePlan, i int, l dsl.Layer) *cuda.ConvPla
 		return nil
 	}
 	cl := l.(*dsl.ConvolutionLayer)
+	s := c.x.plan.Steps[i]
 	in := sp.dims[l.Input(0)]
 	k, st, dl := cl.KernelSizeNd(), cl.StrideNd(), cl.DilationNd()
 	g := cl.Geometry(dsl.Dims(in[2:]))
@@ -290,11 +291,10 @@ func (c *cudaContext) cudnnPlan(sp *shapePlan, i int, l dsl.Layer) *cuda.ConvPla
 		PadBegin: [2]int{int(g.Pre[0]), int(g.Pre[1])}, PadEnd: [2]int{int(g.Post[0]), int(g.Post[1])},
 		Stride: [2]int{int(st[0]), int(st[1])}, Dilation: [2]int{int(dl[0]), int(dl[1])},
 		Bias: c.x.convB[l] != nil && cl.BiasWeights().Type() == l.Input(0).Type(), AllowTF32: c.x.plan.TF32,
-		ChannelsLast: isChannelsLast(c.x.layers, c.x.plan.Steps[i])}
-	if c.x.plan.Steps[i].Activation > 0 {
+		ChannelsLast: isChannelsLast(c.x.layers, s), Residual: s.Residual > 0}
+	if s.Activation > 0 {
 		cfg.Activation = cuda.ActReLU
 	}
-	cfg.Residual = c.x.plan.Steps[i].Residual > 0
 	plan = c.fastestConvPlan(sp, i, l, cfg)
 	return plan
 }

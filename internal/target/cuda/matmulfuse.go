@@ -30,8 +30,7 @@ func fuseMatmulBias(layers []dsl.Layer, kinds []string, steps []step) {
 		k := cs[0]
 		if bias := biasOf(layers[k], out); bias != nil {
 			if p, _ := bias.Producer(); p != nil && kinds[index[p]] == kindConstant {
-				kinds[k], steps[k].Kind, steps[k].Into = kindFused, kindFused, i
-				steps[i].Epilogue = k + 1
+				steps[i].Epilogue = foldInto(kinds, steps, k, i)
 			}
 		}
 	}

@@ -169,9 +169,10 @@ func reduceMeta(in []int64, axes uint32) []int64 {
 }
 
 // reducesPerThread reports whether a reduction of in over axes has enough
-// outputs, each of few enough elements, to take a thread per output: a
-// block of 256 threads for each of a global average pool's 65,536 outputs
-// of 49 elements ran 50 times slower.
+// outputs, each of few enough elements, to take a thread per output: with
+// a block of 256 threads for each of its 65,536 outputs of 49 elements,
+// ResNet-50's global average pool took 250 µs at batch 32 (35 µs with a
+// thread per output, channels last).
 func reducesPerThread(in []int64, axes uint32) bool {
 	r, n := int64(1), int64(1)
 	for k, d := range in {
@@ -256,7 +257,7 @@ func normalizationKernel(name string, l *dsl.NormalizationLayer) (string, bool) 
 
 // normalizationKernelTypes is normalizationKernel reading type it and
 // storing type ot.
-func normalizationKernelTypes(name string, l *dsl.NormalizationLayer, it, ot dsl.DataType, residual bool) (string, bool) {
+func normalizationKernelTypes(name string, l *dsl.NormalizationLayer, it, ot dsl.DataType, sum bool) (string, bool) {
 	c, ok1 := typeOf(it)
 	o, ok2 := typeOf(ot)
 	if !ok1 || !ok2 || !isFloat(it) || !isFloat(ot) || l.NbGroups() > 1 {
@@ -267,10 +268,10 @@ func normalizationKernelTypes(name string, l *dsl.NormalizationLayer, it, ot dsl
 	if !isFloat(l.Input(1).Type()) || !isFloat(l.Input(2).Type()) {
 		return "", false
 	}
-	// load reads element i of the input: with residual, the sum of in
-	// and in2 rounded to their type, as the folded sum stored it.
+	// load reads element i of the input: with sum, the sum of in and in2
+	// rounded to their type, as the folded sum stored it.
 	load, in2 := func(i string) string { return c.loadf("in[" + i + "]") }, ""
-	if residual {
+	if sum {
 		load = func(i string) string {
 			return c.loadf(c.savef(c.loadf("in["+i+"]") + " + " + c.loadf("in2["+i+"]")))
 		}

@@ -322,8 +322,8 @@ func stepReads(layers []dsl.Layer, p *plan) [][]*dsl.Tensor {
 			for j := 0; j < l.NbInputs(); j++ {
 				if t := l.Input(j); t != nil {
 					switch {
-					case j == 0 && l.Type() == dsl.LayerNormalization && s.Residual > 0:
-						sum := layers[s.Residual-1] // both operands of a folded sum
+					case j == 0 && s.Sum > 0:
+						sum := layers[s.Sum-1] // both operands of a folded sum
 						reads[i] = append(reads[i], sum.Input(0), sum.Input(1))
 						continue
 					case j == 0:
