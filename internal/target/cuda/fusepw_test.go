@@ -5,7 +5,6 @@ import (
 	"testing"
 
 	"github.com/trtc/trtc/dsl"
-	"github.com/trtc/trtc/internal/ir"
 	"github.com/trtc/trtc/tensor"
 )
 
@@ -28,14 +27,7 @@ func TestPointwiseGroups(t *testing.T) {
 	net.MarkOutput(mul.Output(0))
 	red.Output(0).SetName("r")
 	net.MarkOutput(red.Output(0))
-	if err := net.Err(); err != nil {
-		t.Fatal(err)
-	}
-	p, _, err := lowerNetwork(net, ir.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	layers := net.TopoLayers()
+	p, _, layers := lowered(t, net)
 	stepOf := func(l dsl.Layer) step { return p.Steps[slices.Index(layers, l)] }
 	idx := func(ls ...dsl.Layer) []int {
 		var out []int
@@ -86,14 +78,8 @@ func TestLaunchCounts(t *testing.T) {
 	s.SetReshapeDimensions(dsl.Dims{4, 8})
 	s.Output(0).SetName("y")
 	net.MarkOutput(s.Output(0))
-	if err := net.Err(); err != nil {
-		t.Fatal(err)
-	}
-	p, _, err := lowerNetwork(net, ir.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if f, u := p.launches(net.TopoLayers()); f != 3 || u != 4 {
+	p, _, layers := lowered(t, net)
+	if f, u := p.launches(layers); f != 3 || u != 4 {
 		t.Errorf("launches %d, %d without fusion; want 3 and 4", f, u)
 	}
 }

@@ -5,7 +5,6 @@ import (
 	"testing"
 
 	"github.com/trtc/trtc/dsl"
-	"github.com/trtc/trtc/internal/ir"
 	"github.com/trtc/trtc/internal/ir/irtest"
 	"github.com/trtc/trtc/tensor"
 )
@@ -60,19 +59,11 @@ func ResidualBlockNet(rng *rand.Rand, n, hw int64) *dsl.Network {
 // and keeps reformats only at the network's input and outputs (the CPU
 // engine checks that it computes the same: TestChannelsLastComputesTheSame).
 func TestChannelsLastPlan(t *testing.T) {
-	net := ResidualBlockNet(rand.New(rand.NewPCG(21, 22)), 2, 12)
-	if err := net.Err(); err != nil {
-		t.Fatal(err)
-	}
-	rewritten, changed, err := channelsLast(net)
+	rewritten, changed, err := channelsLast(ResidualBlockNet(rand.New(rand.NewPCG(21, 22)), 2, 12))
 	if err != nil || !changed {
 		t.Fatalf("channelsLast: changed %v, %v", changed, err)
 	}
-	p, _, err := lowerNetwork(rewritten, ir.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	layers := rewritten.TopoLayers()
+	p, _, layers := lowered(t, rewritten)
 	views, copies, relus, residuals := 0, 0, 0, 0
 	for i, s := range p.Steps {
 		if s.Activation > 0 {

@@ -6,7 +6,6 @@ import (
 	"testing"
 
 	"github.com/trtc/trtc/dsl"
-	"github.com/trtc/trtc/internal/ir"
 	"github.com/trtc/trtc/tensor"
 )
 
@@ -36,14 +35,7 @@ func TestBiasAddsFoldIntoMatmuls(t *testing.T) {
 	y := net.AddElementWise(twice.Output(0), m5.Output(0), dsl.ElementWiseProd).Output(0)
 	y.SetName("y")
 	net.MarkOutput(y)
-	if err := net.Err(); err != nil {
-		t.Fatal(err)
-	}
-	p, _, err := lowerNetwork(net, ir.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	layers := net.TopoLayers()
+	p, _, layers := lowered(t, net)
 	at := func(l dsl.Layer) int { return slices.Index(layers, l) }
 	for _, c := range []struct {
 		mm, add dsl.Layer
