@@ -370,17 +370,35 @@ func (d *Cudnn) convPlans(cfg Conv2D, dt int32, max int, engine int64) ([]*ConvP
 	g.setInt64s(conv, 104, int64(cfg.PadEnd[0]), int64(cfg.PadEnd[1]))
 	g.finalize(conv, "convolution descriptor")
 
-	// conv -> [+bias] -> [activation] -> y; intermediates are virtual float.
-	nextVirtual := int64(100)
-	out := func(last bool) bdesc {
-		if last {
+	// conv -> [+bias] -> [+z] -> [activation] -> y: the pointwise stages
+	// after the convolution, each with its operand (nil for none);
+	// intermediates are virtual float.
+	type stage struct {
+		mode    int32
+		operand bdesc
+	}
+	var stages []stage
+	if cfg.Bias {
+		stages = append(stages, stage{0 /* CUDNN_POINTWISE_ADD */, g.tensor(uidB, dt, [4]int64{1, k, 1, 1}, false, cl)})
+	}
+	if cfg.Residual {
+		stages = append(stages, stage{0 /* CUDNN_POINTWISE_ADD */, g.tensor(uidZ, dt, ydims, false, cl)})
+	}
+	if cfg.Activation != ActNone {
+		mode, ok := actModes[cfg.Activation]
+		if !ok {
+			return nil, diag.Errorf(diag.UnsupportedAttr, "cuda: cuDNN activation %d", cfg.Activation)
+		}
+		stages = append(stages, stage{mode, nil})
+	}
+	// written is what op k writes (0: the convolution): y for the last.
+	written := func(k int) bdesc {
+		if k == len(stages) {
 			return y
 		}
-		nextVirtual++
-		return g.tensor(nextVirtual, 0, ydims, true, cl)
+		return g.tensor(int64(101+k), 0, ydims, true, cl)
 	}
-	act := cfg.Activation != ActNone
-	convY := out(!cfg.Bias && !cfg.Residual && !act)
+	cur := written(0)
 	op := g.create(10) // CUDNN_BACKEND_OPERATION_CONVOLUTION_FORWARD_DESCRIPTOR
 	alpha, beta := float32(1), float32(0)
 	g.set(op, 700, typeFloat, 1, unsafe.Pointer(&alpha))
@@ -388,28 +406,13 @@ func (d *Cudnn) convPlans(cfg Conv2D, dt int32, max int, engine int64) ([]*ConvP
 	g.setDescs(op, 702, conv)
 	g.setDescs(op, 703, w)
 	g.setDescs(op, 704, x)
-	g.setDescs(op, 705, convY)
+	g.setDescs(op, 705, cur)
 	g.finalize(op, "convolution operation")
 	ops := []bdesc{op}
-	cur := convY
-	if cfg.Bias {
-		bt := g.tensor(uidB, dt, [4]int64{1, k, 1, 1}, false, cl)
-		next := out(!cfg.Residual && !act)
-		ops = append(ops, g.pointwise(0 /* CUDNN_POINTWISE_ADD */, cur, bt, next))
+	for k, st := range stages {
+		next := written(k + 1)
+		ops = append(ops, g.pointwise(st.mode, cur, st.operand, next))
 		cur = next
-	}
-	if cfg.Residual {
-		zt := g.tensor(uidZ, dt, ydims, false, cl)
-		next := out(!act)
-		ops = append(ops, g.pointwise(0 /* CUDNN_POINTWISE_ADD */, cur, zt, next))
-		cur = next
-	}
-	if act {
-		mode, ok := actModes[cfg.Activation]
-		if !ok {
-			return nil, diag.Errorf(diag.UnsupportedAttr, "cuda: cuDNN activation %d", cfg.Activation)
-		}
-		ops = append(ops, g.pointwise(mode, cur, nil, y))
 	}
 
 	graph := g.create(15) // CUDNN_BACKEND_OPERATIONGRAPH_DESCRIPTOR
