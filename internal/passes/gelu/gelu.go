@@ -23,23 +23,23 @@ import (
 // pattern's values within 1e-3 (float16's rounding of 1/sqrt(2)).
 func Erf(g *ir.Graph, _ ir.Options) (*ir.Graph, error) {
 	net := g.Net
-	uses := ir.UseCounts(net)
+	layers := net.TopoLayers()
 	readers := map[*dsl.Tensor][]dsl.Layer{}
-	for _, l := range net.TopoLayers() {
+	for _, l := range layers {
 		for j := 0; j < l.NbInputs(); j++ {
 			if t := l.Input(j); t != nil {
 				readers[t] = append(readers[t], l)
 			}
 		}
 	}
-	m := matcher{uses: uses, readers: readers}
+	m := matcher{readers: readers}
 	matched := map[dsl.Layer]*dsl.Tensor{} // the pattern's last layer -> its x
 	inner := map[dsl.Layer]bool{}          // the other layers of a match
-	for _, l := range net.TopoLayers() {
+	for _, l := range layers {
 		if x, ls, ok := m.match(l); ok {
 			matched[ls[len(ls)-1]] = x
-			for _, m := range ls[:len(ls)-1] {
-				inner[m] = true
+			for _, p := range ls[:len(ls)-1] {
+				inner[p] = true
 			}
 		}
 	}
@@ -47,7 +47,7 @@ func Erf(g *ir.Graph, _ ir.Options) (*ir.Graph, error) {
 		return g, nil
 	}
 	r := ir.NewRebuilder(net)
-	for _, l := range net.TopoLayers() {
+	for _, l := range layers {
 		switch x, last := matched[l]; {
 		case last:
 			act := r.Dst.AddActivation(r.Map(x), dsl.ActivationGeluErf)
@@ -129,14 +129,14 @@ func sameDims(x *dsl.Tensor, ls []dsl.Layer) (*dsl.Tensor, []dsl.Layer, bool) {
 	return x, ls, true
 }
 
-// matcher knows who reads each tensor of the network.
+// matcher knows who reads each tensor of the network (a layer reading
+// it twice counts twice).
 type matcher struct {
-	uses    map[*dsl.Tensor]int // readers
 	readers map[*dsl.Tensor][]dsl.Layer
 }
 
 // only reports whether one layer reads t and t is no network output.
-func (mt matcher) only(t *dsl.Tensor) bool { return mt.uses[t] == 1 && !t.IsNetworkOutput() }
+func (mt matcher) only(t *dsl.Tensor) bool { return len(mt.readers[t]) == 1 && !t.IsNetworkOutput() }
 
 // consumer is the one layer that reads t, or nil.
 func (mt matcher) consumer(t *dsl.Tensor) dsl.Layer {
