@@ -59,6 +59,9 @@ type executable struct {
 	cache           *timingcache.Cache
 	cacheDev        timingcache.Device
 	measuredChoices map[string]choice
+	// excluded are the cuDNN engines the stream-order check ruled out,
+	// by choice key (streamorder.go).
+	excluded map[string][]int64
 
 	mu     sync.Mutex
 	shapes map[string]*shapePlan

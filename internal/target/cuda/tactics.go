@@ -248,14 +248,18 @@ func tuneAtBuild(b *target.Build, p *plan, shapes []map[string][]int64) error {
 		x.cache, x.cacheDev = b.TimingCache, dev
 	}
 	for _, s := range shapes {
-		if err := x.tuneShapes(s); err != nil {
+		warnings, err := x.tuneShapes(s)
+		for _, w := range warnings {
+			b.Warnings = append(b.Warnings, "stream-order check: "+w)
+		}
+		if err != nil {
 			b.Warnings = append(b.Warnings, fmt.Sprintf("timing tactics at %v stopped: %v; the rest are timed when the engine first runs", s, err))
 		}
 	}
 	if len(x.measuredChoices) == 0 {
 		return nil
 	}
-	p.Choices = x.measuredChoices
+	p.Choices, p.Excluded = x.measuredChoices, x.excluded
 	pb, err := p.encode()
 	if err != nil {
 		return err
@@ -268,25 +272,34 @@ func tuneAtBuild(b *target.Build, p *plan, shapes []map[string][]int64) error {
 	return nil
 }
 
-// tuneShapes runs the steps once at these shapes on zeroed memory.
-func (x *executable) tuneShapes(shapes map[string][]int64) error {
+// tuneShapes runs the steps once at these shapes on zeroed memory, which
+// times the tactics, then the stream-order check (streamorder.go); it
+// returns the check's warnings.
+func (x *executable) tuneShapes(shapes map[string][]int64) ([]string, error) {
 	tc, err := x.NewContext()
 	if err != nil {
-		return err
+		return nil, err
 	}
 	c := tc.(*cudaContext)
 	defer c.Close()
 	sp, err := c.prepare(shapes)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if err := c.stream.MemsetD8(c.arena.Ptr(), 0, c.arena.Size()); err != nil {
-		return err
+		return nil, err
 	}
 	if _, err := c.runSteps(context.Background(), sp); err != nil {
-		return err
+		return nil, err
 	}
-	return c.stream.Synchronize()
+	if err := c.stream.Synchronize(); err != nil {
+		return nil, err
+	}
+	warnings, err := c.checkStreamOrder(shapes)
+	if err != nil { // the tactics are timed; only the check is incomplete
+		warnings = append(warnings, fmt.Sprintf("at %v it did not finish: %v", shapeKey(shapes), err))
+	}
+	return warnings, nil
 }
 
 // timingDevice is the timing cache's key for the build device; false
