@@ -702,3 +702,52 @@ func TestPluginKernelAgainstCPU(t *testing.T) {
 	}
 	compareTargets(t, net, shapes, compiler.FP32, dsl.Float32, 8)
 }
+
+// TestIntegerArithmeticAgainstCPU runs integer Div, FloorDiv and Pow
+// (broadcast, negative operands, Pow with negative exponents) in int32
+// and int64 on both targets, which must agree bit for bit, and a zero
+// divisor, which both must refuse with the CPU engine's error.
+func TestIntegerArithmeticAgainstCPU(t *testing.T) {
+	needGPU(t)
+	rng := rand.New(rand.NewPCG(7, 8))
+	ints := func(dt dsl.DataType, shape []int64, lo, hi int64, zero bool) *tensor.Tensor {
+		v := tensor.New(dt, shape...)
+		for k := range v.Len() {
+			x := lo + rng.Int64N(hi-lo+1)
+			for x == 0 && !zero {
+				x = lo + rng.Int64N(hi-lo+1)
+			}
+			v.SetInt64(k, x)
+		}
+		return v
+	}
+	for _, dt := range []dsl.DataType{dsl.Int32, dsl.Int64} {
+		t.Run(dt.String(), func(t *testing.T) {
+			net := dsl.NewNetwork()
+			a := net.AddInput("a", dt, dsl.Dims{6, 7})
+			b := net.AddInput("b", dt, dsl.Dims{1, 7})
+			for _, op := range []dsl.ElementWiseOperation{dsl.ElementWiseDiv, dsl.ElementWiseFloorDiv, dsl.ElementWisePow} {
+				y := net.AddElementWise(a, b, op).Output(0)
+				y.SetName(op.String())
+				net.MarkOutput(y)
+			}
+			cpu := build(t, net, "cpu", compiler.FP32, nil)
+			defer cpu.Close()
+			gpu := build(t, net, "cuda", compiler.FP32, nil)
+			defer gpu.Close()
+			in := map[string]*tensor.Tensor{"a": ints(dt, []int64{6, 7}, -40, 40, true), "b": ints(dt, []int64{1, 7}, -4, 6, false)}
+			if err := irtest.Compare(execute(t, cpu, in), execute(t, gpu, in), 0); err != nil {
+				t.Error(err)
+			}
+			zero := in["b"].Clone()
+			zero.SetInt64(3, 0)
+			in["b"] = zero
+			for name, eng := range map[string]*engine.Engine{"cpu": cpu, "cuda": gpu} {
+				_, err := eng.Run(context.Background(), in)
+				if !errors.Is(err, diag.OutOfRange) || !strings.Contains(err.Error(), `integer division by zero at element 3 of "b"`) {
+					t.Errorf("%s with a zero divisor: %v, want the division-by-zero error", name, err)
+				}
+			}
+		})
+	}
+}

@@ -19,6 +19,9 @@ import (
 // isPointwise reports whether l's kernel is a pointwise one (see
 // pointwiseExpr).
 func isPointwise(l dsl.Layer) bool {
+	if familyOf(l) != nil {
+		return false // integer division and power (family_intarith.go)
+	}
 	switch l.(type) {
 	case *dsl.ElementWiseLayer, *dsl.UnaryLayer, *dsl.ActivationLayer, *dsl.CastLayer,
 		*dsl.SelectLayer, *dsl.ParametricReLULayer, *dsl.IdentityLayer:

@@ -1,0 +1,74 @@
+package cuda
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/trtc/trtc/dsl"
+	"github.com/trtc/trtc/internal/cuda"
+)
+
+// TestIntegerArithmeticFamily: integer Div, FloorDiv and Pow run as the
+// family's kernel (not fused: a fused kernel has no fault slot), planned
+// with the pointwise broadcast metadata; float ones stay pointwise; a
+// zero divisor's fault reads as the CPU engine's error; with NVRTC the
+// kernels compile.
+func TestIntegerArithmeticFamily(t *testing.T) {
+	_, _, nvrtcErr := cuda.NVRTCVersion()
+	all := map[string]string{}
+	for _, dt := range []dsl.DataType{dsl.Int32, dsl.Int64, dsl.Int8, dsl.UInt8} {
+		for _, op := range []dsl.ElementWiseOperation{dsl.ElementWiseDiv, dsl.ElementWiseFloorDiv, dsl.ElementWisePow} {
+			t.Run(fmt.Sprintf("%v/%v", dt, op), func(t *testing.T) {
+				net := dsl.NewNetwork()
+				a := net.AddInput("a", dt, dsl.Dims{3, 4})
+				b := net.AddInput("b", dt, dsl.Dims{1, 4})
+				e := net.AddElementWise(a, b, op)
+				// A consumer that would fuse with a pointwise producer.
+				y := net.AddElementWise(e.Output(0), a, dsl.ElementWiseSum)
+				familyNet(t, net, y)
+				s, srcs := familyStep(t, net, e)
+				if s.Kind != kindKernel || s.Kernel == "" || familyOf(e) == nil {
+					t.Fatalf("%s runs as %q (%s), want the family's kernel", dsl.LayerString(e), s.Kind, s.Why)
+				}
+				if isPointwise(e) {
+					t.Errorf("%s counts as pointwise: it would fuse", dsl.LayerString(e))
+				}
+				src := srcs[s.Kernel]
+				if got := familyParams(t, src, s.Kernel); got != 3 {
+					t.Errorf("the kernel takes %d pointers after its fault slot, want 3:\n%s", got, src)
+				}
+				if strings.Contains(src, "trtc_fault") != (op != dsl.ElementWisePow) {
+					t.Errorf("fault check in the kernel: %v, want %v:\n%s", strings.Contains(src, "trtc_fault"), op != dsl.ElementWisePow, src)
+				}
+				m, g, err := familyOf(e).plan(e, familyStaticValues(net))
+				if want := broadcastMeta([]int64{3, 4}, [][]int64{{3, 4}, {1, 4}}); err != nil || !slices.Equal(m, want) || g.n != 12 {
+					t.Errorf("plan: meta %v, launch %+v, %v; want %v over 12 elements", m, g, err, want)
+				}
+				for k, v := range srcs {
+					all[k] = v
+				}
+			})
+		}
+	}
+	net := dsl.NewNetwork()
+	f := net.AddInput("f", dsl.Float32, dsl.Dims{4})
+	fdiv := net.AddElementWise(f, f, dsl.ElementWiseDiv)
+	if familyOf(fdiv) != nil || !isPointwise(fdiv) {
+		t.Error("a float division runs as the integer family")
+	}
+	i := net.AddInput("i", dsl.Int32, dsl.Dims{4})
+	idiv := net.AddElementWise(i, net.AddInput("d", dsl.Int32, dsl.Dims{4}), dsl.ElementWiseDiv)
+	err := familyOf(idiv).fault(idiv, shapeValues{}, 2, 0)
+	if err == nil || err.Error() != `integer division by zero at element 2 of "d"` {
+		t.Errorf("fault: %v", err)
+	}
+	if nvrtcErr != nil {
+		t.Logf("no NVRTC, kernels not compiled: %v", nvrtcErr)
+		return
+	}
+	if _, err := compileKernels(all, "sm_80"); err != nil {
+		t.Fatal(err)
+	}
+}
