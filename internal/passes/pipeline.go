@@ -12,6 +12,7 @@ import (
 	"github.com/trtc/trtc/diag"
 	"github.com/trtc/trtc/internal/ir"
 	"github.com/trtc/trtc/internal/passes/autocast"
+	"github.com/trtc/trtc/internal/passes/einsum"
 	"github.com/trtc/trtc/internal/passes/fold"
 	"github.com/trtc/trtc/internal/passes/fuse"
 	"github.com/trtc/trtc/internal/passes/gelu"
@@ -40,14 +41,15 @@ var pipeline = []Pass{
 	{Name: "fold", Run: fold.Constants, Required: true},                                  // constant subgraphs, shape arithmetic on static shapes
 	{Name: "identities", Run: simplify.Identities, MinLevel: 1, After: []string{"fold"}}, // identity, no-op cast/shuffle removal; cast chains, shuffle merging
 	{Name: "gelu", Run: gelu.Erf, MinLevel: 1, After: []string{"identities"}},
-	{Name: "matmul-transposes", Run: matmulop.TransposesIntoMatMul, MinLevel: 1, After: []string{"identities"}},    // a transpose's swap of the last two axes becomes the multiply's operation                                      // the five layers of an exported erf GELU become one activation
-	{Name: "cse", Run: simplify.CSE, MinLevel: 1, After: []string{"identities"}},                                   // layers computing the same thing become one
-	{Name: "dead-layers", Run: simplify.DeadLayers, Required: true, After: []string{"cse"}},                        // layers no output needs
-	{Name: "weightfold", Run: weightfold.ScaleIntoConv, MinLevel: 1, After: []string{"fold", "dead-layers"}},       // BatchNorm/Scale/bias into the convolution's weights
-	{Name: "matmulfold", Run: weightfold.ScaleIntoMatMul, MinLevel: 1, After: []string{"fold", "dead-layers"}},     // per-column factors into a matrix multiply's constant operand
-	{Name: "qdq", Run: qdq.Propagate, MinLevel: 1, After: []string{"fold"}},                                        // Dequantize later, Quantize/Dequantize pairs cancel
-	{Name: "autocast", Run: autocast.Autocast, Required: true, After: []string{"weightfold", "matmulfold", "qdq"}}, // fp16/bf16 with fp32 where it matters; precision decisions
-	{Name: "fuse", Run: fuse.Fuse, MinLevel: 1, After: []string{"autocast", "weightfold", "dead-layers"}},          // fusion groups for GPU targets (annotations: the network is unchanged)
+	{Name: "einsum", Run: einsum.AsMatMul, MinLevel: 1, After: []string{"identities"}},                                    // transposes, sums and batched products become Shuffle, Reduce and MatrixMultiply layers
+	{Name: "matmul-transposes", Run: matmulop.TransposesIntoMatMul, MinLevel: 1, After: []string{"identities", "einsum"}}, // a transpose's swap of the last two axes becomes the multiply's operation                                      // the five layers of an exported erf GELU become one activation
+	{Name: "cse", Run: simplify.CSE, MinLevel: 1, After: []string{"identities"}},                                          // layers computing the same thing become one
+	{Name: "dead-layers", Run: simplify.DeadLayers, Required: true, After: []string{"cse"}},                               // layers no output needs
+	{Name: "weightfold", Run: weightfold.ScaleIntoConv, MinLevel: 1, After: []string{"fold", "dead-layers"}},              // BatchNorm/Scale/bias into the convolution's weights
+	{Name: "matmulfold", Run: weightfold.ScaleIntoMatMul, MinLevel: 1, After: []string{"fold", "dead-layers"}},            // per-column factors into a matrix multiply's constant operand
+	{Name: "qdq", Run: qdq.Propagate, MinLevel: 1, After: []string{"fold"}},                                               // Dequantize later, Quantize/Dequantize pairs cancel
+	{Name: "autocast", Run: autocast.Autocast, Required: true, After: []string{"weightfold", "matmulfold", "qdq"}},        // fp16/bf16 with fp32 where it matters; precision decisions
+	{Name: "fuse", Run: fuse.Fuse, MinLevel: 1, After: []string{"autocast", "weightfold", "dead-layers"}},                 // fusion groups for GPU targets (annotations: the network is unchanged)
 }
 
 func init() {

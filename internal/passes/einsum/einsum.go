@@ -1,0 +1,289 @@
+// Package einsum rewrites Einsum layers that are transposes, sums or
+// batched matrix products into Shuffle, Reduce and MatrixMultiply layers:
+// every target runs those on its fast paths (the CUDA target has no
+// Einsum kernel and would run one on the host; cuBLASLt runs the
+// products), and the multiply's transposes then fold into its operations
+// (the matmul-transposes pass). Equations with a diagonal (a label twice
+// in one operand), more than two operands, or dims that cannot be merged
+// without knowing them stay Einsum layers.
+package einsum
+
+import (
+	"slices"
+
+	"github.com/trtc/trtc/dsl"
+	"github.com/trtc/trtc/internal/ir"
+	"github.com/trtc/trtc/tensor"
+)
+
+// AsMatMul rewrites every Einsum layer it can, or returns g when there is
+// none.
+func AsMatMul(g *ir.Graph, _ ir.Options) (*ir.Graph, error) {
+	net := g.Net
+	plans := map[dsl.Layer]*rewrite{}
+	for _, l := range net.TopoLayers() {
+		if e, ok := l.(*dsl.EinsumLayer); ok {
+			if p, ok := planOf(e); ok {
+				plans[l] = p
+			}
+		}
+	}
+	if len(plans) == 0 {
+		return g, nil
+	}
+	r := ir.NewRebuilder(net)
+	for _, l := range net.TopoLayers() {
+		p, ok := plans[l]
+		if !ok {
+			r.Copy(l)
+			continue
+		}
+		in := make([]*dsl.Tensor, l.NbInputs())
+		for i := range in {
+			in[i] = r.Map(l.Input(i))
+		}
+		r.Alias(l.Output(0), p.build(r.Dst, in, l.Name()))
+	}
+	out, err := r.Finish()
+	if err != nil {
+		return nil, err
+	}
+	return g.Derive(out), nil
+}
+
+// rewrite is how one Einsum is computed: each operand's labels summed
+// within it alone (reduced first), then for one operand a transpose to
+// the output's order, for two a batched product of A as [batch..., M,
+// K] and B as [batch..., K, N], its [batch..., M, N] reshaped to the
+// labels and transposed to the output's order.
+type rewrite struct {
+	spec *dsl.EinsumSpec
+	size []int64 // each label's size, -1 where known only at run time
+	// batch, m, k, n are the labels of a product, batch in the output's
+	// order; m, n in the output's order, k in A's.
+	batch, m, k, n []int
+}
+
+// planOf decides whether and how e is rewritten.
+func planOf(e *dsl.EinsumLayer) (*rewrite, bool) {
+	if e.NbInputs() < 1 || e.NbInputs() > 2 {
+		return nil, false
+	}
+	ranks := make([]int, e.NbInputs())
+	dims := make([]dsl.Dims, e.NbInputs())
+	for i := range ranks {
+		dims[i] = e.Input(i).Dims()
+		ranks[i] = len(dims[i])
+	}
+	spec, err := dsl.ParseEinsum(e.Equation(), ranks)
+	if err != nil {
+		return nil, false
+	}
+	size, err := dsl.EinsumLabelSizes(spec, dims)
+	if err != nil {
+		return nil, false
+	}
+	for i, ids := range spec.Operands {
+		for j, id := range ids {
+			if slices.Index(ids, id) != j {
+				return nil, false // a diagonal
+			}
+			// A label of size 1 here broadcasts against a larger one
+			// elsewhere: only a product's batch labels broadcast.
+			if d := dims[i][j]; d != size[id] {
+				return nil, false
+			}
+		}
+	}
+	p := &rewrite{spec: spec, size: size}
+	if len(spec.Operands) == 1 {
+		return p, true
+	}
+	a, b := kept(spec, 0), kept(spec, 1)
+	for _, id := range spec.Output {
+		inA, inB := slices.Contains(a, id), slices.Contains(b, id)
+		switch {
+		case inA && inB:
+			p.batch = append(p.batch, id)
+		case inA:
+			p.m = append(p.m, id)
+		default:
+			p.n = append(p.n, id)
+		}
+	}
+	for _, id := range a {
+		if slices.Contains(b, id) && !slices.Contains(spec.Output, id) {
+			p.k = append(p.k, id)
+		}
+	}
+	return p, true
+}
+
+// kept are operand i's labels that are not summed within it alone (that
+// appear in the other operand or the output), in its order.
+func kept(spec *dsl.EinsumSpec, i int) []int {
+	var ids []int
+	for _, id := range spec.Operands[i] {
+		elsewhere := slices.Contains(spec.Output, id)
+		for j, o := range spec.Operands {
+			elsewhere = elsewhere || j != i && slices.Contains(o, id)
+		}
+		if elsewhere {
+			ids = append(ids, id)
+		}
+	}
+	return ids
+}
+
+// merged is the reshape dim of a group of labels: the product of their
+// sizes, -1 when one is unknown, 1 for none.
+func merged(size []int64, ids []int) int64 {
+	v := int64(1)
+	for _, id := range ids {
+		if size[id] < 0 {
+			return -1
+		}
+		v *= size[id]
+	}
+	return v
+}
+
+// build adds the rewrite's layers for inputs in, named after the Einsum,
+// and returns the tensor standing for its output.
+//
+// A product multiplies A as [batch..., mb..., 1..., M, K] by B as
+// [batch..., 1..., nb..., N, K] read transposed: mb are A's output labels
+// but the last (M), nb B's but the last (N), so the multiply's batch
+// broadcasting runs them and no dim the build may not know is merged;
+// only the contracted labels merge into K, the last dim, where the
+// reshape copies every other dim (0). A missing M, N or K is a unit dim.
+func (p *rewrite) build(n *dsl.Network, in []*dsl.Tensor, name string) *dsl.Tensor {
+	labels := make([][]int, len(in))
+	for i := range in {
+		in[i], labels[i] = p.sumAlone(n, in[i], i, name)
+	}
+	if len(in) == 1 {
+		return transpose(n, in[0], labels[0], p.spec.Output, name+"_transpose")
+	}
+	mb, ml := splitLast(p.m)
+	nb, nl := splitLast(p.n)
+	a := p.operand(n, in[0], labels[0], mb, len(p.batch)+len(mb), len(nb), ml, name+"_a")
+	b := p.operand(n, in[1], labels[1], nb, len(p.batch), len(mb), nl, name+"_b")
+	mm := n.AddMatrixMultiply(a, dsl.MatrixOpNone, b, dsl.MatrixOpTranspose)
+	mm.SetName(name + "_matmul")
+	y := mm.Output(0)
+	// [batch..., mb..., nb..., M, N]: drop a missing M or N, then the
+	// output's order.
+	order := append(append(slices.Clone(p.batch), mb...), nb...)
+	var drop []int64
+	if ml < 0 {
+		drop = append(drop, int64(len(order)))
+	} else {
+		order = append(order, ml)
+	}
+	if nl < 0 {
+		drop = append(drop, int64(len(order)+len(drop)))
+	} else {
+		order = append(order, nl)
+	}
+	if len(drop) > 0 {
+		sq := n.AddSqueeze(y, axesConstant(n, drop, name+"_squeeze_axes"))
+		sq.SetName(name + "_squeeze")
+		y = sq.Output(0)
+	}
+	return transpose(n, y, order, p.spec.Output, name+"_transpose")
+}
+
+// splitLast splits ids into all but the last and the last (-1 for none).
+func splitLast(ids []int) ([]int, int) {
+	if len(ids) == 0 {
+		return nil, -1
+	}
+	return ids[:len(ids)-1], ids[len(ids)-1]
+}
+
+// operand lays out x (labels have) for the product: transposed to
+// [batch..., lead..., row, contracted...], with unit dims inserted at
+// unitsAt for the other operand's leading labels (A's mb come before
+// B's nb), for a missing row (-1) and for no contracted label, and the
+// contracted labels merged into one last dim.
+func (p *rewrite) operand(n *dsl.Network, x *dsl.Tensor, have, lead []int, unitsAt, units, row int, name string) *dsl.Tensor {
+	want := append(append(slices.Clone(p.batch), lead...), p.k...)
+	if row >= 0 {
+		want = slices.Insert(want, len(p.batch)+len(lead), row)
+	}
+	x = transpose(n, x, have, want, name+"_transpose")
+	var axes []int64
+	for j := 0; j < units; j++ {
+		axes = append(axes, int64(unitsAt+j))
+	}
+	rank := len(want) + units
+	if row < 0 { // the row's place: after the batch, leading and unit dims
+		axes = append(axes, int64(len(p.batch)+len(lead)+units))
+		rank++
+	}
+	if len(p.k) == 0 {
+		axes = append(axes, int64(rank))
+		rank++
+	}
+	if len(axes) > 0 {
+		u := n.AddUnsqueeze(x, axesConstant(n, axes, name+"_unsqueeze_axes"))
+		u.SetName(name + "_unsqueeze")
+		x = u.Output(0)
+	}
+	if len(p.k) > 1 {
+		s := n.AddShuffle(x)
+		s.SetName(name + "_merge")
+		d := make(dsl.Dims, rank-len(p.k), rank-len(p.k)+1) // zeros: copy every other dim
+		s.SetReshapeDimensions(append(d, merged(p.size, p.k)))
+		x = s.Output(0)
+	}
+	return x
+}
+
+// axesConstant is a constant Int64 vector of axes.
+func axesConstant(n *dsl.Network, axes []int64, name string) *dsl.Tensor {
+	v, _ := tensor.FromInt64([]int64{int64(len(axes))}, axes)
+	c := n.AddConstant(dsl.Dims{int64(len(axes))}, dsl.NewWeights(v))
+	c.SetName(name)
+	return c.Output(0)
+}
+
+// sumAlone reduces operand i over its labels that appear nowhere else,
+// returning the result and its labels.
+func (p *rewrite) sumAlone(n *dsl.Network, x *dsl.Tensor, i int, name string) (*dsl.Tensor, []int) {
+	ids := p.spec.Operands[i]
+	var axes uint32
+	var rest []int
+	for j, id := range ids {
+		if slices.Contains(p.spec.Output, id) || len(p.spec.Operands) == 2 && slices.Contains(p.spec.Operands[1-i], id) {
+			rest = append(rest, id)
+		} else {
+			axes |= 1 << j
+		}
+	}
+	if axes == 0 {
+		return x, ids
+	}
+	r := n.AddReduce(x, dsl.ReduceSum, axes, false)
+	r.SetName(name + "_sum")
+	return r.Output(0), rest
+}
+
+// transpose permutes x, whose dims carry labels have, to the order want
+// (the same labels), or returns x when they are in order.
+func transpose(n *dsl.Network, x *dsl.Tensor, have, want []int, name string) *dsl.Tensor {
+	perm := make(dsl.Permutation, len(want))
+	identity := true
+	for i, id := range want {
+		perm[i] = slices.Index(have, id)
+		identity = identity && perm[i] == i
+	}
+	if identity {
+		return x
+	}
+	s := n.AddShuffle(x)
+	s.SetName(name)
+	s.SetFirstTranspose(perm)
+	return s.Output(0)
+}
