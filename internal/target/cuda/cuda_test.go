@@ -751,3 +751,49 @@ func TestIntegerArithmeticAgainstCPU(t *testing.T) {
 		})
 	}
 }
+
+// TestRotaryAndKVCacheAgainstCPU runs RoPE with position ids over part of
+// the head (half-split, fp16 activations) and KV cache updates whose
+// writes run past the cache's end or start before it, on both targets:
+// the cache bit for bit, RoPE within one rounding of fp16; an id outside
+// the cache must fail on both.
+func TestRotaryAndKVCacheAgainstCPU(t *testing.T) {
+	needGPU(t)
+	net := dsl.NewNetwork()
+	x := net.AddInput("x", dsl.Float16, dsl.Dims{2, 3, 5, 8})
+	cs := net.AddInput("cos", dsl.Float32, dsl.Dims{16, 3})
+	sn := net.AddInput("sin", dsl.Float32, dsl.Dims{16, 3})
+	r := net.AddRotaryEmbedding(x, cs, sn, false, 6)
+	r.SetInput(3, net.AddInput("ids", dsl.Int32, dsl.Dims{2, 5}))
+	y := r.Output(0)
+	y.SetName("y")
+	net.MarkOutput(y)
+	cache := net.AddInput("cache", dsl.Float16, dsl.Dims{3, 2, 6, 4})
+	kv := net.AddKVCacheUpdate(cache, net.AddInput("upd", dsl.Float16, dsl.Dims{3, 2, 3, 4}), net.AddInput("idx", dsl.Int64, dsl.Dims{3}), dsl.KVCacheModeLinear).Output(0)
+	kv.SetName("kv")
+	net.MarkOutput(kv)
+	in := irtest.RandomInputs(net, 3, 1)
+	ids := tensor.New(dsl.Int32, 2, 5)
+	for k := range ids.Len() {
+		ids.SetInt64(k, (k*7)%16)
+	}
+	in["ids"] = ids
+	in["idx"], _ = tensor.FromInt64([]int64{3}, []int64{4, -1, 0}) // rows past the end, before the start
+	cpu := build(t, net, "cpu", compiler.FP32, nil)
+	defer cpu.Close()
+	gpu := build(t, net, "cuda", compiler.FP32, nil)
+	defer gpu.Close()
+	want, got := execute(t, cpu, in), execute(t, gpu, in)
+	if err := irtest.Compare(map[string]*tensor.Tensor{"kv": want["kv"]}, map[string]*tensor.Tensor{"kv": got["kv"]}, 0); err != nil {
+		t.Error(err)
+	}
+	compareOutputs(t, map[string]*tensor.Tensor{"y": want["y"]}, map[string]*tensor.Tensor{"y": got["y"]}, tolerance.For(dsl.Float16))
+	bad := ids.Clone()
+	bad.SetInt64(6, 16)
+	in["ids"] = bad
+	for name, eng := range map[string]*engine.Engine{"cpu": cpu, "cuda": gpu} {
+		if _, err := eng.Run(context.Background(), in); !errors.Is(err, diag.OutOfRange) || !strings.Contains(err.Error(), "position id 16 at index 6 is outside the cache rows [0, 16)") {
+			t.Errorf("%s with a bad position id: %v", name, err)
+		}
+	}
+}
