@@ -1,0 +1,58 @@
+package cuda
+
+import (
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/trtc/trtc/diag"
+	"github.com/trtc/trtc/dsl"
+	"github.com/trtc/trtc/internal/cuda"
+)
+
+func TestRaggedSoftMaxFamilyLowers(t *testing.T) {
+	requireOnGPU(t, "reduce", dsl.LayerRaggedSoftMax)
+}
+
+// TestRaggedSoftMaxFamily plans and writes the kernel for every float
+// type (with NVRTC they compile) and checks the plan's shape error and
+// the fault's words.
+func TestRaggedSoftMaxFamily(t *testing.T) {
+	_, _, nvrtcErr := cuda.NVRTCVersion()
+	all := map[string]string{}
+	for _, dt := range []dsl.DataType{dsl.Float32, dsl.Float16, dsl.BFloat16} {
+		net := dsl.NewNetwork()
+		x := net.AddInput("x", dt, dsl.Dims{2, 3, 7})
+		rs := net.AddRaggedSoftMax(x, net.AddInput("bounds", dsl.Int32, dsl.Dims{2, 3, 1}))
+		familyNet(t, net, rs)
+		s, srcs := familyStep(t, net, rs)
+		if s.Kind != kindKernel || s.Kernel == "" {
+			t.Fatalf("%v: runs as %q (%s), want a family kernel", dt, s.Kind, s.Why)
+		}
+		if got, want := familyParams(t, srcs[s.Kernel], s.Kernel), familyArgs(rs, familyOf(rs)); got != want || !strings.Contains(srcs[s.Kernel], "trtc_fault(fault, r, len)") {
+			t.Errorf("%v: %d pointers after the fault slot, want %d:\n%s", dt, got, want, srcs[s.Kernel])
+		}
+		m, g, err := familyOf(rs).plan(rs, familyStaticValues(net))
+		if err != nil || !slices.Equal(m, []int64{7}) || g.n != 6 {
+			t.Errorf("%v: plan meta %v, launch %+v, %v; want [7] over 6 rows", dt, m, g, err)
+		}
+		bad := familyStaticValues(net)
+		bad.dims[rs.Input(1)] = []int64{2, 2, 1}
+		_, _, err = familyOf(rs).plan(rs, bad)
+		wantCode(t, err, diag.ShapeMismatch, "want bounds [2,3,1]")
+		ferr := familyOf(rs).fault(rs, familyStaticValues(net), 4, 9)
+		if ferr == nil || ferr.Error() != "bounds[4] is 9; sequence lengths must be in [0, 7]" {
+			t.Errorf("fault: %v", ferr)
+		}
+		for k, v := range srcs {
+			all[k] = v
+		}
+	}
+	if nvrtcErr != nil {
+		t.Logf("no NVRTC, kernels not compiled: %v", nvrtcErr)
+		return
+	}
+	if _, err := compileKernels(all, "sm_80"); err != nil {
+		t.Fatal(err)
+	}
+}
