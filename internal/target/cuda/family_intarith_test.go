@@ -7,7 +7,6 @@ import (
 	"testing"
 
 	"github.com/trtc/trtc/dsl"
-	"github.com/trtc/trtc/internal/cuda"
 )
 
 // TestIntegerArithmeticFamily: integer Div, FloorDiv and Pow run as the
@@ -16,7 +15,6 @@ import (
 // zero divisor's fault reads as the CPU engine's error; with NVRTC the
 // kernels compile.
 func TestIntegerArithmeticFamily(t *testing.T) {
-	_, _, nvrtcErr := cuda.NVRTCVersion()
 	all := map[string]string{}
 	for _, dt := range []dsl.DataType{dsl.Int32, dsl.Int64, dsl.Int8, dsl.UInt8} {
 		for _, op := range []dsl.ElementWiseOperation{dsl.ElementWiseDiv, dsl.ElementWiseFloorDiv, dsl.ElementWisePow} {
@@ -64,11 +62,5 @@ func TestIntegerArithmeticFamily(t *testing.T) {
 	if err == nil || err.Error() != `integer division by zero at element 2 of "d"` {
 		t.Errorf("fault: %v", err)
 	}
-	if nvrtcErr != nil {
-		t.Logf("no NVRTC, kernels not compiled: %v", nvrtcErr)
-		return
-	}
-	if _, err := compileKernels(all, "sm_80"); err != nil {
-		t.Fatal(err)
-	}
+	compileWithNVRTC(t, all)
 }

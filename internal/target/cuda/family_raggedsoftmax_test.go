@@ -7,7 +7,6 @@ import (
 
 	"github.com/trtc/trtc/diag"
 	"github.com/trtc/trtc/dsl"
-	"github.com/trtc/trtc/internal/cuda"
 )
 
 func TestRaggedSoftMaxFamilyLowers(t *testing.T) {
@@ -18,7 +17,6 @@ func TestRaggedSoftMaxFamilyLowers(t *testing.T) {
 // type (with NVRTC they compile) and checks the plan's shape error and
 // the fault's words.
 func TestRaggedSoftMaxFamily(t *testing.T) {
-	_, _, nvrtcErr := cuda.NVRTCVersion()
 	all := map[string]string{}
 	for _, dt := range []dsl.DataType{dsl.Float32, dsl.Float16, dsl.BFloat16} {
 		net := dsl.NewNetwork()
@@ -48,11 +46,5 @@ func TestRaggedSoftMaxFamily(t *testing.T) {
 			all[k] = v
 		}
 	}
-	if nvrtcErr != nil {
-		t.Logf("no NVRTC, kernels not compiled: %v", nvrtcErr)
-		return
-	}
-	if _, err := compileKernels(all, "sm_80"); err != nil {
-		t.Fatal(err)
-	}
+	compileWithNVRTC(t, all)
 }

@@ -2,6 +2,7 @@ package cuda
 
 import (
 	"fmt"
+	"slices"
 
 	"github.com/trtc/trtc/diag"
 	"github.com/trtc/trtc/dsl"
@@ -87,7 +88,7 @@ func rotaryPlan(l dsl.Layer, v shapeValues) ([]int64, launch, error) {
 	if l.Input(3) == nil && (len(cs) != 3 || cs[0] != b || cs[1] != s) {
 		return nil, launch{}, diag.Errorf(diag.ShapeMismatch, "%s: caches %v do not match batch %d and sequence %d", dsl.LayerString(l), cs, b, s)
 	}
-	if len(cs) == 0 || cs[len(cs)-1] != half || !equalDims(cs, sn) {
+	if len(cs) == 0 || cs[len(cs)-1] != half || !slices.Equal(cs, sn) {
 		return nil, launch{}, diag.Errorf(diag.ShapeMismatch, "%s: caches %v and %v need %d values per row", dsl.LayerString(l), cs, sn, half)
 	}
 	inter := int64(0)
@@ -96,16 +97,4 @@ func rotaryPlan(l dsl.Layer, v shapeValues) ([]int64, launch, error) {
 	}
 	n := volume(d)
 	return []int64{h, max(s, 1), max(hd, 1), half, inter, cs[0]}, launch{n: n, grid: grid(n)}, nil
-}
-
-func equalDims(a, b []int64) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }

@@ -8,7 +8,6 @@ import (
 
 	"github.com/trtc/trtc/diag"
 	"github.com/trtc/trtc/dsl"
-	"github.com/trtc/trtc/internal/cuda"
 )
 
 func TestRotaryAndKVCacheFamiliesLower(t *testing.T) {
@@ -21,7 +20,6 @@ func TestRotaryAndKVCacheFamiliesLower(t *testing.T) {
 // NVRTC they compile), and checks the plan's shape errors and the fault's
 // words.
 func TestRotaryFamily(t *testing.T) {
-	_, _, nvrtcErr := cuda.NVRTCVersion()
 	all := map[string]string{}
 	for _, dt := range []dsl.DataType{dsl.Float32, dsl.Float16, dsl.BFloat16} {
 		for _, withIDs := range []bool{false, true} {
@@ -76,13 +74,7 @@ func TestRotaryFamily(t *testing.T) {
 		t.Errorf("fault: %v", ferr)
 	}
 	kvKernels(t, all)
-	if nvrtcErr != nil {
-		t.Logf("no NVRTC, kernels not compiled: %v", nvrtcErr)
-		return
-	}
-	if _, err := compileKernels(all, "sm_80"); err != nil {
-		t.Fatal(err)
-	}
+	compileWithNVRTC(t, all)
 }
 
 // kvKernels plans and writes KV cache updates of every float type and

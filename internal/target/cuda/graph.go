@@ -135,24 +135,10 @@ func (c *cudaContext) checkGraph(ctx context.Context, sp *shapePlan, g *cuda.Gra
 			b.Free()
 		}
 	}()
-	read := func() ([][]byte, error) {
-		if err := c.stream.Synchronize(); err != nil {
-			return nil, err
-		}
-		var outs [][]byte
-		for _, t := range c.x.net.Outputs() {
-			b := make([]byte, t.Type().ByteSize(volume(sp.dims[t])))
-			if err := c.x.dev.CopyDtoH(b, c.addr(sp, t)); err != nil {
-				return nil, err
-			}
-			outs = append(outs, b)
-		}
-		return outs, nil
-	}
 	if err := g.Launch(c.stream); err != nil {
 		return false, err
 	}
-	replayed, err := read()
+	replayed, err := c.readOutputs(sp)
 	if err != nil {
 		return false, err
 	}
@@ -164,7 +150,7 @@ func (c *cudaContext) checkGraph(ctx context.Context, sp *shapePlan, g *cuda.Gra
 	if _, err := c.runSteps(ctx, sp); err != nil {
 		return false, err
 	}
-	stepwise, err := read()
+	stepwise, err := c.readOutputs(sp)
 	if err != nil {
 		return false, err
 	}
@@ -174,6 +160,23 @@ func (c *cudaContext) checkGraph(ctx context.Context, sp *shapePlan, g *cuda.Gra
 		}
 	}
 	return true, nil
+}
+
+// readOutputs waits for the stream and copies the network outputs' bytes
+// to the host.
+func (c *cudaContext) readOutputs(sp *shapePlan) ([][]byte, error) {
+	if err := c.stream.Synchronize(); err != nil {
+		return nil, err
+	}
+	var outs [][]byte
+	for _, t := range c.x.net.Outputs() {
+		b := make([]byte, t.Type().ByteSize(volume(sp.dims[t])))
+		if err := c.x.dev.CopyDtoH(b, c.addr(sp, t)); err != nil {
+			return nil, err
+		}
+		outs = append(outs, b)
+	}
+	return outs, nil
 }
 
 // saveArenaInputs copies the network inputs that live in the arena (not

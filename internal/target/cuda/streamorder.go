@@ -224,16 +224,9 @@ func (c *cudaContext) runWaitingAfter(sp *shapePlan, wait func(int) bool) ([][]b
 			}
 		}
 	}
-	if err := c.stream.Synchronize(); err != nil {
+	outs, err := c.readOutputs(sp)
+	if err != nil {
 		return nil, err
-	}
-	var outs [][]byte
-	for _, t := range c.x.net.Outputs() {
-		b := make([]byte, t.Type().ByteSize(volume(sp.dims[t])))
-		if err := c.x.dev.CopyDtoH(b, c.addr(sp, t)); err != nil {
-			return nil, err
-		}
-		outs = append(outs, b)
 	}
 	for t, b := range saved {
 		if err := c.x.dev.CopyDtoD(c.addr(sp, t), b.Ptr(), b.Size()); err != nil {
