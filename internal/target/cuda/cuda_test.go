@@ -797,3 +797,65 @@ func TestRotaryAndKVCacheAgainstCPU(t *testing.T) {
 		}
 	}
 }
+
+// TestAttentionAgainstCPU runs the Attention layer's kernel (grouped
+// queries, Bool and additive masks, both causal kinds, key/value lengths,
+// no normalization) against the CPU target in fp32 and fp16, within the
+// tolerance of sums of the head size and sequence length; a key/value
+// length past the keys must fail on both.
+func TestAttentionAgainstCPU(t *testing.T) {
+	needGPU(t)
+	for _, dt := range []dsl.DataType{dsl.Float32, dsl.Float16} {
+		for _, tc := range []struct {
+			name   string
+			hkv    int64
+			mask   string
+			causal dsl.CausalMaskKind
+			kvLen  bool
+			norm   dsl.AttentionNormalizationOp
+		}{
+			{"plain", 4, "", dsl.CausalMaskNone, false, dsl.AttentionNormSoftmax},
+			{"gqa-bool-mask-lengths", 2, "bool", dsl.CausalMaskNone, true, dsl.AttentionNormSoftmax},
+			{"mqa-additive-mask-no-norm", 1, "add", dsl.CausalMaskNone, false, dsl.AttentionNormNone},
+			{"causal-upper-left", 4, "", dsl.CausalMaskUpperLeft, false, dsl.AttentionNormSoftmax},
+			{"causal-lower-right-lengths", 2, "", dsl.CausalMaskLowerRight, true, dsl.AttentionNormSoftmax},
+		} {
+			t.Run(fmt.Sprintf("%v/%s", dt, tc.name), func(t *testing.T) {
+				net := dsl.NewNetwork()
+				q := net.AddInput("q", dt, dsl.Dims{2, 4, 3, 8})
+				k := net.AddInput("k", dt, dsl.Dims{2, tc.hkv, 5, 8})
+				v := net.AddInput("v", dt, dsl.Dims{2, tc.hkv, 5, 8})
+				a := net.AddAttentionV2(q, k, v, tc.norm, tc.causal)
+				switch tc.mask {
+				case "bool":
+					a.SetMask(net.AddInput("mask", dsl.Bool, dsl.Dims{2, 1, 3, 5}))
+				case "add":
+					a.SetMask(net.AddInput("mask", dt, dsl.Dims{1, 4, 1, 5}))
+				}
+				if tc.kvLen {
+					a.SetKeyValueLengths(net.AddInput("kvlen", dsl.Int32, dsl.Dims{2}))
+				}
+				y := a.Output(0)
+				y.SetName("y")
+				net.MarkOutput(y)
+				in := irtest.RandomInputs(net, 5, 1)
+				if tc.kvLen {
+					in["kvlen"], _ = tensor.FromInt32([]int64{2}, []int32{5, 2})
+				}
+				cpu := build(t, net, "cpu", compiler.FP32, nil)
+				defer cpu.Close()
+				gpu := build(t, net, "cuda", compiler.FP32, nil)
+				defer gpu.Close()
+				compareOutputs(t, execute(t, cpu, in), execute(t, gpu, in), tolerance.For(dt).Scaled(16))
+				if tc.kvLen {
+					in["kvlen"], _ = tensor.FromInt32([]int64{2}, []int32{6, 1})
+					for name, eng := range map[string]*engine.Engine{"cpu": cpu, "cuda": gpu} {
+						if _, err := eng.Run(context.Background(), in); !errors.Is(err, diag.OutOfRange) || !strings.Contains(err.Error(), "key/value length 6 of batch 0 is outside [0, 5]") {
+							t.Errorf("%s with a key/value length past the keys: %v", name, err)
+						}
+					}
+				}
+			})
+		}
+	}
+}

@@ -1,0 +1,104 @@
+package cuda
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/trtc/trtc/diag"
+	"github.com/trtc/trtc/dsl"
+)
+
+func TestAttentionFamilyLowers(t *testing.T) { requireOnGPU(t, "transformer", dsl.LayerAttention) }
+
+// attentionCase is an Attention layer of query [2, 4, 3, 8] and key and
+// value [2, hkv, 5, 8] with the given options.
+func attentionCase(dt dsl.DataType, hkv int64, mask string, causal dsl.CausalMaskKind, kvLengths bool, norm dsl.AttentionNormalizationOp) (*dsl.Network, *dsl.AttentionLayer) {
+	n := dsl.NewNetwork()
+	q := n.AddInput("q", dt, dsl.Dims{2, 4, 3, 8})
+	k := n.AddInput("k", dt, dsl.Dims{2, hkv, 5, 8})
+	v := n.AddInput("v", dt, dsl.Dims{2, hkv, 5, 8})
+	a := n.AddAttention(q, k, v, norm, false)
+	a.SetCausalKind(causal)
+	switch mask {
+	case "bool":
+		a.SetMask(n.AddInput("mask", dsl.Bool, dsl.Dims{2, 1, 3, 5}))
+	case "add":
+		a.SetMask(n.AddInput("mask", dt, dsl.Dims{1, 4, 1, 5}))
+	}
+	if kvLengths {
+		a.SetKeyValueLengths(n.AddInput("kvlen", dsl.Int32, dsl.Dims{2}))
+	}
+	return n, a
+}
+
+// TestAttentionFamily writes the kernel for every float type with each
+// mask, causal kind, key/value lengths and normalization (with NVRTC they
+// compile), checks the plan's metadata, its shape errors and the fault's
+// words, and leaves normalization quantization to the host.
+func TestAttentionFamily(t *testing.T) {
+	all := map[string]string{}
+	for _, dt := range []dsl.DataType{dsl.Float32, dsl.Float16, dsl.BFloat16} {
+		for _, tc := range []struct {
+			hkv    int64
+			mask   string
+			causal dsl.CausalMaskKind
+			kvLen  bool
+			norm   dsl.AttentionNormalizationOp
+		}{
+			{4, "", dsl.CausalMaskNone, false, dsl.AttentionNormSoftmax},
+			{2, "bool", dsl.CausalMaskNone, true, dsl.AttentionNormSoftmax},
+			{1, "add", dsl.CausalMaskNone, false, dsl.AttentionNormNone},
+			{2, "", dsl.CausalMaskLowerRight, true, dsl.AttentionNormSoftmax},
+		} {
+			t.Run(fmt.Sprintf("%v/%+v", dt, tc), func(t *testing.T) {
+				net, a := attentionCase(dt, tc.hkv, tc.mask, tc.causal, tc.kvLen, tc.norm)
+				familyNet(t, net, a)
+				s, srcs := familyStep(t, net, a)
+				if s.Kind != kindKernel || s.Kernel == "" {
+					t.Fatalf("runs as %q (%s), want a family kernel", s.Kind, s.Why)
+				}
+				src := srcs[s.Kernel]
+				if got, want := familyParams(t, src, s.Kernel), familyArgs(a, familyOf(a)); got != want {
+					t.Errorf("the kernel takes %d pointers after its fault slot; a launch passes %d:\n%s", got, want, src)
+				}
+				if strings.Contains(src, "trtc_fault") != tc.kvLen {
+					t.Errorf("fault check %v, want %v", strings.Contains(src, "trtc_fault"), tc.kvLen)
+				}
+				m, g, err := familyOf(a).plan(a, familyStaticValues(net))
+				strides := map[string][]int64{"": {0, 0, 0, 0}, "bool": {15, 0, 5, 1}, "add": {0, 5, 0, 1}}[tc.mask]
+				softmax := int64(0)
+				if tc.norm == dsl.AttentionNormSoftmax {
+					softmax = 1
+				}
+				want := append([]int64{4, tc.hkv, 3, 5, 8, int64(tc.causal), softmax}, strides...)
+				if err != nil || !slices.Equal(m, want) || g.n != 24 {
+					t.Errorf("plan: meta %v, launch %+v, %v; want %v over 24 rows", m, g, err, want)
+				}
+				for k, v := range srcs {
+					all[k] = v
+				}
+			})
+		}
+	}
+	net, a := attentionCase(dsl.Float32, 2, "bool", dsl.CausalMaskNone, true, dsl.AttentionNormSoftmax)
+	familyNet(t, net, a)
+	bad := familyStaticValues(net)
+	bad.dims[a.Mask()] = []int64{2, 2, 3, 5}
+	_, _, err := familyOf(a).plan(a, bad)
+	wantCode(t, err, diag.ShapeMismatch, "the mask [2 2 3 5] does not broadcast to [2 4 3 5]")
+	if ferr := familyOf(a).fault(a, familyStaticValues(net), 1, 9); ferr == nil || ferr.Error() != "key/value length 9 of batch 1 is outside [0, 5]" {
+		t.Errorf("fault: %v", ferr)
+	}
+	q := dsl.NewNetwork()
+	x := q.AddInput("x", dsl.Float16, dsl.Dims{1, 1, 2, 4})
+	qa := q.AddAttention(x, x, x, dsl.AttentionNormSoftmax, false)
+	qa.SetNormalizationQuantizeScale(q.AddInput("scale", dsl.Float32, dsl.Dims{}))
+	qa.SetNormalizationQuantizeToType(dsl.Int8)
+	familyNet(t, q, qa)
+	if s, _ := familyStep(t, q, qa); s.Kind != kindHost {
+		t.Errorf("attention with normalization quantization runs as %q, want the host", s.Kind)
+	}
+	compileWithNVRTC(t, all)
+}
