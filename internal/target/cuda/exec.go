@@ -59,6 +59,8 @@ type executable struct {
 	cache           *timingcache.Cache
 	cacheDev        timingcache.Device
 	measuredChoices map[string]choice
+	// regions are the loops and conditionals by host step (region.go).
+	regions map[int]*region
 	// excluded are the cuDNN engines the stream-order check ruled out,
 	// by choice key (streamorder.go).
 	excluded map[string][]int64
@@ -426,7 +428,7 @@ func (x *executable) makePhase(shapes map[string][]int64, known map[*dsl.Tensor]
 				sp.parts[i] = append(sp.parts[i], part)
 			}
 		case kindHost:
-			e, err := hostEngine(l, dims)
+			e, err := x.hostEngineOf(i, dims)
 			if err != nil {
 				return nil, err
 			}
@@ -644,7 +646,7 @@ func (c *cudaContext) runPhase(ctx context.Context, sp *shapePlan) error {
 // (fused, alias and constant steps do not).
 func launchesWork(kind string) bool {
 	switch kind {
-	case kindFused, kindAlias, kindConstant:
+	case kindFused, kindAlias, kindConstant, kindInRegion:
 		return false
 	}
 	return true

@@ -52,6 +52,9 @@ type step struct {
 	Residual   int `json:"residual,omitempty"`
 	Activation int `json:"activation,omitempty"`
 	Sum        int `json:"sum,omitempty"`
+	// Region lists the steps of the loop or conditional a host step runs
+	// (region.go), ascending, its own last.
+	Region []int `json:"region,omitempty"`
 }
 
 // plan is the engine's launch plan (the "plan" section, JSON).
@@ -104,8 +107,9 @@ func lowerNetwork(net *dsl.Network, o ir.Options) (*plan, map[string]string, err
 	kinds := make([]string, len(layers))
 	for i, l := range layers {
 		if regions[l] {
-			return nil, nil, &diag.Error{Code: diag.UnsupportedNode, Layer: l.Name(), Op: l.Type().String(), Index: l.Index(),
-				Msg: "loops and conditionals do not run on the CUDA target yet; build for --target cpu"}
+			kinds[i] = kindInRegion // lowerRegions below
+			p.Steps = append(p.Steps, step{Layer: i, Kind: kindInRegion})
+			continue
 		}
 		s := step{Layer: i}
 		s.Kind, s.Why = chooseKind(l, dataDep)
@@ -116,6 +120,9 @@ func lowerNetwork(net *dsl.Network, o ir.Options) (*plan, map[string]string, err
 		}
 		kinds[i] = s.Kind
 		p.Steps = append(p.Steps, s)
+	}
+	if err := lowerRegions(net, layers, kinds, p.Steps); err != nil {
+		return nil, nil, err
 	}
 	fuseChannelsLast(layers, kinds, p.Steps)
 	fuseConvActivations(layers, kinds, p.Steps)
@@ -361,6 +368,12 @@ func decodePlan(b []byte, nbLayers int) (*plan, error) {
 	for i, s := range p.Steps {
 		if s.Layer != i {
 			return nil, diag.Errorf(diag.EngineCorrupt, "cuda plan step %d is for layer %d", i, s.Layer)
+		}
+		if s.Kind == kindInRegion && (s.Into <= i || s.Into >= len(p.Steps) || !slices.Contains(p.Steps[s.Into].Region, i)) {
+			return nil, diag.Errorf(diag.EngineCorrupt, "cuda plan step %d is in a region whose step %d does not run it", i, s.Into)
+		}
+		if n := len(s.Region); n > 0 && (s.Kind != kindHost || s.Region[n-1] != i || !slices.IsSorted(s.Region) || slices.ContainsFunc(s.Region[:n-1], func(m int) bool { return m < 0 || p.Steps[m].Kind != kindInRegion })) {
+			return nil, diag.Errorf(diag.EngineCorrupt, "cuda plan step %d runs region %v, which is not its layers", i, s.Region)
 		}
 		if s.Kind == kindFused && !computes(p.Steps, s.Into, i) {
 			return nil, diag.Errorf(diag.EngineCorrupt, "cuda plan step %d is fused into step %d, which does not compute it", i, s.Into)

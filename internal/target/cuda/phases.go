@@ -51,9 +51,12 @@ const maxReadBack = 64
 // did not resolve, or the number of steps.
 func (x *executable) phaseStop(sp *shapePlan) int {
 	for i := sp.start; i < len(x.layers); i++ {
-		l := x.layers[i]
-		for j := 0; j < l.NbOutputs(); j++ {
-			if _, ok := sp.dims[l.Output(j)]; !ok {
+		if x.plan.Steps[i].Kind == kindInRegion {
+			continue // its region's host step runs it
+		}
+		outs := x.hostOutputs(i) // a layer's outputs, or its region's
+		for _, t := range outs {
+			if _, ok := sp.dims[t]; !ok {
 				return i
 			}
 		}
@@ -67,15 +70,20 @@ func (x *executable) phaseStop(sp *shapePlan) int {
 func (x *executable) planBoundary(sp *shapePlan) error {
 	i := sp.stop
 	l := x.layers[i]
+	ins := make([]*dsl.Tensor, 0, l.NbInputs())
 	for j := 0; j < l.NbInputs(); j++ {
-		if t := l.Input(j); t != nil {
-			if _, ok := sp.dims[t]; !ok {
-				return diag.Errorf(diag.Internal, "%s: input %q has no dims at the phase boundary", dsl.LayerString(l), t.Name())
-			}
+		ins = append(ins, l.Input(j))
+	}
+	if rg := x.regions[i]; rg != nil {
+		ins = rg.ins
+	}
+	for _, t := range ins {
+		if _, ok := sp.dims[t]; t != nil && !ok {
+			return diag.Errorf(diag.Internal, "%s: input %q has no dims at the phase boundary", dsl.LayerString(l), t.Name())
 		}
 	}
 	if x.plan.Steps[i].Kind == kindHost {
-		e, err := hostEngine(l, sp.dims)
+		e, err := x.hostEngineOf(i, sp.dims)
 		if err != nil {
 			return err
 		}
@@ -147,14 +155,15 @@ func (c *cudaContext) nextPhase(sp *shapePlan) (*shapePlan, error) {
 	start := sp.stop
 	var read []*dsl.Tensor
 	var results []*tensor.Tensor
+	hostOuts := x.hostOutputs(sp.stop)
 	if sp.hostStep {
-		out, err := c.runOnHost(sp, l, sp.boundary)
+		out, err := c.runHost(sp, sp.stop, sp.boundary)
 		if err != nil {
 			return nil, err
 		}
-		for j := 0; j < l.NbOutputs(); j++ {
-			read = append(read, l.Output(j))
-			known[l.Output(j)] = readBack(out[j])
+		for j, t := range hostOuts {
+			read = append(read, t)
+			known[t] = readBack(out[j])
 		}
 		results = out
 		start++
@@ -200,7 +209,7 @@ func (c *cudaContext) nextPhase(sp *shapePlan) (*shapePlan, error) {
 	}
 	for j, v := range results {
 		if len(v.Bytes()) > 0 {
-			if err := x.dev.CopyHtoD(c.addr(next, l.Output(j)), v.Bytes()); err != nil {
+			if err := x.dev.CopyHtoD(c.addr(next, hostOuts[j]), v.Bytes()); err != nil {
 				return nil, err
 			}
 		}

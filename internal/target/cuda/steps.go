@@ -1,7 +1,6 @@
 package cuda
 
 import (
-	"context"
 	"fmt"
 
 	"github.com/trtc/trtc/diag"
@@ -294,7 +293,7 @@ func (c *cudaContext) run(sp *shapePlan, i int, l dsl.Layer) error {
 	s := c.x.plan.Steps[i]
 	meta := func(k int) cuda.DevicePtr { return sp.meta.Ptr().Add(int(sp.metaOff[k])) }
 	switch s.Kind {
-	case kindConstant, kindAlias, kindFused:
+	case kindConstant, kindAlias, kindFused, kindInRegion:
 		return nil
 	case kindShape:
 		return c.stream.CopyHtoD(c.addr(sp, l.Output(0)), c.stageShape(sp, l))
@@ -387,17 +386,12 @@ func (c *cudaContext) host(sp *shapePlan, i int, l dsl.Layer) error {
 	if err := c.stream.Synchronize(); err != nil {
 		return err
 	}
-	in, err := c.hostInputs(sp, l)
+	out, err := c.runHost(sp, i, sp.hosts[i])
 	if err != nil {
 		return err
 	}
-	out, err := sp.hosts[i].Run(context.Background(), in)
-	if err != nil {
-		return err
-	}
-	for j := 0; j < l.NbOutputs(); j++ {
-		t := l.Output(j)
-		v := out[fmt.Sprintf("out%d", j)]
+	for j, t := range c.x.hostOutputs(i) {
+		v := out[j]
 		if fmt.Sprint(v.Shape()) != fmt.Sprint(sp.dims[t]) {
 			return diag.Errorf(diag.ShapeMismatch, "output %d has shape %v on the host, planned %v", j, v.Shape(), sp.dims[t])
 		}

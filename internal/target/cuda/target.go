@@ -243,6 +243,7 @@ func (cudaTarget) Load(s target.Sections) (target.Executable, error) {
 			}
 		}
 	}
+	x.regions = regionsOfPlan(layers, p)
 	x.reads = stepReads(layers, p)
 	x.writes = stepWrites(layers, p)
 	x.faultSlot, x.faultSteps = faultSlots(layers, p)
@@ -311,7 +312,9 @@ func stepReads(layers []dsl.Layer, p *plan) [][]*dsl.Tensor {
 	for i, l := range layers {
 		s := p.Steps[i]
 		switch {
-		case s.Kind == kindFused:
+		case s.Kind == kindFused || s.Kind == kindInRegion:
+		case len(s.Region) > 0:
+			reads[i] = regionOf(layers, s.Region).ins
 		case s.Kind == kindKernel && isPointwise(l):
 			ms := []dsl.Layer{l}
 			if len(s.Members) > 0 {
@@ -349,7 +352,11 @@ func stepWrites(layers []dsl.Layer, p *plan) [][]*dsl.Tensor {
 	for i, l := range layers {
 		s := p.Steps[i]
 		switch s.Kind {
-		case kindFused, kindAlias, kindConstant:
+		case kindFused, kindAlias, kindConstant, kindInRegion:
+			continue
+		}
+		if len(s.Region) > 0 {
+			writes[i] = regionOf(layers, s.Region).outs
 			continue
 		}
 		for j := 0; j < l.NbOutputs(); j++ {

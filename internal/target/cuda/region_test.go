@@ -1,0 +1,107 @@
+package cuda
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/trtc/trtc/dsl"
+	"github.com/trtc/trtc/internal/dsltest"
+	"github.com/trtc/trtc/internal/ir"
+	"github.com/trtc/trtc/internal/ir/irtest"
+	cpueng "github.com/trtc/trtc/internal/target/cpu"
+	"github.com/trtc/trtc/tensor"
+)
+
+// TestRegionsRunOnTheHost lowers the loop and conditional networks: each
+// outermost region is one host step at its last layer, its other layers
+// steps that do nothing, the step reading what the region reads from
+// outside and writing what is read after it; and the region's host
+// network computes on the CPU engine what the whole network computes.
+func TestRegionsRunOnTheHost(t *testing.T) {
+	for _, name := range []string{"loop", "if", "loop with if"} {
+		t.Run(name, func(t *testing.T) {
+			net := dsltest.Networks()[name](rand.New(rand.NewPCG(1, 2)))
+			layers := net.TopoLayers()
+			// The values the regions read from outside them all, as outputs.
+			inRegion := ir.RegionMembers(net)
+			for l := range inRegion {
+				for j := 0; j < l.NbInputs(); j++ {
+					if x := l.Input(j); x != nil && !x.IsNetworkInput() && !x.IsNetworkOutput() {
+						if p, _ := x.Producer(); p != nil && !inRegion[p] && p.Type() != dsl.LayerConstant {
+							net.MarkOutput(x)
+						}
+					}
+				}
+			}
+			if err := net.Err(); err != nil {
+				t.Fatal(err)
+			}
+			p, _, err := lowerNetwork(net, ir.Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			b, err := p.encode()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := decodePlan(b, len(layers)); err != nil {
+				t.Fatalf("the plan does not load: %v", err)
+			}
+			regions := regionsOfPlan(layers, p)
+			if len(regions) != 1 {
+				t.Fatalf("%d regions lowered, want 1", len(regions))
+			}
+			reads, writes := stepReads(layers, p), stepWrites(layers, p)
+			for i, rg := range regions {
+				s := p.Steps[i]
+				if s.Kind != kindHost || !strings.Contains(s.Why, "runs on the host") {
+					t.Errorf("the region's step is %q (%s), want a host step", s.Kind, s.Why)
+				}
+				for _, m := range rg.members[:len(rg.members)-1] {
+					if p.Steps[m].Kind != kindInRegion || p.Steps[m].Into != i || len(reads[m]) > 0 || len(writes[m]) > 0 {
+						t.Errorf("member step %d: %+v, reads %d, writes %d; want a step of region %d that does nothing", m, p.Steps[m], len(reads[m]), len(writes[m]), i)
+					}
+				}
+				if !slices.Equal(reads[i], rg.ins) || !slices.Equal(writes[i], rg.outs) || len(rg.outs) == 0 {
+					t.Errorf("the host step reads %d and writes %d tensors; its region reads %d and writes %d", len(reads[i]), len(writes[i]), len(rg.ins), len(rg.outs))
+				}
+				in := irtest.RandomInputs(net, 3, 1)
+				want, err := cpueng.Run(net, in)
+				if err != nil {
+					t.Fatal(err)
+				}
+				value := func(x *dsl.Tensor) *tensor.Tensor {
+					if v, ok := in[x.Name()]; ok && x.IsNetworkInput() {
+						return v
+					}
+					return want[x.Name()]
+				}
+				dims := map[*dsl.Tensor][]int64{}
+				hostIn := map[string]*tensor.Tensor{}
+				for k, x := range rg.ins {
+					if v := value(x); v != nil {
+						dims[x] = v.Shape()
+						hostIn[fmt.Sprintf("in%d", k)] = v
+					}
+				}
+				e, err := regionEngine(layers, rg, dims)
+				if err != nil {
+					t.Fatal(err)
+				}
+				got, err := e.Run(context.Background(), hostIn)
+				if err != nil {
+					t.Fatal(err)
+				}
+				for k, x := range rg.outs {
+					if err := irtest.Compare(map[string]*tensor.Tensor{x.Name(): want[x.Name()]}, map[string]*tensor.Tensor{x.Name(): got[fmt.Sprintf("out%d", k)]}, 0); err != nil {
+						t.Errorf("output %q: %v", x.Name(), err)
+					}
+				}
+			}
+		})
+	}
+}
