@@ -229,11 +229,11 @@ func (s buildSections) Metadata() map[string]string { return s.b.Metadata }
 func (s buildSections) Name() string                { return "the engine being built" }
 
 // tuneAtBuild loads the engine being built and runs it once at each
-// profile's opt shapes on zero inputs, which times every convolution and
-// matrix multiply (or takes the timing cache's choice), and stores the
-// choices in the plan section. A run that fails (a host step refusing
-// zeros, say) stops timing there and is a warning: the layers after it
-// are timed when the engine first runs.
+// profile's opt shapes on random float inputs (integer ones zero), which
+// times every convolution and matrix multiply (or takes the timing
+// cache's choice), and stores the choices in the plan section. A run that
+// fails (a host step refusing its inputs, say) stops timing there and is
+// a warning: the layers after it are timed when the engine first runs.
 func tuneAtBuild(b *target.Build, p *plan, shapes []map[string][]int64) error {
 	if candidates(p.OptLevel) == 1 || !slices.ContainsFunc(p.Steps, func(s step) bool { return s.Kind == kindConv || s.Kind == kindMatmul }) {
 		return nil
@@ -272,9 +272,9 @@ func tuneAtBuild(b *target.Build, p *plan, shapes []map[string][]int64) error {
 	return nil
 }
 
-// tuneShapes runs the steps once at these shapes on zeroed memory, which
-// times the tactics, then the stream-order check (streamorder.go); it
-// returns the check's warnings.
+// tuneShapes runs the steps once at these shapes on random inputs (the
+// rest of the arena zeroed), which times the tactics, then the
+// stream-order check (streamorder.go); it returns the check's warnings.
 func (x *executable) tuneShapes(shapes map[string][]int64) ([]string, error) {
 	tc, err := x.NewContext()
 	if err != nil {
@@ -287,6 +287,14 @@ func (x *executable) tuneShapes(shapes map[string][]int64) ([]string, error) {
 		return nil, err
 	}
 	if err := c.stream.MemsetD8(c.arena.Ptr(), 0, c.arena.Size()); err != nil {
+		return nil, err
+	}
+	// Timed on random inputs, not zeros: kernels draw less power, and so
+	// run at other clocks, on zeros.
+	if err := c.stream.Synchronize(); err != nil {
+		return nil, err
+	}
+	if err := c.putRandomInputs(sp); err != nil {
 		return nil, err
 	}
 	if _, err := c.runSteps(context.Background(), sp); err != nil {
