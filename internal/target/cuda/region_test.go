@@ -105,3 +105,95 @@ func TestRegionsRunOnTheHost(t *testing.T) {
 		})
 	}
 }
+
+// TestRegionHostNetworksOnConformance lowers every ONNX backend test
+// model with a loop or conditional (RNN, GRU and LSTM import as loops)
+// and runs each region's host network on the values the whole network
+// gives its inputs: its outputs must be the whole network's, bit for bit.
+func TestRegionHostNetworksOnConformance(t *testing.T) {
+	if testing.Short() {
+		t.Skip("the corpus takes a while; skipped with -short")
+	}
+	checked := 0
+	for _, m := range irtest.ConformanceModels(t) {
+		if len(m.Net.Regions()) == 0 {
+			continue
+		}
+		t.Run(m.Name, func(t *testing.T) {
+			layers := m.Net.TopoLayers()
+			p, _, err := lowerNetwork(m.Net, ir.Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			// A copy of the network with every region's inputs and
+			// outputs as network outputs, run once for their values.
+			r := ir.NewRebuilder(m.Net)
+			for _, l := range layers {
+				r.Copy(l)
+			}
+			cp, err := r.Finish()
+			if err != nil {
+				t.Fatal(err)
+			}
+			regions := regionsOfPlan(layers, p)
+			name := map[*dsl.Tensor]string{}
+			for _, rg := range regions {
+				for _, x := range append(slices.Clone(rg.ins), rg.outs...) {
+					c := r.Map(x)
+					if c.IsNetworkInput() || c.IsNetworkOutput() {
+						name[x] = c.Name()
+						continue
+					}
+					if p, _ := c.Producer(); p != nil && p.Type() == dsl.LayerConstant {
+						continue
+					}
+					c.SetName(fmt.Sprintf("zz_%d", len(name)))
+					name[x] = c.Name()
+					cp.MarkOutput(c)
+				}
+			}
+			want, err := cpueng.Run(cp, m.Inputs)
+			if err != nil {
+				t.Fatal(err)
+			}
+			value := func(x *dsl.Tensor) *tensor.Tensor {
+				if v, ok := want[name[x]]; ok {
+					return v
+				}
+				return m.Inputs[name[x]]
+			}
+			for _, rg := range regions {
+				dims := map[*dsl.Tensor][]int64{}
+				in := map[string]*tensor.Tensor{}
+				for k, x := range rg.ins {
+					v := value(x)
+					if v == nil {
+						continue // a constant
+					}
+					dims[x] = v.Shape()
+					if _, known := knownInts(x); !known {
+						in[fmt.Sprintf("in%d", k)] = v // else held by the host network, as runHost does
+					}
+				}
+				e, err := regionEngine(layers, rg, dims)
+				if err != nil {
+					t.Fatal(err)
+				}
+				got, err := e.Run(context.Background(), in)
+				if err != nil {
+					t.Fatal(err)
+				}
+				for k, x := range rg.outs {
+					if err := irtest.Compare(map[string]*tensor.Tensor{"y": value(x)}, map[string]*tensor.Tensor{"y": got[fmt.Sprintf("out%d", k)]}, 0); err != nil {
+						t.Errorf("region output %q: %v", x.Name(), err)
+					}
+				}
+			}
+			checked++
+		})
+	}
+	t.Logf("%d models with regions checked", checked)
+	if checked == 0 {
+		t.Error("no model with a loop or conditional")
+	}
+}
