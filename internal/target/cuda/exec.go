@@ -63,7 +63,8 @@ type executable struct {
 	regions map[int]*region
 	// excluded are the cuDNN engines the stream-order check ruled out,
 	// by choice key (streamorder.go).
-	excluded map[string][]int64
+	excluded      map[string][]int64
+	excludedAlgos map[string][]string
 
 	mu     sync.Mutex
 	shapes map[string]*shapePlan

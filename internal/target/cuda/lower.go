@@ -73,6 +73,9 @@ type plan struct {
 	// out, by choice key (streamorder.go): a step timed when the engine
 	// first runs does not time them.
 	Excluded map[string][]int64 `json:"excluded,omitempty"`
+	// ExcludedAlgos are the cuBLASLt algorithms it ruled out (hex of
+	// their bytes), by choice key.
+	ExcludedAlgos map[string][]string `json:"excluded_algos,omitempty"`
 	// Modules locate each cubin in the cubin section and name its kernels.
 	Modules []module `json:"modules"`
 }

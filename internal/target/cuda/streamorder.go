@@ -2,10 +2,13 @@ package cuda
 
 import (
 	"bytes"
+	"encoding/hex"
+	"slices"
 	"fmt"
 	"math/rand/v2"
 
 	"github.com/trtc/trtc/dsl"
+	"github.com/trtc/trtc/internal/cuda"
 	"github.com/trtc/trtc/tensor"
 )
 
@@ -140,11 +143,14 @@ func shortestAgreeingPrefix(total int, agrees func(n int) (bool, error)) (int, e
 	return hi, nil
 }
 
-// excludeTactic keeps step i from running the tactic it ran and forgets
-// its choice, so the step is timed again; false when the step's tactic
-// cannot be excluded (a matrix multiply's cuBLASLt algorithm).
+// excludeTactic keeps step i from running the tactic it ran (its cuDNN
+// engine, or its cuBLASLt algorithm) and forgets its choice, so the step
+// is timed again; false when there is nothing to exclude or nothing left.
 func (c *cudaContext) excludeTactic(sp *shapePlan, i int) (string, bool) {
 	l := c.x.layers[i]
+	if m := sp.matmuls[i]; c.x.plan.Steps[i].Kind == kindMatmul && m != nil {
+		return c.excludeAlgo(sp, i, m)
+	}
 	key := convKey{sp, i}
 	p := c.convPlans[key]
 	if c.x.plan.Steps[i].Kind != kindConv || p == nil {
@@ -163,6 +169,45 @@ func (c *cudaContext) excludeTactic(sp *shapePlan, i int) (string, bool) {
 	p.Close()
 	delete(c.convPlans, key)
 	return fmt.Sprintf("%s: cuDNN engine %d gave different outputs unless the host waited for it, so another is timed in its place", dsl.LayerString(l), engine), true
+}
+
+// excludeAlgo keeps matrix multiply step i from running its cuBLASLt
+// algorithm and forgets its choice, so the step is timed again among the
+// heuristic's other candidates; false when none is left.
+func (c *cudaContext) excludeAlgo(sp *shapePlan, i int, m *matmulPlan) (string, bool) {
+	l := c.x.layers[i]
+	ck := choiceKey(i, l, sp.dims)
+	c.x.mu.Lock()
+	defer c.x.mu.Unlock()
+	if m.algo == nil {
+		return fmt.Sprintf("%s gives different outputs unless the host waits for it; it runs cuBLASLt's default algorithm, which was kept", dsl.LayerString(l)), false
+	}
+	if c.x.excludedAlgos == nil {
+		c.x.excludedAlgos = map[string][]string{}
+	}
+	c.x.excludedAlgos[ck] = append(c.x.excludedAlgos[ck], hex.EncodeToString(m.algo.Bytes()))
+	delete(c.x.measuredChoices, ck)
+	delete(c.x.plan.Choices, ck)
+	var next *cuda.Algo
+	for j := range m.algos {
+		if !slices.Contains(c.x.excludedAlgos[ck], hex.EncodeToString(m.algos[j].Bytes())) {
+			next = &m.algos[j]
+			break
+		}
+	}
+	if next == nil {
+		return fmt.Sprintf("%s gives different outputs unless the host waits for it with every cuBLASLt algorithm of the heuristic's", dsl.LayerString(l)), false
+	}
+	m.algo, m.tuned = next, false
+	return fmt.Sprintf("%s: a cuBLASLt algorithm gave different outputs unless the host waited for it, so another is timed in its place", dsl.LayerString(l)), true
+}
+
+// isExcludedAlgo reports whether the stream-order check excluded the
+// cuBLASLt algorithm of these bytes at choice key ck.
+func (x *executable) isExcludedAlgo(ck string, algo []byte) bool {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	return slices.Contains(x.excludedAlgos[ck], hex.EncodeToString(algo))
 }
 
 // isExcluded reports whether the stream-order check excluded cuDNN
