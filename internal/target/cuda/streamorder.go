@@ -3,9 +3,9 @@ package cuda
 import (
 	"bytes"
 	"encoding/hex"
-	"slices"
 	"fmt"
 	"math/rand/v2"
+	"slices"
 
 	"github.com/trtc/trtc/dsl"
 	"github.com/trtc/trtc/internal/cuda"
