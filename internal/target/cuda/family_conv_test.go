@@ -129,6 +129,23 @@ func familyStep(t *testing.T, net *dsl.Network, l dsl.Layer) (step, map[string]s
 	return p.Steps[i], srcs
 }
 
+// familyKernel lowers net and returns the source of l's kernel, and every
+// kernel's by name, failing unless l runs as its family's kernel with the
+// parameters a launch passes (outputs, inputs, weights).
+func familyKernel(t *testing.T, net *dsl.Network, l dsl.Layer) (string, map[string]string) {
+	t.Helper()
+	s, srcs := familyStep(t, net, l)
+	f := familyOf(l)
+	if s.Kind != kindKernel || s.Kernel == "" || f == nil {
+		t.Fatalf("%s runs as %q (%s), want its family's kernel", dsl.LayerString(l), s.Kind, s.Why)
+	}
+	src := srcs[s.Kernel]
+	if got, want := familyParams(t, src, s.Kernel), familyArgs(l, f); got != want {
+		t.Fatalf("%s: the kernel takes %d pointers after its fault slot; a launch passes %d:\n%s", dsl.LayerString(l), got, want, src)
+	}
+	return src, srcs
+}
+
 // familyStaticValues are the shape values of a network whose dims are all
 // static.
 func familyStaticValues(net *dsl.Network) shapeValues {

@@ -23,12 +23,9 @@ func TestRaggedSoftMaxFamily(t *testing.T) {
 		x := net.AddInput("x", dt, dsl.Dims{2, 3, 7})
 		rs := net.AddRaggedSoftMax(x, net.AddInput("bounds", dsl.Int32, dsl.Dims{2, 3, 1}))
 		familyNet(t, net, rs)
-		s, srcs := familyStep(t, net, rs)
-		if s.Kind != kindKernel || s.Kernel == "" {
-			t.Fatalf("%v: runs as %q (%s), want a family kernel", dt, s.Kind, s.Why)
-		}
-		if got, want := familyParams(t, srcs[s.Kernel], s.Kernel), familyArgs(rs, familyOf(rs)); got != want || !strings.Contains(srcs[s.Kernel], "trtc_fault(fault, r, len)") {
-			t.Errorf("%v: %d pointers after the fault slot, want %d:\n%s", dt, got, want, srcs[s.Kernel])
+		src, srcs := familyKernel(t, net, rs)
+		if !strings.Contains(src, "trtc_fault(fault, r, len)") {
+			t.Errorf("%v: no length check:\n%s", dt, src)
 		}
 		m, g, err := familyOf(rs).plan(rs, familyStaticValues(net))
 		if err != nil || !slices.Equal(m, []int64{7}) || g.n != 6 {
