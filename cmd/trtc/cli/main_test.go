@@ -28,8 +28,11 @@ func TestLayersListsEveryKind(t *testing.T) {
 			t.Errorf("trtc layers does not mention %s:\n%s", want, out)
 		}
 	}
-	if !regexp.MustCompile(`(?m)^Activation\s+yes$`).MatchString(out) {
-		t.Errorf("Activation should be supported on the CPU:\n%s", out)
+	if !regexp.MustCompile(`(?m)^Activation\s+yes\s+gpu$`).MatchString(out) {
+		t.Errorf("Activation should run on the CPU and on the GPU:\n%s", out)
+	}
+	if !regexp.MustCompile(`(?m)^NMS\s+yes\s+host$`).MatchString(out) || !regexp.MustCompile(`(?m)^Recurrence\s+yes\s+region$`).MatchString(out) {
+		t.Errorf("NMS should run on the host and a Recurrence with its loop:\n%s", out)
 	}
 }
 

@@ -197,3 +197,43 @@ func TestRegionHostNetworksOnConformance(t *testing.T) {
 		t.Error("no model with a loop or conditional")
 	}
 }
+
+// TestSupportMatchesLowering lowers every dsltest network and checks
+// Support against the steps: a "gpu" kind runs on the GPU in some
+// network, a "host" kind never does, a "region" kind is in a region.
+// (Einsum runs on the GPU once the compiler's einsum pass has made it
+// matrix multiplies; lowered as it is here, it is a host step.)
+func TestSupportMatchesLowering(t *testing.T) {
+	onGPU, seen := map[dsl.LayerType]bool{}, map[dsl.LayerType]string{}
+	for name, build := range dsltest.Networks() {
+		net := build(rand.New(rand.NewPCG(1, 2)))
+		p, _, err := lowerNetwork(net, ir.Options{})
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		for i, l := range net.TopoLayers() {
+			k := p.Steps[i].Kind
+			if k != kindHost && k != kindInRegion {
+				onGPU[l.Type()] = true
+			}
+			if k == kindInRegion || len(p.Steps[i].Region) > 0 {
+				seen[l.Type()] = "region"
+			} else if seen[l.Type()] == "" {
+				seen[l.Type()] = k
+			}
+		}
+	}
+	for _, k := range dsl.AllLayerTypes() {
+		got := Support(k)
+		switch {
+		case seen[k] == "" && k != dsl.LayerEinsum:
+			t.Errorf("%v is in no dsltest network", k)
+		case got == "gpu" && !onGPU[k] && k != dsl.LayerEinsum:
+			t.Errorf("%v: Support says gpu, but it runs on the GPU in no network", k)
+		case got == "host" && onGPU[k]:
+			t.Errorf("%v: Support says host, but it runs on the GPU", k)
+		case got == "region" && seen[k] != "region":
+			t.Errorf("%v: Support says region, lowered as %q", k, seen[k])
+		}
+	}
+}
