@@ -22,7 +22,7 @@ the CUDA target runs it: gpu (generated kernels, cuDNN, cuBLASLt; some
 types or modes may still run on the host, which the build summary names),
 plugin (the plugin's CUDA kernel where it has one), region (the whole loop
 or conditional on the host) or host (the CPU engine's kernel, with copies).`,
-		Args:  cobra.NoArgs,
+		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			switch format {
 			case "text":
