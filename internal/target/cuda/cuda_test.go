@@ -235,7 +235,7 @@ func runLayerCases(t *testing.T, cases []layerCase) {
 // TestEveryLayerKindAgainstCPU builds the dsltest networks, which together
 // use every layer kind of the DSL, for the CPU and CUDA targets in fp32,
 // fp16 and bf16 and compares their outputs on random inputs. Networks the
-// CUDA target refuses (loops, conditionals, data-dependent shapes) are
+// CUDA target refuses (dims that depend on data it cannot read back) are
 // listed, not failed; every other layer kind must agree, run on the GPU or
 // on the host.
 func TestEveryLayerKindAgainstCPU(t *testing.T) {
@@ -665,7 +665,7 @@ func executeOnDevice(t *testing.T, c *engine.Context, in, want map[string]*tenso
 
 // TestConformanceCUDA runs the ONNX backend test data on the CUDA target.
 // Cases the CPU engine excludes are skipped; cases the CUDA target refuses
-// (loops, conditionals, data-dependent shapes) are counted apart.
+// (dims that depend on data it cannot read back) are counted apart.
 func TestConformanceCUDA(t *testing.T) {
 	needGPU(t)
 	refused := 0
@@ -678,7 +678,7 @@ func TestConformanceCUDA(t *testing.T) {
 		}
 		t.Errorf("%s: %s", key, r.Detail)
 	})
-	fmt.Printf("cuda: %d cases refused by the CUDA target (loops, conditionals, data-dependent shapes)\n", refused)
+	fmt.Printf("cuda: %d cases refused by the CUDA target (dims that depend on data it cannot read back, a region read inside itself)\n", refused)
 }
 
 // TestPluginKernelAgainstCPU builds the SwiGLU example (a matmul and the
