@@ -68,8 +68,11 @@ const fillMaxRank = 8
 // executions. trtc's CPU engine draws from a PCG generator seeded with
 // (FillSeed, FNV-1a hash of the layer name), so every run of a network gives
 // the same values, compiler passes that keep a layer's name keep its draws,
-// and the reference stays reproducible; other targets are compared with
-// statistics, not element by element.
+// and the reference stays reproducible. Element i of a RandomUniform takes
+// draw i+1, of a RandomNormal draws 2i+1 and 2i+2 (Box-Muller), so the
+// CUDA target, which jumps its generator ahead to each element, gives the
+// same values; TensorRT is compared with statistics, not element by
+// element.
 type FillLayer struct {
 	layerBase
 	dims              Dims

@@ -2,6 +2,7 @@ package cpu
 
 import (
 	"hash/fnv"
+	"math"
 	"math/rand/v2"
 
 	"github.com/trtc/trtc/diag"
@@ -48,11 +49,24 @@ func runFill(_ *execCtx, l dsl.Layer, in []*tensor.Tensor) ([]*tensor.Tensor, er
 		if f.Operation() == dsl.FillRandomUniform {
 			vals[i] = alpha + (beta-alpha)*rng.Float64()
 		} else {
-			vals[i] = alpha + beta*rng.NormFloat64()
+			vals[i] = alpha + float64(beta*boxMuller(rng.Uint64(), rng.Uint64()))
 		}
 	}
 	res, err := tensor.FromFloat64s(f.ToType(), shape, vals)
 	return []*tensor.Tensor{res}, err
+}
+
+// boxMuller is a standard normal value from two draws: element i of a
+// RandomNormal takes draws 2i+1 and 2i+2 (so the CUDA target computes each
+// element on its own, jumping the generator ahead), u1 in (0, 1] and u2 in
+// [0, 1) from their low 53 bits, sqrt(-2 ln u1) cos(2 pi u2) with every
+// product rounded on its own (no fused multiply-add, as on the GPU).
+func boxMuller(x1, x2 uint64) float64 {
+	const mant = 1<<53 - 1
+	u1 := float64(float64(x1&mant+1) * 0x1p-53)
+	u2 := float64(float64(x2&mant) * 0x1p-53)
+	r := math.Sqrt(float64(-2 * math.Log(u1)))
+	return float64(r * math.Cos(float64(2*math.Pi*u2)))
 }
 
 // fillLinspace computes alpha + sum_k beta[k]*index[k], in int64 when

@@ -10,7 +10,8 @@ import (
 	"github.com/trtc/trtc/dsl"
 )
 
-// Fill, Linspace and RandomUniform, one thread per element (grid-stride).
+// Fill: Linspace, RandomUniform and RandomNormal, one thread per element
+// (grid-stride).
 //
 // Linspace computes alpha + sum_k beta[k]*index[k] as the CPU engine
 // does: in int64 (wrapping) when alpha and beta are integers, else in
@@ -25,12 +26,12 @@ import (
 // An LCG can jump ahead in O(log n) steps, so each thread jumps to its
 // first element and then by its grid stride.
 //
-// RandomNormal stays on the host: math/rand/v2's NormFloat64 is a
-// ziggurat with rejection, so the number of draws an element takes
-// depends on the draws (element i starts where element i-1's draws
-// ended and the elements cannot be computed independently), and its
-// rejection paths use math.Log and math.Exp, whose last bits the GPU's
-// log and exp do not reproduce.
+// RandomNormal is the CPU engine's Box-Muller on draws 2i+1 and 2i+2 (the
+// generator jumps to them): sqrt(-2 ln u1) cos(2 pi u2), each product
+// rounded on its own; the GPU's log and cos are within an ulp or two of
+// Go's in double, so an element stored as float32 or half equals the CPU
+// engine's but where the double lies within a few ulps of a rounding
+// boundary (the differential tests compare within tolerance).
 //
 // alpha and beta are read from the layer (in the metadata) or, when
 // inputs 1 and 2 are set, from device memory by the kernel, so they may
@@ -38,15 +39,13 @@ import (
 // 0) come from the shape plan.
 //
 // Meta: Linspace [rank, dims (rank), static alpha, static beta];
-// RandomUniform [FNV-1a of the name, static alpha, static beta]; alpha
-// and beta as int64 for integer math, float64 bits otherwise.
+// RandomUniform and RandomNormal [FNV-1a of the name, static alpha,
+// static beta]; alpha and beta as int64 for integer math, float64 bits
+// otherwise.
 func init() {
 	registerFamily(dsl.LayerFill, &kernelFamily{
 		lower: func(l dsl.Layer) (bool, string) {
 			f := l.(*dsl.FillLayer)
-			if f.Operation() == dsl.FillRandomNormal {
-				return false, "RandomNormal draws a data-dependent number of values per element (a ziggurat with rejection) through math.Log and math.Exp, which the GPU does not reproduce bit for bit"
-			}
 			if _, ok := fillKernel("probe", l); !ok {
 				return false, fmt.Sprintf("no %v fill kernel for %v", f.Operation(), f.ToType())
 			}
@@ -241,6 +240,36 @@ func fillKernel(name string, l dsl.Layer) (string, bool) {
   }
 }
 `, name, oc.store, params, alpha, beta, uint64(dsl.FillSeed), save)
+	case dsl.FillRandomNormal:
+		save, ok := fillSaveFloat(f.ToType())
+		if !ok || !isFloat(f.ToType()) || f.ToType() == dsl.BFloat16 {
+			return "", false
+		}
+		mean, scale := "__longlong_as_double(m[1])", "__longlong_as_double(m[2])"
+		if inputs {
+			mean, scale = "(double)"+ac.loadf("alpha[0]"), "(double)"+ac.loadf("beta[0]")
+		}
+		b.WriteString(pcgHelpers)
+		fmt.Fprintf(&b, `extern "C" __global__ void %s(const i64* __restrict__ m, i64 n, unsigned long long* fault, %s* __restrict__ out%s) {
+  double a = %s, sc = %s;
+  i64 i = (i64)blockIdx.x * blockDim.x + threadIdx.x, stride = (i64)gridDim.x * blockDim.x;
+  if (i >= n) return;
+  trtc_u128 s = {%dull, (unsigned long long)m[0]}, am, ac, m1, c1;
+  trtc_pcg_jump(2ull * (unsigned long long)i + 1ull, &am, &ac);
+  s = trtc_add128(trtc_mul128(s, am), ac);
+  trtc_pcg_jump(1ull, &m1, &c1);
+  trtc_pcg_jump(2ull * (unsigned long long)stride, &am, &ac);
+  for (; i < n; i += stride) {
+    const unsigned long long x1 = trtc_pcg_out(s), x2 = trtc_pcg_out(trtc_add128(trtc_mul128(s, m1), c1));
+    const double u1 = __dmul_rn((double)((x1 & 0x1fffffffffffffull) + 1ull), 0x1p-53);
+    const double u2 = __dmul_rn((double)(x2 & 0x1fffffffffffffull), 0x1p-53);
+    const double z = __dmul_rn(__dsqrt_rn(__dmul_rn(-2.0, log(u1))), cos(__dmul_rn(0x1.921fb54442d18p+2, u2)));
+    double v = __dadd_rn(a, __dmul_rn(sc, z));
+    out[i] = %s;
+    s = trtc_add128(trtc_mul128(s, am), ac);
+  }
+}
+`, name, oc.store, params, mean, scale, uint64(dsl.FillSeed), save)
 	default:
 		return "", false
 	}
@@ -275,7 +304,7 @@ func fillPlan(l dsl.Layer, v shapeValues) ([]int64, launch, error) {
 		} else {
 			m = append(m, alphaF, betaF)
 		}
-	case dsl.FillRandomUniform:
+	case dsl.FillRandomUniform, dsl.FillRandomNormal:
 		h := fnv.New64a()
 		h.Write([]byte(l.Name()))
 		m = []int64{int64(h.Sum64()), alphaF, betaF}
