@@ -3,12 +3,14 @@
 // every target runs those on its fast paths (the CUDA target has no
 // Einsum kernel and would run one on the host; cuBLASLt runs the
 // products), and the multiply's transposes then fold into its operations
-// (the matmul-transposes pass). Equations with a diagonal (a label twice
-// in one operand), more than two operands, or dims that cannot be merged
-// without knowing them stay Einsum layers.
+// (the matmul-transposes pass). A diagonal (a label twice in one operand)
+// is gathered first where its size is known. Equations with more than two
+// operands, or a diagonal of a size known only at run time, stay Einsum
+// layers.
 package einsum
 
 import (
+	"fmt"
 	"slices"
 
 	"github.com/trtc/trtc/dsl"
@@ -85,8 +87,8 @@ func planOf(e *dsl.EinsumLayer) (*rewrite, bool) {
 	}
 	for i, ids := range spec.Operands {
 		for j, id := range ids {
-			if slices.Index(ids, id) != j {
-				return nil, false // a diagonal
+			if slices.Index(ids, id) != j && size[id] < 0 {
+				return nil, false // a diagonal of a size known only at run time
 			}
 			// A label of size 1 here broadcasts against a larger one
 			// elsewhere: only a product's batch labels broadcast.
@@ -128,7 +130,7 @@ func kept(spec *dsl.EinsumSpec, i int) []int {
 		for j, o := range spec.Operands {
 			elsewhere = elsewhere || j != i && slices.Contains(o, id)
 		}
-		if elsewhere {
+		if elsewhere && !slices.Contains(ids, id) {
 			ids = append(ids, id)
 		}
 	}
@@ -160,7 +162,8 @@ func merged(size []int64, ids []int) int64 {
 func (p *rewrite) build(n *dsl.Network, in []*dsl.Tensor, name string) *dsl.Tensor {
 	labels := make([][]int, len(in))
 	for i := range in {
-		in[i], labels[i] = p.sumAlone(n, in[i], i, name)
+		in[i], labels[i] = p.diagonals(n, in[i], i, fmt.Sprintf("%s_diagonal%d", name, i))
+		in[i], labels[i] = p.sumAlone(n, in[i], labels[i], i, name)
 	}
 	if len(in) == 1 {
 		return transpose(n, in[0], labels[0], p.spec.Output, name+"_transpose")
@@ -249,10 +252,58 @@ func axesConstant(n *dsl.Network, axes []int64, name string) *dsl.Tensor {
 	return c.Output(0)
 }
 
-// sumAlone reduces operand i over its labels that appear nowhere else,
-// returning the result and its labels.
-func (p *rewrite) sumAlone(n *dsl.Network, x *dsl.Tensor, i int, name string) (*dsl.Tensor, []int) {
-	ids := p.spec.Operands[i]
+// diagonals takes operand i's diagonal for each label it repeats (whose
+// size is known: planOf): the two axes moved last, merged, and gathered
+// at every (size+1)-th element; it returns the result and its labels,
+// each once.
+func (p *rewrite) diagonals(n *dsl.Network, x *dsl.Tensor, i int, name string) (*dsl.Tensor, []int) {
+	ids := slices.Clone(p.spec.Operands[i])
+	for k := 0; ; k++ {
+		j1, j2 := -1, -1
+		for j, id := range ids {
+			if at := slices.Index(ids, id); at != j {
+				j1, j2 = at, j
+				break
+			}
+		}
+		if j1 < 0 {
+			return x, ids
+		}
+		id, size := ids[j1], p.size[ids[j1]]
+		var others []int
+		var perm dsl.Permutation // by position: a label may repeat
+		for j, o := range ids {
+			if j != j1 && j != j2 {
+				others = append(others, o)
+				perm = append(perm, j)
+			}
+		}
+		perm = append(perm, j1, j2)
+		if !perm.IsIdentity() {
+			t := n.AddShuffle(x)
+			t.SetName(fmt.Sprintf("%s_%d_transpose", name, k))
+			t.SetFirstTranspose(perm)
+			x = t.Output(0)
+		}
+		s := n.AddShuffle(x)
+		s.SetName(fmt.Sprintf("%s_%d_merge", name, k))
+		s.SetReshapeDimensions(append(make(dsl.Dims, len(others)), size*size))
+		at := make([]int64, size)
+		for d := range at {
+			at[d] = int64(d) * (size + 1)
+		}
+		v, _ := tensor.FromInt64([]int64{size}, at)
+		c := n.AddConstant(dsl.Dims{size}, dsl.NewWeights(v))
+		c.SetName(fmt.Sprintf("%s_%d_indices", name, k))
+		g := n.AddGather(s.Output(0), c.Output(0), len(others))
+		g.SetName(fmt.Sprintf("%s_%d_gather", name, k))
+		x, ids = g.Output(0), append(others, id)
+	}
+}
+
+// sumAlone reduces operand i, whose dims carry labels ids, over the
+// labels that appear nowhere else, returning the result and its labels.
+func (p *rewrite) sumAlone(n *dsl.Network, x *dsl.Tensor, ids []int, i int, name string) (*dsl.Tensor, []int) {
 	var axes uint32
 	var rest []int
 	for j, id := range ids {

@@ -63,6 +63,12 @@ func TestEinsumBecomesMatMul(t *testing.T) {
 		{"ij->ji", []dsl.Dims{{3, 4}}, 1},
 		{"ijk->ki", []dsl.Dims{{3, 4, 5}}, 4},
 		{"ij->", []dsl.Dims{{3, 4}}, 12},
+		{"ii->i", []dsl.Dims{{3, 3}}, 1},
+		{"ii->", []dsl.Dims{{4, 4}}, 4},
+		{"bii->bi", []dsl.Dims{{-1, 3, 3}}, 1},
+		{"iji->j", []dsl.Dims{{3, 4, 3}}, 3},
+		{"iii->i", []dsl.Dims{{3, 3, 3}}, 1},
+		{"ii,ij->j", []dsl.Dims{{3, 3}, {3, 5}}, 3},
 	} {
 		t.Run(tc.eq, func(t *testing.T) {
 			net := einsumNet(tc.eq, tc.dims...)
@@ -81,13 +87,14 @@ func TestEinsumBecomesMatMul(t *testing.T) {
 	}
 }
 
-// TestEinsumsThatStay: diagonals and three operands are left alone.
+// TestEinsumsThatStay: diagonals of sizes known only at run time and
+// three operands are left alone.
 func TestEinsumsThatStay(t *testing.T) {
 	for _, tc := range []struct {
 		eq   string
 		dims []dsl.Dims
 	}{
-		{"ii->i", []dsl.Dims{{3, 3}}},
+		{"ii->i", []dsl.Dims{{-1, -1}}},
 		{"ij,jk,kl->il", []dsl.Dims{{2, 3}, {3, 4}, {4, 5}}},
 	} {
 		net := einsumNet(tc.eq, tc.dims...)
