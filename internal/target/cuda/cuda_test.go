@@ -510,7 +510,7 @@ func TestCUDAGraphs(t *testing.T) {
 	}
 	net := dsl.NewNetwork()
 	x := net.AddInput("x", dsl.Float32, dsl.Dims{4, 4})
-	y := net.AddEinsum([]*dsl.Tensor{x}, "ii->i").Output(0) // a diagonal: runs on the host
+	y := net.AddEinsum([]*dsl.Tensor{x, x, x}, "ij,jk,kl->il").Output(0) // three operands: runs on the host
 	y.SetName("y")
 	net.MarkOutput(y)
 	hostEng := build(t, net, "cuda", compiler.FP32, nil)
