@@ -4,9 +4,9 @@
 // Einsum kernel and would run one on the host; cuBLASLt runs the
 // products), and the multiply's transposes then fold into its operations
 // (the matmul-transposes pass). A diagonal (a label twice in one operand)
-// is gathered first where its size is known. Equations with more than two
-// operands, or a diagonal of a size known only at run time, stay Einsum
-// layers.
+// is gathered first where its size is known; three or more operands are
+// multiplied two at a time, left to right. Only a diagonal of a size known
+// only at run time stays an Einsum layer.
 package einsum
 
 import (
@@ -22,7 +22,7 @@ import (
 // none.
 func AsMatMul(g *ir.Graph, _ ir.Options) (*ir.Graph, error) {
 	net := g.Net
-	plans := map[dsl.Layer]*rewrite{}
+	plans := map[dsl.Layer]chain{}
 	for _, l := range net.TopoLayers() {
 		if e, ok := l.(*dsl.EinsumLayer); ok {
 			if p, ok := planOf(e); ok {
@@ -66,9 +66,32 @@ type rewrite struct {
 	batch, m, k, n []int
 }
 
+// chain is an Einsum of any number of operands as one rewrite of one
+// operand, or as products of two: the first two operands, then that
+// result with the third, and so on, each result keeping the labels the
+// later operands or the output need.
+type chain []*rewrite
+
+// build adds the chain's layers for inputs in and returns the tensor
+// standing for the Einsum's output.
+func (c chain) build(n *dsl.Network, in []*dsl.Tensor, name string) *dsl.Tensor {
+	if len(in) == 1 {
+		return c[0].build(n, in, name)
+	}
+	x := in[0]
+	for k, p := range c {
+		stepName := name
+		if len(c) > 1 {
+			stepName = fmt.Sprintf("%s_%d", name, k)
+		}
+		x = p.build(n, []*dsl.Tensor{x, in[k+1]}, stepName)
+	}
+	return x
+}
+
 // planOf decides whether and how e is rewritten.
-func planOf(e *dsl.EinsumLayer) (*rewrite, bool) {
-	if e.NbInputs() < 1 || e.NbInputs() > 2 {
+func planOf(e *dsl.EinsumLayer) (chain, bool) {
+	if e.NbInputs() < 1 {
 		return nil, false
 	}
 	ranks := make([]int, e.NbInputs())
@@ -97,10 +120,35 @@ func planOf(e *dsl.EinsumLayer) (*rewrite, bool) {
 			}
 		}
 	}
-	p := &rewrite{spec: spec, size: size}
 	if len(spec.Operands) == 1 {
-		return p, true
+		return chain{{spec: spec, size: size}}, true
 	}
+	var c chain
+	acc := spec.Operands[0]
+	for k := 1; k < len(spec.Operands); k++ {
+		out := spec.Output
+		if k < len(spec.Operands)-1 {
+			out = nil // what the later operands or the output need, in order
+			for _, id := range append(slices.Clone(acc), spec.Operands[k]...) {
+				needed := slices.Contains(spec.Output, id)
+				for _, later := range spec.Operands[k+1:] {
+					needed = needed || slices.Contains(later, id)
+				}
+				if needed && !slices.Contains(out, id) {
+					out = append(out, id)
+				}
+			}
+		}
+		pair := &dsl.EinsumSpec{Operands: [][]int{acc, spec.Operands[k]}, Output: out, NbLabels: spec.NbLabels}
+		c = append(c, product(pair, size))
+		acc = out
+	}
+	return c, true
+}
+
+// product classifies the labels of a two-operand spec.
+func product(spec *dsl.EinsumSpec, size []int64) *rewrite {
+	p := &rewrite{spec: spec, size: size}
 	a, b := kept(spec, 0), kept(spec, 1)
 	for _, id := range spec.Output {
 		inA, inB := slices.Contains(a, id), slices.Contains(b, id)
@@ -118,7 +166,7 @@ func planOf(e *dsl.EinsumLayer) (*rewrite, bool) {
 			p.k = append(p.k, id)
 		}
 	}
-	return p, true
+	return p
 }
 
 // kept are operand i's labels that are not summed within it alone (that
