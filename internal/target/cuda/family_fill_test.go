@@ -96,6 +96,25 @@ func normalMirror(name string, n, threads int64, mean, scale float64) []float64 
 	return out
 }
 
+// noiseFill is a [3, 700] random fill named noise of type dt, lowered
+// (its kernels added to srcs), and its CPU engine outputs ("y").
+func noiseFill(t *testing.T, dt dsl.DataType, op dsl.FillOperation, alpha, beta float64, srcs map[string]string) (*dsl.FillLayer, map[string]*tensor.Tensor) {
+	t.Helper()
+	net := dsl.NewNetwork()
+	f := net.AddFill(dsl.Dims{3, 700}, op, dt)
+	f.SetName("noise")
+	f.SetAlpha(alpha)
+	f.SetBeta(beta)
+	f.Output(0).SetName("y")
+	net.MarkOutput(f.Output(0))
+	lowerOnGPU(t, net, dsl.LayerFill, srcs)
+	out, err := runCPU(t, net, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return f, out
+}
+
 // TestFillRandomNormalDraws: the kernel's draws and thread layout give
 // the CPU engine's RandomNormal values bit for bit where the GPU's log
 // and cos round as Go's do (the GPU's may differ in a last bit of the
@@ -104,18 +123,7 @@ func TestFillRandomNormalDraws(t *testing.T) {
 	srcs := map[string]string{}
 	defer compileAll(t, srcs)
 	for _, dt := range []dsl.DataType{dsl.Float32, dsl.Float16} {
-		net := dsl.NewNetwork()
-		f := net.AddFill(dsl.Dims{3, 700}, dsl.FillRandomNormal, dt)
-		f.SetName("noise")
-		f.SetAlpha(0.5)
-		f.SetBeta(2)
-		f.Output(0).SetName("y")
-		net.MarkOutput(f.Output(0))
-		lowerOnGPU(t, net, dsl.LayerFill, srcs)
-		out, err := runCPU(t, net, nil)
-		if err != nil {
-			t.Fatal(err)
-		}
+		_, out := noiseFill(t, dt, dsl.FillRandomNormal, 0.5, 2, srcs)
 		for _, threads := range []int64{1, 256, 1000, 4096} {
 			got, err := tensor.FromFloat64s(dt, []int64{3, 700}, normalMirror("noise", 2100, threads, 0.5, 2))
 			if err != nil {
@@ -150,18 +158,7 @@ func TestFillRandomUniformBitExact(t *testing.T) {
 	srcs := map[string]string{}
 	defer compileAll(t, srcs)
 	for _, dt := range []dsl.DataType{dsl.Float32, dsl.Float16} {
-		net := dsl.NewNetwork()
-		f := net.AddFill(dsl.Dims{3, 700}, dsl.FillRandomUniform, dt)
-		f.SetName("noise")
-		f.SetAlpha(-1.5)
-		f.SetBeta(2.25)
-		f.Output(0).SetName("y")
-		net.MarkOutput(f.Output(0))
-		lowerOnGPU(t, net, dsl.LayerFill, srcs)
-		out, err := runCPU(t, net, nil)
-		if err != nil {
-			t.Fatal(err)
-		}
+		f, out := noiseFill(t, dt, dsl.FillRandomUniform, -1.5, 2.25, srcs)
 		want := out["y"]
 		m, g, err := fillPlan(f, shapeValues{dims: map[*dsl.Tensor][]int64{f.Output(0): {3, 700}}})
 		if err != nil {
