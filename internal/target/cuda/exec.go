@@ -61,10 +61,9 @@ type executable struct {
 	measuredChoices map[string]choice
 	// regions are the loops and conditionals by host step (region.go).
 	regions map[int]*region
-	// excluded are the cuDNN engines the stream-order check ruled out,
-	// by choice key (streamorder.go).
-	excluded      map[string][]int64
-	excludedAlgos map[string][]string
+	// excluded are the tactics the stream-order check ruled out, by
+	// choice key (streamorder.go).
+	excluded map[string][]string
 
 	mu     sync.Mutex
 	shapes map[string]*shapePlan

@@ -69,13 +69,10 @@ type plan struct {
 	// Choices are the tactics measured at build time, by step and shape
 	// (choiceKey; tactics.go).
 	Choices map[string]choice `json:"choices,omitempty"`
-	// Excluded are the cuDNN engines the build's stream-order check ruled
-	// out, by choice key (streamorder.go): a step timed when the engine
-	// first runs does not time them.
-	Excluded map[string][]int64 `json:"excluded,omitempty"`
-	// ExcludedAlgos are the cuBLASLt algorithms it ruled out (hex of
-	// their bytes), by choice key.
-	ExcludedAlgos map[string][]string `json:"excluded_algos,omitempty"`
+	// Excluded are the tactics (choice.tactic) the build's stream-order
+	// check ruled out, by choice key (streamorder.go): a step timed when
+	// the engine first runs does not time them.
+	Excluded map[string][]string `json:"excluded,omitempty"`
 	// Modules locate each cubin in the cubin section and name its kernels.
 	Modules []module `json:"modules"`
 }

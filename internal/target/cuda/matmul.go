@@ -358,7 +358,7 @@ func (x *executable) plainConvOK(i int, l dsl.Layer) bool {
 func (c *cudaContext) fastestConvPlan(sp *shapePlan, i int, l dsl.Layer, cfg cuda.Conv2D) *cuda.ConvPlan {
 	key, sig := choiceKey(i, l, sp.dims), timingcache.Signature("cuda.conv", cfg)
 	// A choice made before: build only its plan.
-	if ch, ok := c.x.knownChoice(key, sig); ok && (ch.Bias && cfg.Bias || !ch.Bias && c.x.plainConvOK(i, l)) && !c.x.isExcluded(key, ch.Engine) {
+	if ch, ok := c.x.knownChoice(key, sig); ok && (ch.Bias && cfg.Bias || !ch.Bias && c.x.plainConvOK(i, l)) && !c.x.isExcluded(key, ch) {
 		want := cfg
 		want.Bias = ch.Bias
 		if p, err := c.dnn.ConvPlanOfEngine(want, ch.Engine); err == nil {
@@ -367,7 +367,7 @@ func (c *cudaContext) fastestConvPlan(sp *shapePlan, i int, l dsl.Layer, cfg cud
 	}
 	plans := c.convCandidates(i, l, cfg)
 	plans = slices.DeleteFunc(plans, func(p *cuda.ConvPlan) bool {
-		if c.x.isExcluded(key, p.Engine()) {
+		if c.x.isExcluded(key, convChoice(p)) {
 			p.Close()
 			return true
 		}

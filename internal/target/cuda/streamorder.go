@@ -2,7 +2,6 @@ package cuda
 
 import (
 	"bytes"
-	"encoding/hex"
 	"fmt"
 	"math/rand/v2"
 	"slices"
@@ -148,80 +147,59 @@ func shortestAgreeingPrefix(total int, agrees func(n int) (bool, error)) (int, e
 // is timed again; false when there is nothing to exclude or nothing left.
 func (c *cudaContext) excludeTactic(sp *shapePlan, i int) (string, bool) {
 	l := c.x.layers[i]
-	if m := sp.matmuls[i]; c.x.plan.Steps[i].Kind == kindMatmul && m != nil {
-		return c.excludeAlgo(sp, i, m)
-	}
-	key := convKey{sp, i}
-	p := c.convPlans[key]
-	if c.x.plan.Steps[i].Kind != kindConv || p == nil {
-		return fmt.Sprintf("%s gives different outputs unless the host waits for it; its tactic was kept", dsl.LayerString(l)), false
-	}
-	engine := p.Engine()
 	ck := choiceKey(i, l, sp.dims)
-	c.x.mu.Lock()
-	if c.x.excluded == nil {
-		c.x.excluded = map[string][]int64{}
-	}
-	c.x.excluded[ck] = append(c.x.excluded[ck], engine)
-	delete(c.x.measuredChoices, ck)
-	delete(c.x.plan.Choices, ck)
-	c.x.mu.Unlock()
-	p.Close()
-	delete(c.convPlans, key)
-	return fmt.Sprintf("%s: cuDNN engine %d gave different outputs unless the host waited for it, so another is timed in its place", dsl.LayerString(l), engine), true
-}
-
-// excludeAlgo keeps matrix multiply step i from running its cuBLASLt
-// algorithm and forgets its choice, so the step is timed again among the
-// heuristic's other candidates; false when none is left.
-func (c *cudaContext) excludeAlgo(sp *shapePlan, i int, m *matmulPlan) (string, bool) {
-	l := c.x.layers[i]
-	ck := choiceKey(i, l, sp.dims)
-	c.x.mu.Lock()
-	defer c.x.mu.Unlock()
-	if m.algo == nil {
-		return fmt.Sprintf("%s gives different outputs unless the host waits for it; it runs cuBLASLt's default algorithm, which was kept", dsl.LayerString(l)), false
-	}
-	if c.x.excludedAlgos == nil {
-		c.x.excludedAlgos = map[string][]string{}
-	}
-	c.x.excludedAlgos[ck] = append(c.x.excludedAlgos[ck], hex.EncodeToString(m.algo.Bytes()))
-	delete(c.x.measuredChoices, ck)
-	delete(c.x.plan.Choices, ck)
-	var next *cuda.Algo
-	for j := range m.algos {
-		if !slices.Contains(c.x.excludedAlgos[ck], hex.EncodeToString(m.algos[j].Bytes())) {
-			next = &m.algos[j]
-			break
+	kept := fmt.Sprintf("%s gives different outputs unless the host waits for it; its tactic was kept", dsl.LayerString(l))
+	switch m, p := sp.matmuls[i], c.convPlans[convKey{sp, i}]; {
+	case c.x.plan.Steps[i].Kind == kindMatmul && m != nil:
+		c.x.mu.Lock()
+		a := m.algo
+		c.x.mu.Unlock()
+		if a == nil {
+			return kept, false // cuBLASLt's default algorithm
 		}
+		c.x.exclude(ck, algoChoice(a))
+		next := slices.IndexFunc(m.algos, func(a cuda.Algo) bool { return !c.x.isExcluded(ck, algoChoice(&a)) })
+		if next < 0 {
+			return fmt.Sprintf("%s gives different outputs unless the host waits for it with every cuBLASLt algorithm of the heuristic's", dsl.LayerString(l)), false
+		}
+		c.x.mu.Lock()
+		m.algo, m.tuned = &m.algos[next], false
+		c.x.mu.Unlock()
+		return fmt.Sprintf("%s: a cuBLASLt algorithm gave different outputs unless the host waited for it, so another is timed in its place", dsl.LayerString(l)), true
+	case c.x.plan.Steps[i].Kind == kindConv && p != nil:
+		c.x.exclude(ck, convChoice(p))
+		w := fmt.Sprintf("%s: cuDNN engine %d gave different outputs unless the host waited for it, so another is timed in its place", dsl.LayerString(l), p.Engine())
+		p.Close()
+		delete(c.convPlans, convKey{sp, i})
+		return w, true
 	}
-	if next == nil {
-		return fmt.Sprintf("%s gives different outputs unless the host waits for it with every cuBLASLt algorithm of the heuristic's", dsl.LayerString(l)), false
-	}
-	m.algo, m.tuned = next, false
-	return fmt.Sprintf("%s: a cuBLASLt algorithm gave different outputs unless the host waited for it, so another is timed in its place", dsl.LayerString(l)), true
+	return kept, false
 }
 
-// isExcludedAlgo reports whether the stream-order check excluded the
-// cuBLASLt algorithm of these bytes at choice key ck.
-func (x *executable) isExcludedAlgo(ck string, algo []byte) bool {
+// exclude rules tactic t out at choice key ck and forgets the choice.
+func (x *executable) exclude(ck string, t choice) {
 	x.mu.Lock()
 	defer x.mu.Unlock()
-	return slices.Contains(x.excludedAlgos[ck], hex.EncodeToString(algo))
+	if x.excluded == nil {
+		x.excluded = map[string][]string{}
+	}
+	x.excluded[ck] = append(x.excluded[ck], t.tactic())
+	delete(x.measuredChoices, ck)
+	delete(x.plan.Choices, ck)
 }
 
-// isExcluded reports whether the stream-order check excluded cuDNN
-// engine e at choice key ck.
-func (x *executable) isExcluded(ck string, e int64) bool {
+// isExcluded reports whether the stream-order check ruled tactic t out
+// at choice key ck.
+func (x *executable) isExcluded(ck string, t choice) bool {
 	x.mu.Lock()
 	defer x.mu.Unlock()
-	for _, v := range x.excluded[ck] {
-		if v == e {
-			return true
-		}
-	}
-	return false
+	return slices.Contains(x.excluded[ck], t.tactic())
 }
+
+// convChoice and algoChoice are the tactics of a cuDNN plan and a
+// cuBLASLt algorithm, as choices (and choice.tactic) spell them.
+func convChoice(p *cuda.ConvPlan) choice { return choice{Engine: p.Engine(), Bias: p.Config().Bias} }
+func algoChoice(a *cuda.Algo) choice     { return choice{Algo: a.Bytes(), Workspace: a.WorkspaceSize} }
 
 // putRandomInputs writes random values to the network's float inputs
 // and zeros (valid indices, empty masks) to the others.

@@ -186,7 +186,7 @@ func (c *cudaContext) matmulAlgo(sp *shapePlan, i int, l dsl.Layer, m *matmulPla
 	best := -1
 	var bestTime time.Duration
 	var chosen *cuda.Algo
-	if ch, ok := c.x.knownChoice(key, m.sig); ok && ch.Algo != nil && !c.x.isExcludedAlgo(key, ch.Algo) {
+	if ch, ok := c.x.knownChoice(key, m.sig); ok && ch.Algo != nil && !c.x.isExcluded(key, ch) {
 		if a, err := cuda.AlgoFromBytes(ch.Algo, ch.Workspace); err == nil && a.WorkspaceSize <= workspaceBytes {
 			chosen = &a
 		}
@@ -194,7 +194,7 @@ func (c *cudaContext) matmulAlgo(sp *shapePlan, i int, l dsl.Layer, m *matmulPla
 	if chosen == nil && len(m.algos) > 1 {
 		for j := range m.algos {
 			a := &m.algos[j]
-			if c.x.isExcludedAlgo(key, a.Bytes()) {
+			if c.x.isExcluded(key, algoChoice(a)) {
 				continue
 			}
 			d, ok := c.timeRuns(func() error { return m.runAlgo(c, sp, l, a) })
@@ -262,7 +262,7 @@ func tuneAtBuild(b *target.Build, p *plan, shapes []map[string][]int64) error {
 	if len(x.measuredChoices) == 0 {
 		return nil
 	}
-	p.Choices, p.Excluded, p.ExcludedAlgos = x.measuredChoices, x.excluded, x.excludedAlgos
+	p.Choices, p.Excluded = x.measuredChoices, x.excluded
 	pb, err := p.encode()
 	if err != nil {
 		return err

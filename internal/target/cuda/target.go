@@ -199,7 +199,7 @@ func (cudaTarget) Load(s target.Sections) (target.Executable, error) {
 	x := &executable{dev: dev, net: net, layers: layers, plan: p, fns: map[string]*cuda.Function{},
 		consts: map[*dsl.Tensor]*cuda.Buffer{}, convW: map[dsl.Layer]*cuda.Buffer{}, convB: map[dsl.Layer]*cuda.Buffer{},
 		famW: map[dsl.Layer][]*cuda.Buffer{}, plugins: map[int]*pluginFunctions{},
-		shapes: map[string]*shapePlan{}, measuredChoices: map[string]choice{}, excluded: maps.Clone(p.Excluded), excludedAlgos: maps.Clone(p.ExcludedAlgos)}
+		shapes: map[string]*shapePlan{}, measuredChoices: map[string]choice{}, excluded: maps.Clone(p.Excluded)}
 	fail := func(err error) (target.Executable, error) {
 		x.Close()
 		return nil, err
