@@ -1,7 +1,6 @@
 package cuda
 
 import (
-	"context"
 	"fmt"
 	"maps"
 	"slices"
@@ -10,7 +9,6 @@ import (
 	"github.com/trtc/trtc/diag"
 	"github.com/trtc/trtc/dsl"
 	"github.com/trtc/trtc/internal/cuda"
-	cpueng "github.com/trtc/trtc/internal/target/cpu"
 	"github.com/trtc/trtc/tensor"
 )
 
@@ -70,14 +68,7 @@ func (x *executable) phaseStop(sp *shapePlan) int {
 func (x *executable) planBoundary(sp *shapePlan) error {
 	i := sp.stop
 	l := x.layers[i]
-	ins := make([]*dsl.Tensor, 0, l.NbInputs())
-	for j := 0; j < l.NbInputs(); j++ {
-		ins = append(ins, l.Input(j))
-	}
-	if rg := x.regions[i]; rg != nil {
-		ins = rg.ins
-	}
-	for _, t := range ins {
+	for _, t := range x.hostInputs(i) { // a layer's inputs, or its region's
 		if _, ok := sp.dims[t]; t != nil && !ok {
 			return diag.Errorf(diag.Internal, "%s: input %q has no dims at the phase boundary", dsl.LayerString(l), t.Name())
 		}
@@ -215,26 +206,6 @@ func (c *cudaContext) nextPhase(sp *shapePlan) (*shapePlan, error) {
 		}
 	}
 	return next, nil
-}
-
-// runOnHost runs layer l on the CPU engine e with its inputs read back.
-func (c *cudaContext) runOnHost(sp *shapePlan, l dsl.Layer, e *cpueng.Engine) ([]*tensor.Tensor, error) {
-	in, err := c.hostInputs(sp, l)
-	if err != nil {
-		return nil, err
-	}
-	out, err := e.Run(context.Background(), in)
-	if err != nil {
-		return nil, err
-	}
-	res := make([]*tensor.Tensor, l.NbOutputs())
-	for j := range res {
-		res[j] = out[fmt.Sprintf("out%d", j)]
-		if res[j] == nil {
-			return nil, diag.Errorf(diag.Internal, "%s: the host run gave no output %d", dsl.LayerString(l), j)
-		}
-	}
-	return res, nil
 }
 
 // arenaOf is the arena of phase p in this context.

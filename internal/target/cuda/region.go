@@ -1,14 +1,12 @@
 package cuda
 
 import (
-	"context"
 	"fmt"
 	"slices"
 
 	"github.com/trtc/trtc/diag"
 	"github.com/trtc/trtc/dsl"
 	cpueng "github.com/trtc/trtc/internal/target/cpu"
-	"github.com/trtc/trtc/tensor"
 )
 
 // Loops and conditionals run on the host: each outermost one is one host
@@ -35,10 +33,7 @@ type region struct {
 // lowerRegions makes every outermost loop and conditional of the network
 // one host step, or says why one cannot be.
 func lowerRegions(net *dsl.Network, layers []dsl.Layer, kinds []string, steps []step) error {
-	index := map[dsl.Layer]int{}
-	for i, l := range layers {
-		index[l] = i
-	}
+	index, consumers := stepsOf(layers)
 	regions := net.Regions()
 	inner := map[dsl.Layer]bool{} // layers of a region's body, nested regions' included
 	for _, r := range regions {
@@ -61,10 +56,10 @@ func lowerRegions(net *dsl.Network, layers []dsl.Layer, kinds []string, steps []
 		last := members[len(members)-1]
 		rg := regionOf(layers, members)
 		for _, t := range rg.outs {
-			for _, l := range consumersOf(layers, t) {
-				if i := index[l]; !slices.Contains(members, i) && i < last {
+			for _, i := range consumers[t] {
+				if !slices.Contains(members, i) && i < last {
 					return &diag.Error{Code: diag.UnsupportedNode, Layer: layers[last].Name(), Op: layers[last].Type().String(), Index: layers[last].Index(),
-						Msg: fmt.Sprintf("%s reads %q of %s before the region's last layer; build for --target cpu", dsl.LayerString(l), t.Name(), r.Name())}
+						Msg: fmt.Sprintf("%s reads %q of %s before the region's last layer; build for --target cpu", dsl.LayerString(layers[i]), t.Name(), r.Name())}
 				}
 			}
 		}
@@ -81,19 +76,6 @@ func lowerRegions(net *dsl.Network, layers []dsl.Layer, kinds []string, steps []
 		kinds[last] = kindHost
 	}
 	return nil
-}
-
-func consumersOf(layers []dsl.Layer, t *dsl.Tensor) []dsl.Layer {
-	var out []dsl.Layer
-	for _, l := range layers {
-		for j := 0; j < l.NbInputs(); j++ {
-			if l.Input(j) == t {
-				out = append(out, l)
-				break
-			}
-		}
-	}
-	return out
 }
 
 // regionOf works out a region's inputs and outputs from its members.
@@ -158,15 +140,7 @@ func regionEngine(layers []dsl.Layer, rg *region, d map[*dsl.Tensor][]int64) (*c
 	net := dsl.NewNetwork()
 	m := map[*dsl.Tensor]*dsl.Tensor{}
 	for k, t := range rg.ins {
-		if p, _ := t.Producer(); p != nil && p.Type() == dsl.LayerConstant {
-			m[t] = net.CopyLayer(p, nil).Output(0)
-			continue
-		}
-		if v, ok := knownInts(t); ok {
-			m[t] = v.build(net)
-			continue
-		}
-		m[t] = net.AddInput(fmt.Sprintf("in%d", k), t.Type(), dsl.Dims(d[t]))
+		m[t] = hostNetworkInput(net, t, k, d)
 	}
 	type pending struct {
 		c   dsl.Layer
@@ -220,6 +194,20 @@ func regionEngine(layers []dsl.Layer, rg *region, d map[*dsl.Tensor][]int64) (*c
 	return cpueng.New(net)
 }
 
+// hostInputs are the tensors host step i reads: its layer's inputs (nil
+// where unset), or its region's.
+func (x *executable) hostInputs(i int) []*dsl.Tensor {
+	if rg := x.regions[i]; rg != nil {
+		return rg.ins
+	}
+	l := x.layers[i]
+	ins := make([]*dsl.Tensor, l.NbInputs())
+	for j := range ins {
+		ins[j] = l.Input(j)
+	}
+	return ins
+}
+
 // hostOutputs are the tensors host step i writes: its layer's outputs, or
 // its region's.
 func (x *executable) hostOutputs(i int) []*dsl.Tensor {
@@ -240,40 +228,4 @@ func (x *executable) hostEngineOf(i int, d map[*dsl.Tensor][]int64) (*cpueng.Eng
 		return regionEngine(x.layers, rg, d)
 	}
 	return hostEngine(x.layers[i], d)
-}
-
-// runHost runs host step i on the CPU engine e with its inputs read back
-// and returns its outputs (hostOutputs' order).
-func (c *cudaContext) runHost(sp *shapePlan, i int, e *cpueng.Engine) ([]*tensor.Tensor, error) {
-	rg := c.x.regions[i]
-	if rg == nil {
-		return c.runOnHost(sp, c.x.layers[i], e)
-	}
-	in := map[string]*tensor.Tensor{}
-	for k, t := range rg.ins {
-		if p, _ := t.Producer(); p != nil && p.Type() == dsl.LayerConstant {
-			continue
-		}
-		if _, ok := knownInts(t); ok {
-			continue
-		}
-		v := tensor.New(t.Type(), sp.dims[t]...)
-		if len(v.Bytes()) > 0 {
-			if err := c.x.dev.CopyDtoH(v.Bytes(), c.addr(sp, t)); err != nil {
-				return nil, err
-			}
-		}
-		in[fmt.Sprintf("in%d", k)] = v
-	}
-	out, err := e.Run(context.Background(), in)
-	if err != nil {
-		return nil, err
-	}
-	res := make([]*tensor.Tensor, len(rg.outs))
-	for k := range res {
-		if res[k] = out[fmt.Sprintf("out%d", k)]; res[k] == nil {
-			return nil, diag.Errorf(diag.Internal, "%s: the host run of its region gave no output %d", dsl.LayerString(c.x.layers[i]), k)
-		}
-	}
-	return res, nil
 }

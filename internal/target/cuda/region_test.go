@@ -171,8 +171,8 @@ func TestRegionHostNetworksOnConformance(t *testing.T) {
 						continue // a constant
 					}
 					dims[x] = v.Shape()
-					if _, known := knownInts(x); !known {
-						in[fmt.Sprintf("in%d", k)] = v // else held by the host network, as runHost does
+					if !heldByHostNetwork(x) {
+						in[fmt.Sprintf("in%d", k)] = v // as runHost reads them
 					}
 				}
 				e, err := regionEngine(layers, rg, dims)

@@ -1,6 +1,7 @@
 package cuda
 
 import (
+	"context"
 	"fmt"
 
 	"github.com/trtc/trtc/diag"
@@ -256,21 +257,9 @@ func hostEngine(l dsl.Layer, d map[*dsl.Tensor][]int64) (*cpueng.Engine, error) 
 	net := dsl.NewNetwork()
 	in := make([]*dsl.Tensor, l.NbInputs())
 	for j := range in {
-		t := l.Input(j)
-		if t == nil {
-			continue
+		if t := l.Input(j); t != nil {
+			in[j] = hostNetworkInput(net, t, j, d)
 		}
-		// Constants stay constants, so layers that need their values
-		// while inferring (axes, shapes given as tensors) see them.
-		if p, _ := t.Producer(); p != nil && p.Type() == dsl.LayerConstant {
-			in[j] = net.CopyLayer(p, nil).Output(0)
-			continue
-		}
-		if v, ok := knownInts(t); ok {
-			in[j] = v.build(net)
-			continue
-		}
-		in[j] = net.AddInput(fmt.Sprintf("in%d", j), t.Type(), dsl.Dims(d[t]))
 	}
 	c := net.CopyLayer(l, in)
 	if c == nil {
@@ -286,6 +275,30 @@ func hostEngine(l dsl.Layer, d map[*dsl.Tensor][]int64) (*cpueng.Engine, error) 
 		net.MarkOutput(net.AddIdentity(in[0]).Output(0))
 	}
 	return cpueng.New(net)
+}
+
+// hostNetworkInput is t in a host network: a copy of its constant, its
+// values known at build time, or input "in<k>" of the planned dims.
+// Constants stay constants, so layers that need their values while
+// inferring (axes, shapes given as tensors) see them.
+func hostNetworkInput(net *dsl.Network, t *dsl.Tensor, k int, d map[*dsl.Tensor][]int64) *dsl.Tensor {
+	if p, _ := t.Producer(); p != nil && p.Type() == dsl.LayerConstant {
+		return net.CopyLayer(p, nil).Output(0)
+	}
+	if v, ok := knownInts(t); ok {
+		return v.build(net)
+	}
+	return net.AddInput(fmt.Sprintf("in%d", k), t.Type(), dsl.Dims(d[t]))
+}
+
+// heldByHostNetwork reports whether hostNetworkInput holds t itself
+// (no input to read back).
+func heldByHostNetwork(t *dsl.Tensor) bool {
+	if p, _ := t.Producer(); p != nil && p.Type() == dsl.LayerConstant {
+		return true
+	}
+	_, ok := knownInts(t)
+	return ok
 }
 
 // run executes step i.
@@ -402,28 +415,34 @@ func (c *cudaContext) host(sp *shapePlan, i int, l dsl.Layer) error {
 	return nil
 }
 
-// hostInputs reads back the inputs of l that its host network does not
-// hold itself, named as hostEngine names them.
-func (c *cudaContext) hostInputs(sp *shapePlan, l dsl.Layer) (map[string]*tensor.Tensor, error) {
+// runHost runs host step i on the CPU engine e: the inputs its host
+// network does not hold itself read back (named as hostNetworkInput
+// names them), its outputs in hostOutputs' order.
+func (c *cudaContext) runHost(sp *shapePlan, i int, e *cpueng.Engine) ([]*tensor.Tensor, error) {
 	in := map[string]*tensor.Tensor{}
-	for j := 0; j < l.NbInputs(); j++ {
-		t := l.Input(j)
-		if t == nil {
+	for k, t := range c.x.hostInputs(i) {
+		if t == nil || heldByHostNetwork(t) {
 			continue
 		}
-		if p, _ := t.Producer(); p != nil && p.Type() == dsl.LayerConstant {
-			continue // part of the host network
-		}
-		if _, ok := knownInts(t); ok {
-			continue // part of the host network
-		}
 		v := tensor.New(t.Type(), sp.dims[t]...)
-		if err := c.x.dev.CopyDtoH(v.Bytes(), c.addr(sp, t)); err != nil {
-			return nil, err
+		if len(v.Bytes()) > 0 {
+			if err := c.x.dev.CopyDtoH(v.Bytes(), c.addr(sp, t)); err != nil {
+				return nil, err
+			}
 		}
-		in[fmt.Sprintf("in%d", j)] = v
+		in[fmt.Sprintf("in%d", k)] = v
 	}
-	return in, nil
+	out, err := e.Run(context.Background(), in)
+	if err != nil {
+		return nil, err
+	}
+	res := make([]*tensor.Tensor, len(c.x.hostOutputs(i)))
+	for k := range res {
+		if res[k] = out[fmt.Sprintf("out%d", k)]; res[k] == nil {
+			return nil, diag.Errorf(diag.Internal, "%s: the host run gave no output %d", dsl.LayerString(c.x.layers[i]), k)
+		}
+	}
+	return res, nil
 }
 
 // knownValues are the values of a small integer tensor known while the
