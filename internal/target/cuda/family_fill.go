@@ -214,7 +214,7 @@ func fillKernel(name string, l dsl.Layer) (string, bool) {
   }
 }
 `, name, oc.store, params, num, alpha, step, save)
-	case dsl.FillRandomUniform:
+	case dsl.FillRandomUniform, dsl.FillRandomNormal:
 		save, ok := fillSaveFloat(f.ToType())
 		if !ok || !isFloat(f.ToType()) || f.ToType() == dsl.BFloat16 {
 			return "", false
@@ -223,53 +223,34 @@ func fillKernel(name string, l dsl.Layer) (string, bool) {
 		if inputs {
 			alpha, beta = "(double)"+ac.loadf("alpha[0]"), "(double)"+ac.loadf("beta[0]")
 		}
-		b.WriteString(pcgHelpers)
-		fmt.Fprintf(&b, `extern "C" __global__ void %s(const i64* __restrict__ m, i64 n, unsigned long long* fault, %s* __restrict__ out%s) {
-  double a = %s, span = __dsub_rn(%s, a);
-  i64 i = (i64)blockIdx.x * blockDim.x + threadIdx.x, stride = (i64)gridDim.x * blockDim.x;
-  if (i >= n) return;
-  trtc_u128 s = {%dull, (unsigned long long)m[0]}, am, ac;
-  trtc_pcg_jump((unsigned long long)i + 1ull, &am, &ac);
-  s = trtc_add128(trtc_mul128(s, am), ac);
-  trtc_pcg_jump((unsigned long long)stride, &am, &ac);
-  for (; i < n; i += stride) {
-    double u = __dmul_rn((double)(trtc_pcg_out(s) & 0x1fffffffffffffull), 0x1p-53);
-    double v = __dadd_rn(a, __dmul_rn(span, u));
-    out[i] = %s;
-    s = trtc_add128(trtc_mul128(s, am), ac);
-  }
-}
-`, name, oc.store, params, alpha, beta, uint64(dsl.FillSeed), save)
-	case dsl.FillRandomNormal:
-		save, ok := fillSaveFloat(f.ToType())
-		if !ok || !isFloat(f.ToType()) || f.ToType() == dsl.BFloat16 {
-			return "", false
-		}
-		mean, scale := "__longlong_as_double(m[1])", "__longlong_as_double(m[2])"
-		if inputs {
-			mean, scale = "(double)"+ac.loadf("alpha[0]"), "(double)"+ac.loadf("beta[0]")
-		}
-		b.WriteString(pcgHelpers)
-		fmt.Fprintf(&b, `extern "C" __global__ void %s(const i64* __restrict__ m, i64 n, unsigned long long* fault, %s* __restrict__ out%s) {
-  double a = %s, sc = %s;
-  i64 i = (i64)blockIdx.x * blockDim.x + threadIdx.x, stride = (i64)gridDim.x * blockDim.x;
-  if (i >= n) return;
-  trtc_u128 s = {%dull, (unsigned long long)m[0]}, am, ac, m1, c1;
-  trtc_pcg_jump(2ull * (unsigned long long)i + 1ull, &am, &ac);
-  s = trtc_add128(trtc_mul128(s, am), ac);
-  trtc_pcg_jump(1ull, &m1, &c1);
-  trtc_pcg_jump(2ull * (unsigned long long)stride, &am, &ac);
-  for (; i < n; i += stride) {
-    const unsigned long long x1 = trtc_pcg_out(s), x2 = trtc_pcg_out(trtc_add128(trtc_mul128(s, m1), c1));
+		// Element i takes draw i+1 (uniform) or draws 2i+1 and 2i+2
+		// (normal); s is the state of its first.
+		draws, value := 1, `const double u = __dmul_rn((double)(trtc_pcg_out(s) & 0x1fffffffffffffull), 0x1p-53);
+    const double v = __dadd_rn(a, __dmul_rn(__dsub_rn(b, a), u));`
+		if f.Operation() == dsl.FillRandomNormal {
+			draws, value = 2, `const unsigned long long x1 = trtc_pcg_out(s), x2 = trtc_pcg_out(trtc_add128(trtc_mul128(s, m1), c1));
     const double u1 = __dmul_rn((double)((x1 & 0x1fffffffffffffull) + 1ull), 0x1p-53);
     const double u2 = __dmul_rn((double)(x2 & 0x1fffffffffffffull), 0x1p-53);
     const double z = __dmul_rn(__dsqrt_rn(__dmul_rn(-2.0, log(u1))), cos(__dmul_rn(0x1.921fb54442d18p+2, u2)));
-    double v = __dadd_rn(a, __dmul_rn(sc, z));
+    const double v = __dadd_rn(a, __dmul_rn(b, z));`
+		}
+		b.WriteString(pcgHelpers)
+		fmt.Fprintf(&b, `extern "C" __global__ void %s(const i64* __restrict__ m, i64 n, unsigned long long* fault, %s* __restrict__ out%s) {
+  const double a = %s, b = %s;
+  i64 i = (i64)blockIdx.x * blockDim.x + threadIdx.x, stride = (i64)gridDim.x * blockDim.x;
+  if (i >= n) return;
+  trtc_u128 s = {%dull, (unsigned long long)m[0]}, am, ac, m1, c1;
+  trtc_pcg_jump(%dull * (unsigned long long)i + 1ull, &am, &ac);
+  s = trtc_add128(trtc_mul128(s, am), ac);
+  trtc_pcg_jump(1ull, &m1, &c1);
+  trtc_pcg_jump(%dull * (unsigned long long)stride, &am, &ac);
+  for (; i < n; i += stride) {
+    %s
     out[i] = %s;
     s = trtc_add128(trtc_mul128(s, am), ac);
   }
 }
-`, name, oc.store, params, mean, scale, uint64(dsl.FillSeed), save)
+`, name, oc.store, params, alpha, beta, uint64(dsl.FillSeed), draws, draws, value, save)
 	default:
 		return "", false
 	}
