@@ -15,7 +15,6 @@ import (
 
 	"github.com/trtc/trtc/dsl"
 	"github.com/trtc/trtc/internal/ir"
-	"github.com/trtc/trtc/tensor"
 )
 
 // AsMatMul rewrites every Einsum layer it can, or returns g when there is
@@ -238,7 +237,7 @@ func (p *rewrite) build(n *dsl.Network, in []*dsl.Tensor, name string) *dsl.Tens
 		order = append(order, nl)
 	}
 	if len(drop) > 0 {
-		sq := n.AddSqueeze(y, axesConstant(n, drop, name+"_squeeze_axes"))
+		sq := n.AddSqueeze(y, int64Vector(n, drop, name+"_squeeze_axes"))
 		sq.SetName(name + "_squeeze")
 		y = sq.Output(0)
 	}
@@ -278,7 +277,7 @@ func (p *rewrite) operand(n *dsl.Network, x *dsl.Tensor, have, lead []int, units
 		rank++
 	}
 	if len(axes) > 0 {
-		u := n.AddUnsqueeze(x, axesConstant(n, axes, name+"_unsqueeze_axes"))
+		u := n.AddUnsqueeze(x, int64Vector(n, axes, name+"_unsqueeze_axes"))
 		u.SetName(name + "_unsqueeze")
 		x = u.Output(0)
 	}
@@ -292,10 +291,9 @@ func (p *rewrite) operand(n *dsl.Network, x *dsl.Tensor, have, lead []int, units
 	return x
 }
 
-// axesConstant is a constant Int64 vector of axes.
-func axesConstant(n *dsl.Network, axes []int64, name string) *dsl.Tensor {
-	v, _ := tensor.FromInt64([]int64{int64(len(axes))}, axes)
-	c := n.AddConstant(dsl.Dims{int64(len(axes))}, dsl.NewWeights(v))
+// int64Vector is a constant Int64 vector (axes, indices).
+func int64Vector(n *dsl.Network, vals []int64, name string) *dsl.Tensor {
+	c := n.AddConstant(dsl.Dims{int64(len(vals))}, dsl.Int64Weights(vals...))
 	c.SetName(name)
 	return c.Output(0)
 }
@@ -340,10 +338,7 @@ func (p *rewrite) diagonals(n *dsl.Network, x *dsl.Tensor, i int, name string) (
 		for d := range at {
 			at[d] = int64(d) * (size + 1)
 		}
-		v, _ := tensor.FromInt64([]int64{size}, at)
-		c := n.AddConstant(dsl.Dims{size}, dsl.NewWeights(v))
-		c.SetName(fmt.Sprintf("%s_%d_indices", name, k))
-		g := n.AddGather(s.Output(0), c.Output(0), len(others))
+		g := n.AddGather(s.Output(0), int64Vector(n, at, fmt.Sprintf("%s_%d_indices", name, k)), len(others))
 		g.SetName(fmt.Sprintf("%s_%d_gather", name, k))
 		x, ids = g.Output(0), append(others, id)
 	}
