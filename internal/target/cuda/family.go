@@ -27,7 +27,9 @@ type kernelFamily struct {
 	// (a slice in strict-bounds mode is a copy, other slice modes a family).
 	takes func(l dsl.Layer) bool
 	// lower says whether l runs as this family's kernel, and when not,
-	// why (the layer then runs on the host with the CPU engine's kernel).
+	// why (the layer then runs on the host with the CPU engine's kernel);
+	// nil takes every layer source writes a kernel for (the others run on
+	// the host with lowerNetwork's reason).
 	lower func(l dsl.Layer) (ok bool, why string)
 	// source writes the kernel named name for l; false when there is no
 	// kernel for these types (the layer then runs on the host).
@@ -84,8 +86,10 @@ func familyOf(l dsl.Layer) *kernelFamily {
 
 // familyKind is chooseKind for a layer with a family.
 func familyKind(f *kernelFamily, l dsl.Layer, dataDep map[*dsl.Tensor]bool) (kind, why string) {
-	if ok, why := f.lower(l); !ok {
-		return kindHost, why
+	if f.lower != nil {
+		if ok, why := f.lower(l); !ok {
+			return kindHost, why
+		}
 	}
 	for _, i := range f.params {
 		if t := l.Input(i); t != nil && dataDep[t] {

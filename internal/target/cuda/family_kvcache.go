@@ -19,12 +19,6 @@ import (
 // volume.
 func init() {
 	registerFamily(dsl.LayerKVCacheUpdate, &kernelFamily{
-		lower: func(l dsl.Layer) (bool, string) {
-			if _, ok := kvCacheKernel("probe", l); !ok {
-				return false, "no KVCacheUpdate kernel for these types"
-			}
-			return true, ""
-		},
 		source: kvCacheKernel,
 		plan:   kvCachePlan,
 	})

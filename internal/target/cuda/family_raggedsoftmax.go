@@ -19,12 +19,6 @@ import (
 // Meta: [S]; n is the number of rows.
 func init() {
 	registerFamily(dsl.LayerRaggedSoftMax, &kernelFamily{
-		lower: func(l dsl.Layer) (bool, string) {
-			if _, ok := raggedSoftMaxKernel("probe", l); !ok {
-				return false, "no RaggedSoftMax kernel for " + l.Input(0).Type().String()
-			}
-			return true, ""
-		},
 		source: raggedSoftMaxKernel,
 		plan: func(l dsl.Layer, v shapeValues) ([]int64, launch, error) {
 			d, b := v.dims[l.Input(0)], v.dims[l.Input(1)]

@@ -22,12 +22,6 @@ import (
 // rows]; n is x's volume.
 func init() {
 	registerFamily(dsl.LayerRotaryEmbedding, &kernelFamily{
-		lower: func(l dsl.Layer) (bool, string) {
-			if _, ok := rotaryKernel("probe", l); !ok {
-				return false, "no RotaryEmbedding kernel for these types"
-			}
-			return true, ""
-		},
 		source: rotaryKernel,
 		plan:   rotaryPlan,
 		fault: func(l dsl.Layer, v shapeValues, pos, val int64) error {
