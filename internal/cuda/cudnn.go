@@ -314,21 +314,30 @@ func (d *Cudnn) NewConvPlan(cfg Conv2D) (*ConvPlan, error) {
 // ConvPlans builds up to max plans (every engine configuration the
 // heuristics rank that finalizes on this device), best first, for timing.
 func (d *Cudnn) ConvPlans(cfg Conv2D, max int) ([]*ConvPlan, error) {
-	return d.convPlansOf(cfg, max, -1)
+	return d.convPlansOf(cfg, max, func(int64) bool { return true })
+}
+
+// ConvPlansWithout is ConvPlans without the engines skip names: they are
+// passed over before counting to max and before finalizing, so a ruled
+// out engine that the heuristics rank first (often with several
+// configurations) leaves room for the next ones.
+func (d *Cudnn) ConvPlansWithout(cfg Conv2D, max int, skip func(engine int64) bool) ([]*ConvPlan, error) {
+	return d.convPlansOf(cfg, max, func(e int64) bool { return !skip(e) })
 }
 
 // ConvPlanOfEngine builds the plan of the heuristics' first configuration
 // of one engine (a choice made by timing earlier, kept in an engine file
 // or a timing cache), finalizing no other: finalizing is the slow part.
 func (d *Cudnn) ConvPlanOfEngine(cfg Conv2D, engine int64) (*ConvPlan, error) {
-	plans, err := d.convPlansOf(cfg, 1, engine)
+	plans, err := d.convPlansOf(cfg, 1, func(e int64) bool { return e == engine })
 	if err != nil {
 		return nil, err
 	}
 	return plans[0], nil
 }
 
-func (d *Cudnn) convPlansOf(cfg Conv2D, max int, engine int64) ([]*ConvPlan, error) {
+// convPlansOf builds up to max plans of the engines keep accepts.
+func (d *Cudnn) convPlansOf(cfg Conv2D, max int, keep func(engine int64) bool) ([]*ConvPlan, error) {
 	if err := cfg.check(); err != nil {
 		return nil, err
 	}
@@ -339,13 +348,13 @@ func (d *Cudnn) convPlansOf(cfg Conv2D, max int, engine int64) ([]*ConvPlan, err
 	var plans []*ConvPlan
 	err = d.ctx.do(func() error {
 		var ferr error
-		plans, ferr = d.convPlans(cfg, dt, max, engine)
+		plans, ferr = d.convPlans(cfg, dt, max, keep)
 		return ferr
 	})
 	return plans, err
 }
 
-func (d *Cudnn) convPlans(cfg Conv2D, dt int32, max int, engine int64) ([]*ConvPlan, error) {
+func (d *Cudnn) convPlans(cfg Conv2D, dt int32, max int, keep func(engine int64) bool) ([]*ConvPlan, error) {
 	g := &builder{d: d}
 	defer func() {
 		if g.descs != nil {
@@ -457,7 +466,7 @@ func (d *Cudnn) convPlans(cfg Conv2D, dt int32, max int, engine int64) ([]*ConvP
 				break
 			}
 			idx, notes := engineInfo(ec)
-			if engine >= 0 && idx != engine {
+			if !keep(idx) {
 				continue
 			}
 			if cfg.DataType == tensor.Float32 && !cfg.AllowTF32 && (slices.Contains(notes, 0) || slices.Contains(notes, 1)) {

@@ -328,16 +328,19 @@ func (c *cudaContext) runConvPlan(sp *shapePlan, i int, l dsl.Layer, p *cuda.Con
 // bias in cuDNN's graph and, when there is a bias, up to n without it
 // (the bias kernel follows): for NCHW half convolutions cuDNN's fused
 // engines can be several times slower than its plain ones.
-func (c *cudaContext) convCandidates(i int, l dsl.Layer, cfg cuda.Conv2D) []*cuda.ConvPlan {
+func (c *cudaContext) convCandidates(i int, l dsl.Layer, key string, cfg cuda.Conv2D) []*cuda.ConvPlan {
 	n := candidates(c.x.plan.OptLevel)
+	without := func(bias bool) func(int64) bool {
+		return func(e int64) bool { return c.x.isExcluded(key, choice{Engine: e, Bias: bias}) }
+	}
 	var plans []*cuda.ConvPlan
 	if cfg.Bias {
-		plans, _ = c.dnn.ConvPlans(cfg, n)
+		plans, _ = c.dnn.ConvPlansWithout(cfg, n, without(true))
 	}
 	if c.x.plainConvOK(i, l) {
 		plain := cfg
 		plain.Bias = false
-		more, _ := c.dnn.ConvPlans(plain, n)
+		more, _ := c.dnn.ConvPlansWithout(plain, n, without(false))
 		plans = append(plans, more...)
 	}
 	return plans
@@ -365,14 +368,7 @@ func (c *cudaContext) fastestConvPlan(sp *shapePlan, i int, l dsl.Layer, cfg cud
 			return p
 		}
 	}
-	plans := c.convCandidates(i, l, cfg)
-	plans = slices.DeleteFunc(plans, func(p *cuda.ConvPlan) bool {
-		if c.x.isExcluded(key, convChoice(p)) {
-			p.Close()
-			return true
-		}
-		return false
-	})
+	plans := c.convCandidates(i, l, key, cfg)
 	if len(plans) == 0 {
 		return nil
 	}

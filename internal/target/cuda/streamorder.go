@@ -167,11 +167,17 @@ func (c *cudaContext) excludeTactic(sp *shapePlan, i int) (string, bool) {
 		c.x.mu.Unlock()
 		return fmt.Sprintf("%s: a cuBLASLt algorithm gave different outputs unless the host waited for it, so another is timed in its place", dsl.LayerString(l)), true
 	case c.x.plan.Steps[i].Kind == kindConv && p != nil:
-		c.x.exclude(ck, convChoice(p))
-		w := fmt.Sprintf("%s: cuDNN engine %d gave different outputs unless the host waited for it, so another is timed in its place", dsl.LayerString(l), p.Engine())
+		ch := convChoice(p)
+		c.x.exclude(ck, ch)
 		p.Close()
 		delete(c.convPlans, convKey{sp, i})
-		return w, true
+		if c.cudnnPlan(sp, i, l) == nil && isChannelsLast(c.x.layers, c.x.plan.Steps[i]) {
+			// No other engine, and im2col takes NCHW only: keep it.
+			c.x.unexclude(ck, ch)
+			delete(c.convPlans, convKey{sp, i})
+			return fmt.Sprintf("%s gives different outputs unless the host waits for it, and cuDNN has no other engine for it; cuDNN engine %d was kept", dsl.LayerString(l), ch.Engine), false
+		}
+		return fmt.Sprintf("%s: cuDNN engine %d gave different outputs unless the host waited for it, so another is timed in its place", dsl.LayerString(l), ch.Engine), true
 	}
 	return kept, false
 }
@@ -186,6 +192,17 @@ func (x *executable) exclude(ck string, t choice) {
 	x.excluded[ck] = append(x.excluded[ck], t.tactic())
 	delete(x.measuredChoices, ck)
 	delete(x.plan.Choices, ck)
+}
+
+// unexclude takes tactic t off ck's list again (nothing could replace
+// it); the step's choice is made again.
+func (x *executable) unexclude(ck string, t choice) {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	x.excluded[ck] = slices.DeleteFunc(x.excluded[ck], func(s string) bool { return s == t.tactic() })
+	if len(x.excluded[ck]) == 0 {
+		delete(x.excluded, ck)
+	}
 }
 
 // isExcluded reports whether the stream-order check ruled tactic t out
