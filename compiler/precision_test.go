@@ -44,7 +44,7 @@ func TestHalfPrecisionWithinTolerance(t *testing.T) {
 		kept  []string // reasons that must appear in the report
 	}{
 		{"mlp", mlp, map[string][]int64{"x": {4, 16}}, 32, []string{"softmax kept in fp32"}},
-		{"transformer_block", onnxModel("transformer_block.onnx"), map[string][]int64{"x": {2, 16, 32}}, 64, []string{"softmax kept in fp32", "normalization statistics kept in fp32"}},
+		{"transformer_block", onnxModel("transformer_block.onnx"), map[string][]int64{"x": {2, 16, 32}}, 64, []string{"normalization statistics kept in fp32"}}, // its softmax is inside the Attention layer the attention pass makes
 		{"small_cnn", onnxModel("small_cnn.onnx"), map[string][]int64{"x": {2, 3, 32, 32}}, 144, nil},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

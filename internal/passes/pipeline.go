@@ -11,6 +11,7 @@ import (
 
 	"github.com/trtc/trtc/diag"
 	"github.com/trtc/trtc/internal/ir"
+	"github.com/trtc/trtc/internal/passes/attention"
 	"github.com/trtc/trtc/internal/passes/autocast"
 	"github.com/trtc/trtc/internal/passes/einsum"
 	"github.com/trtc/trtc/internal/passes/fold"
@@ -43,6 +44,7 @@ var pipeline = []Pass{
 	{Name: "gelu", Run: gelu.Erf, MinLevel: 1, After: []string{"identities"}},
 	{Name: "einsum", Run: einsum.AsMatMul, MinLevel: 1, After: []string{"identities"}},                                    // transposes, sums and batched products become Shuffle, Reduce and MatrixMultiply layers
 	{Name: "matmul-transposes", Run: matmulop.TransposesIntoMatMul, MinLevel: 1, After: []string{"identities", "einsum"}}, // a transpose's swap of the last two axes becomes the multiply's operation                                      // the five layers of an exported erf GELU become one activation
+	{Name: "attention", Run: attention.Fuse, MinLevel: 1, After: []string{"matmul-transposes"}},                           // MatMul, scale, mask, SoftMax, MatMul become one Attention layer
 	{Name: "cse", Run: simplify.CSE, MinLevel: 1, After: []string{"identities"}},                                          // layers computing the same thing become one
 	{Name: "dead-layers", Run: simplify.DeadLayers, Required: true, After: []string{"cse"}},                               // layers no output needs
 	{Name: "weightfold", Run: weightfold.ScaleIntoConv, MinLevel: 1, After: []string{"fold", "dead-layers"}},              // BatchNorm/Scale/bias into the convolution's weights

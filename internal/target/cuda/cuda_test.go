@@ -859,3 +859,60 @@ func TestAttentionAgainstCPU(t *testing.T) {
 		}
 	}
 }
+
+// TestTensorCoreAttentionAgainstCPU runs the tensor-core attention kernel
+// (half and bfloat16, head dims 16 to 128) against the CPU engine:
+// query rows that are not a multiple of the warp's 16, keys that are not
+// a multiple of its chunk of 64, grouped-query heads, each mask kind,
+// causal masks, key/value lengths with a batch whose keys are all masked
+// (zeros), and BERT-base's attention shape.
+func TestTensorCoreAttentionAgainstCPU(t *testing.T) {
+	needGPU(t)
+	type shape struct{ b, hq, hkv, sq, skv, d int64 }
+	for _, dt := range []dsl.DataType{dsl.Float16, dsl.BFloat16} {
+		for _, tc := range []struct {
+			name   string
+			s      shape
+			mask   string
+			causal dsl.CausalMaskKind
+			kvLen  []int32
+		}{
+			{"plain-d64", shape{2, 4, 2, 37, 100, 64}, "", dsl.CausalMaskNone, nil},
+			{"bool-mask-d128-lengths", shape{2, 4, 4, 37, 130, 128}, "bool", dsl.CausalMaskNone, []int32{130, 0}},
+			{"additive-mask-d16", shape{2, 4, 1, 20, 70, 16}, "add", dsl.CausalMaskNone, nil},
+			{"causal-upper-left", shape{1, 2, 2, 65, 65, 32}, "", dsl.CausalMaskUpperLeft, nil},
+			{"causal-lower-right-lengths", shape{2, 2, 2, 16, 90, 64}, "", dsl.CausalMaskLowerRight, []int32{90, 33}},
+			{"bert-base", shape{2, 12, 12, 128, 128, 64}, "add", dsl.CausalMaskNone, nil},
+		} {
+			t.Run(fmt.Sprintf("%v/%s", dt, tc.name), func(t *testing.T) {
+				s := tc.s
+				net := dsl.NewNetwork()
+				q := net.AddInput("q", dt, dsl.Dims{s.b, s.hq, s.sq, s.d})
+				k := net.AddInput("k", dt, dsl.Dims{s.b, s.hkv, s.skv, s.d})
+				v := net.AddInput("v", dt, dsl.Dims{s.b, s.hkv, s.skv, s.d})
+				a := net.AddAttentionV2(q, k, v, dsl.AttentionNormSoftmax, tc.causal)
+				switch tc.mask {
+				case "bool":
+					a.SetMask(net.AddInput("mask", dsl.Bool, dsl.Dims{s.b, 1, s.sq, s.skv}))
+				case "add":
+					a.SetMask(net.AddInput("mask", dt, dsl.Dims{s.b, 1, 1, s.skv}))
+				}
+				if tc.kvLen != nil {
+					a.SetKeyValueLengths(net.AddInput("kvlen", dsl.Int32, dsl.Dims{s.b}))
+				}
+				y := a.Output(0)
+				y.SetName("y")
+				net.MarkOutput(y)
+				in := irtest.RandomInputs(net, 9, 1)
+				if tc.kvLen != nil {
+					in["kvlen"], _ = tensor.FromInt32([]int64{s.b}, tc.kvLen)
+				}
+				cpu := build(t, net, "cpu", compiler.FP32, nil)
+				defer cpu.Close()
+				gpu := build(t, net, "cuda", compiler.FP32, nil)
+				defer gpu.Close()
+				compareOutputs(t, execute(t, cpu, in), execute(t, gpu, in), tolerance.For(dt).Scaled(4))
+			})
+		}
+	}
+}

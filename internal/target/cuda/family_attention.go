@@ -24,8 +24,8 @@ import (
 // records a fault (the CPU engine's error) and its rows are zeros.
 // Normalization quantization runs on the host.
 //
-// This is the correct kernel, not yet the fast one (a tiled kernel on
-// tensor cores is the work of the fused-attention issue).
+// This is the general kernel; half and bfloat16 softmax attention with a
+// head dim of 16 to 128 runs on tensor cores (family_attention_tc.go).
 //
 // Meta: [Hq, Hkv, Sq, Skv, D, causal kind, softmax, mask strides (4)
 // over [B, Hq, Sq, Skv], 0 where the mask broadcasts]; n is the number of
@@ -51,6 +51,9 @@ func init() {
 const attentionLanes = 4
 
 func attentionKernel(name string, l dsl.Layer) (string, bool) {
+	if d := tensorCoreHeadDim(l); d > 0 {
+		return tensorCoreAttentionKernel(name, l, d)
+	}
 	a := l.(*dsl.AttentionLayer)
 	qt := l.Input(0).Type()
 	c, ok := typeOf(qt)
@@ -188,7 +191,14 @@ func attentionPlan(l dsl.Layer, v shapeValues) ([]int64, launch, error) {
 	if a.NormalizationOperation() == dsl.AttentionNormSoftmax {
 		softmax = 1
 	}
+	meta := []int64{qs[1], ks[1], max(qs[2], 1), ks[2], qs[3], int64(a.CausalKind()), softmax}
+	if d := tensorCoreHeadDim(l); d > 0 {
+		if qs[3] != int64(d) {
+			return nil, launch{}, diag.Errorf(diag.ShapeMismatch, "%s: the query's head dim is %d at run time, %d when it was built", dsl.LayerString(l), qs[3], d)
+		}
+		tiles := qs[0] * qs[1] * ((qs[2] + attentionTileRows - 1) / attentionTileRows)
+		return append(meta, strides...), launch{n: tiles, grid: grid(tiles * 32)}, nil
+	}
 	rows := qs[0] * qs[1] * qs[2]
-	return append([]int64{qs[1], ks[1], max(qs[2], 1), ks[2], qs[3], int64(a.CausalKind()), softmax}, strides...),
-		launch{n: rows, grid: grid(rows * 32)}, nil
+	return append(meta, strides...), launch{n: rows, grid: grid(rows * 32)}, nil
 }

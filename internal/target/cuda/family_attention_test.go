@@ -8,6 +8,7 @@ import (
 
 	"github.com/trtc/trtc/diag"
 	"github.com/trtc/trtc/dsl"
+	"github.com/trtc/trtc/internal/cuda"
 )
 
 func TestAttentionFamilyLowers(t *testing.T) { requireOnGPU(t, "transformer", dsl.LayerAttention) }
@@ -75,6 +76,7 @@ func TestAttentionFamily(t *testing.T) {
 			})
 		}
 	}
+	tensorCoreAttention(t, all)
 	net, a := attentionCase(dsl.Float32, 2, "bool", dsl.CausalMaskNone, true, dsl.AttentionNormSoftmax)
 	familyNet(t, net, a)
 	bad := familyStaticValues(net)
@@ -94,4 +96,67 @@ func TestAttentionFamily(t *testing.T) {
 		t.Errorf("attention with normalization quantization runs as %q, want the host", s.Kind)
 	}
 	compileWithNVRTC(t, all)
+}
+
+// tensorCoreAttention writes the tensor-core kernel for half and
+// bfloat16 softmax attention of head dims 16 to 128 with each mask kind
+// and key/value lengths, and checks its launch (a warp per 16 query rows)
+// and that other head dims, fp32 and no normalization take the general
+// kernel; the kernels join all, and compile for sm_75 (the shuffle
+// emulation of mma) too.
+func tensorCoreAttention(t *testing.T, all map[string]string) {
+	t.Helper()
+	build := func(dt dsl.DataType, d int64, mask string, kvLen bool, norm dsl.AttentionNormalizationOp) (*dsl.Network, *dsl.AttentionLayer) {
+		n := dsl.NewNetwork()
+		q := n.AddInput("q", dt, dsl.Dims{2, 4, 37, d})
+		k := n.AddInput("k", dt, dsl.Dims{2, 2, 100, d})
+		v := n.AddInput("v", dt, dsl.Dims{2, 2, 100, d})
+		a := n.AddAttention(q, k, v, norm, false)
+		switch mask {
+		case "bool":
+			a.SetMask(n.AddInput("mask", dsl.Bool, dsl.Dims{2, 1, 37, 100}))
+		case "add":
+			a.SetMask(n.AddInput("mask", dt, dsl.Dims{2, 1, 1, 100}))
+		}
+		if kvLen {
+			a.SetKeyValueLengths(n.AddInput("kvlen", dsl.Int32, dsl.Dims{2}))
+		}
+		return n, a
+	}
+	tc := map[string]string{}
+	for _, dt := range []dsl.DataType{dsl.Float16, dsl.BFloat16} {
+		for _, d := range []int64{16, 64, 128} {
+			for _, mask := range []string{"", "bool", "add"} {
+				net, a := build(dt, d, mask, mask == "bool", dsl.AttentionNormSoftmax)
+				familyNet(t, net, a)
+				src, srcs := familyKernel(t, net, a)
+				if !strings.Contains(src, "mma.sync") {
+					t.Errorf("%v head dim %d mask %q: not the tensor-core kernel", dt, d, mask)
+				}
+				_, g, err := familyOf(a).plan(a, familyStaticValues(net))
+				if want := int64(2 * 4 * 3); err != nil || g.n != want {
+					t.Errorf("%v head dim %d: launch %+v, %v; want %d warp tiles", dt, d, g, err, want)
+				}
+				for k, v := range srcs {
+					all[k], tc[k] = v, v
+				}
+			}
+		}
+	}
+	for _, c := range []struct {
+		dt   dsl.DataType
+		d    int64
+		norm dsl.AttentionNormalizationOp
+	}{{dsl.Float32, 64, dsl.AttentionNormSoftmax}, {dsl.Float16, 24, dsl.AttentionNormSoftmax}, {dsl.Float16, 256, dsl.AttentionNormSoftmax}, {dsl.Float16, 64, dsl.AttentionNormNone}} {
+		net, a := build(c.dt, c.d, "", false, c.norm)
+		familyNet(t, net, a)
+		if src, _ := familyKernel(t, net, a); strings.Contains(src, "mma.sync") {
+			t.Errorf("%v head dim %d %v: the tensor-core kernel, want the general one", c.dt, c.d, c.norm)
+		}
+	}
+	if _, _, err := cuda.NVRTCVersion(); err == nil {
+		if _, err := compileKernels(tc, "sm_75"); err != nil {
+			t.Fatal(err)
+		}
+	}
 }
