@@ -9,6 +9,8 @@
 #
 #   bench/gpu/run.sh TRTC OUT [--compile]
 #
+# MODELS="bert" (default "resnet50 bert") times some of the models only.
+#
 # TRTC is a trtc binary built for linux/amd64; OUT collects the models,
 # engines, logs and results.md.
 set -uo pipefail
@@ -18,7 +20,7 @@ PYTHONUNBUFFERED=1 python3 "$(dirname "$0")/export.py" "$out" "$@" > "$out/expor
 results="$out/results.md"
 echo "| model | batch | precision | trtc ms (CUDA graphs, on device) | trtc ms (step by step) | PyTorch eager ms | trtc / eager | torch.compile ms | trtc / torch.compile | trtc ms with H2D/D2H | accuracy vs PyTorch fp32 |" > "$results"
 echo "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |" >> "$results"
-for model in resnet50 bert; do
+for model in ${MODELS:-resnet50 bert}; do
   for b in 1 32; do
     d="$out/${model}_b$b"
     if [ $model = resnet50 ]; then

@@ -26,13 +26,18 @@ import (
 // head dim]) of one float type, with the keys read transposed by the
 // first product (the matmul-transposes pass makes the exported transpose
 // that) and the softmax over the last axis.
-func Fuse(g *ir.Graph, _ ir.Options) (*ir.Graph, error) {
+//
+// Only attention that computes in half or bfloat16 is rewritten (the
+// network's or the build's precision), as TensorRT fuses multi-head
+// attention only below float32: in float32 the two products run as
+// float32 GEMMs, which a fused kernel on CUDA cores does not beat.
+func Fuse(g *ir.Graph, o ir.Options) (*ir.Graph, error) {
 	net := g.Net
 	uses := ir.UseCounts(net)
 	found := map[dsl.Layer]match{} // the second product -> its match
 	inner := map[dsl.Layer]bool{}  // the pattern's other layers
 	for _, l := range net.TopoLayers() {
-		if m, ok := find(l, uses); ok {
+		if m, ok := find(l, uses); ok && (o.Compute == dsl.Float16 || o.Compute == dsl.BFloat16 || m.q.Type() != dsl.Float32) {
 			found[l] = m
 			for _, p := range m.inner {
 				inner[p] = true

@@ -112,10 +112,10 @@ func TestAttentionPatternsBecomeOneLayer(t *testing.T) {
 			}
 			p.softmaxAxis = 3
 			net := p.build()
-			if !irtest.CheckPass(t, p.name, Fuse, ir.Options{OptLevel: 2}, net, irtest.RandomInputs(net, 1, 2), 4) {
+			if !irtest.CheckPass(t, p.name, Fuse, half, net, irtest.RandomInputs(net, 1, 2), 4) {
 				t.Fatal("not rewritten")
 			}
-			out, _ := Fuse(ir.New(net), ir.Options{})
+			out, _ := Fuse(ir.New(net), half)
 			if n := attentions(out.Net); n != 1 {
 				t.Errorf("%d attention layers, want 1", n)
 			}
@@ -125,6 +125,17 @@ func TestAttentionPatternsBecomeOneLayer(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// half is the build options the pass rewrites under: fp16 compute.
+var half = ir.Options{OptLevel: 2, Compute: dsl.Float16}
+
+func TestFloat32AttentionStays(t *testing.T) {
+	p := pattern{name: "bert", scale: "div", mask: "right", maskDims: dsl.Dims{2, 1, 1, 7}, q: dsl.Dims{2, 3, 5, 4}, kv: dsl.Dims{2, 3, 7, 4}, softmaxAxis: 3}
+	g := ir.New(p.build())
+	if out, err := Fuse(g, ir.Options{OptLevel: 2, Compute: dsl.Float32}); err != nil || out != g {
+		t.Errorf("float32 attention rewritten (%v), want it unchanged", err)
 	}
 }
 
@@ -142,7 +153,7 @@ func TestPatternsThatStay(t *testing.T) {
 			}
 			net := p.build()
 			g := ir.New(net)
-			out, err := Fuse(g, ir.Options{})
+			out, err := Fuse(g, half)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -172,15 +183,15 @@ func TestExportedTransformers(t *testing.T) {
 			}
 			g := ir.New(net)
 			for _, p := range []func(*ir.Graph, ir.Options) (*ir.Graph, error){fold.Constants, simplify.Identities, matmulop.TransposesIntoMatMul} {
-				if g, err = p(g, ir.Options{OptLevel: 2}); err != nil {
+				if g, err = p(g, half); err != nil {
 					t.Fatal(err)
 				}
 			}
 			in := irtest.RandomInputs(g.Net, 3, 2)
-			if !irtest.CheckPass(t, c.file, Fuse, ir.Options{OptLevel: 2}, g.Net, in, 8) {
+			if !irtest.CheckPass(t, c.file, Fuse, half, g.Net, in, 8) {
 				t.Fatal("not rewritten")
 			}
-			out, _ := Fuse(g, ir.Options{})
+			out, _ := Fuse(g, half)
 			if n := attentions(out.Net); n != c.heads {
 				t.Errorf("%d attention layers, want %d", n, c.heads)
 			}

@@ -3,6 +3,7 @@ package attention
 import (
 	"testing"
 
+	"github.com/trtc/trtc/dsl"
 	"github.com/trtc/trtc/internal/ir"
 	"github.com/trtc/trtc/internal/ir/irtest"
 )
@@ -15,7 +16,7 @@ func TestCorpus(t *testing.T) {
 	}
 	changed := 0
 	for _, m := range irtest.ConformanceModels(t) {
-		if irtest.CheckPass(t, m.Name, Fuse, ir.Options{OptLevel: 2}, m.Net, m.Inputs, 8) {
+		if irtest.CheckPass(t, m.Name, Fuse, ir.Options{OptLevel: 2, Compute: dsl.Float16}, m.Net, m.Inputs, 8) {
 			changed++
 			t.Logf("%s rewritten", m.Name)
 		}

@@ -916,3 +916,21 @@ func TestTensorCoreAttentionAgainstCPU(t *testing.T) {
 		}
 	}
 }
+
+// TestHeadTransposesInAttentionAgainstCPU runs multi-head attention as
+// exported (head transposes, Q scaled, additive mask), whose transposes
+// and scale fold into the tensor-core kernel, against the CPU engine.
+func TestHeadTransposesInAttentionAgainstCPU(t *testing.T) {
+	needGPU(t)
+	for _, dt := range []dsl.DataType{dsl.Float16, dsl.BFloat16} {
+		t.Run(dt.String(), func(t *testing.T) {
+			net, _ := cudatarget.HeadsNet(dt)
+			in := irtest.RandomInputs(net, 11, 1)
+			cpu := build(t, net, "cpu", compiler.FP32, nil)
+			defer cpu.Close()
+			gpu := build(t, net, "cuda", compiler.FP32, nil)
+			defer gpu.Close()
+			compareOutputs(t, execute(t, cpu, in), execute(t, gpu, in), tolerance.For(dt).Scaled(4))
+		})
+	}
+}

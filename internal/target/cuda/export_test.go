@@ -16,3 +16,6 @@ func OnWarning(f func(string)) (restore func()) {
 
 // ChannelsLast is the channels-last rewrite of net (layout.go).
 func ChannelsLast(net *dsl.Network) (*dsl.Network, bool, error) { return channelsLast(net) }
+
+// HeadsNet is headsNet (attentionfuse_test.go) for the GPU tests.
+var HeadsNet = headsNet

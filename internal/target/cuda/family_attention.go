@@ -52,7 +52,7 @@ const attentionLanes = 4
 
 func attentionKernel(name string, l dsl.Layer) (string, bool) {
 	if d := tensorCoreHeadDim(l); d > 0 {
-		return tensorCoreAttentionKernel(name, l, d)
+		return tensorCoreAttentionKernel(name, l, d, attentionLayout{scale: 1})
 	}
 	a := l.(*dsl.AttentionLayer)
 	qt := l.Input(0).Type()
@@ -196,8 +196,8 @@ func attentionPlan(l dsl.Layer, v shapeValues) ([]int64, launch, error) {
 		if qs[3] != int64(d) {
 			return nil, launch{}, diag.Errorf(diag.ShapeMismatch, "%s: the query's head dim is %d at run time, %d when it was built", dsl.LayerString(l), qs[3], d)
 		}
-		tiles := qs[0] * qs[1] * ((qs[2] + attentionTileRows - 1) / attentionTileRows)
-		return append(meta, strides...), launch{n: tiles, grid: grid(tiles * 32)}, nil
+		blocks := qs[0] * qs[1] * ((qs[2] + attentionBlockRows - 1) / attentionBlockRows)
+		return append(meta, strides...), launch{n: blocks, grid: grid(blocks * 256)}, nil
 	}
 	rows := qs[0] * qs[1] * qs[2]
 	return append(meta, strides...), launch{n: rows, grid: grid(rows * 32)}, nil

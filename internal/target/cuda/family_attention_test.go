@@ -100,9 +100,9 @@ func TestAttentionFamily(t *testing.T) {
 
 // tensorCoreAttention writes the tensor-core kernel for half and
 // bfloat16 softmax attention of head dims 16 to 128 with each mask kind
-// and key/value lengths, and checks its launch (a warp per 16 query rows)
+// and key/value lengths, and checks its launch (a block per 128 query rows)
 // and that other head dims, fp32 and no normalization take the general
-// kernel; the kernels join all, and compile for sm_75 (the shuffle
+// kernel; the kernels join all, and one compiles for sm_75 (the shuffle
 // emulation of mma) too.
 func tensorCoreAttention(t *testing.T, all map[string]string) {
 	t.Helper()
@@ -134,11 +134,21 @@ func tensorCoreAttention(t *testing.T, all map[string]string) {
 					t.Errorf("%v head dim %d mask %q: not the tensor-core kernel", dt, d, mask)
 				}
 				_, g, err := familyOf(a).plan(a, familyStaticValues(net))
-				if want := int64(2 * 4 * 3); err != nil || g.n != want {
-					t.Errorf("%v head dim %d: launch %+v, %v; want %d warp tiles", dt, d, g, err, want)
+				if want := int64(2 * 4 * 1); err != nil || g.n != want {
+					t.Errorf("%v head dim %d: launch %+v, %v; want %d blocks", dt, d, g, err, want)
 				}
-				for k, v := range srcs {
-					all[k], tc[k] = v, v
+				// NVRTC takes seconds for each of these kernels: compile
+				// every mask kind at head dim 64 and one of each other
+				// head dim and type, and one for sm_75.
+				if d == 64 && dt == dsl.Float16 || mask == "" {
+					for k, v := range srcs {
+						all[k] = v
+					}
+				}
+				if d == 64 && dt == dsl.Float16 && mask == "bool" {
+					for k, v := range srcs {
+						tc[k] = v
+					}
 				}
 			}
 		}

@@ -52,6 +52,12 @@ type step struct {
 	Residual   int `json:"residual,omitempty"`
 	Activation int `json:"activation,omitempty"`
 	Sum        int `json:"sum,omitempty"`
+	// Views are the head transposes (step + 1, 0 for none) an attention
+	// step reads Q, K and V through, and Scale the product of Q with a
+	// scalar constant it applies to the scores (attentionfuse.go); its
+	// Epilogue is then the transpose of its output.
+	Views []int `json:"views,omitempty"`
+	Scale int   `json:"scale,omitempty"`
 	// Region lists the steps of the loop or conditional a host step runs
 	// (region.go), ascending, its own last.
 	Region []int `json:"region,omitempty"`
@@ -91,8 +97,9 @@ type module struct {
 // writes and runs (2: kernels that check indices take a fault slot; 3:
 // matrix multiplies fold in bias adds, which an older trtc would skip; 4:
 // channels-last convolutions and poolings, and residual sums and ReLUs
-// folded into convolutions and normalizations).
-const planVersion = 4
+// folded into convolutions and normalizations; 5: head transposes and
+// the query scale folded into attention).
+const planVersion = 5
 
 // lowerNetwork decides each layer's step and writes the kernels' source,
 // one program per distinct kernel (names are content hashes, so layers
@@ -128,6 +135,7 @@ func lowerNetwork(net *dsl.Network, o ir.Options) (*plan, map[string]string, err
 	fuseConvActivations(layers, kinds, p.Steps)
 	fuseCasts(layers, kinds, p.Steps)
 	fuseMatmulBias(layers, kinds, p.Steps)
+	fuseAttentionOperands(layers, kinds, p.Steps)
 	groups := pointwiseGroups(layers, kinds)
 	members := map[int][]int{}
 	for i, g := range groups {
@@ -151,6 +159,9 @@ func lowerNetwork(net *dsl.Network, o ir.Options) (*plan, map[string]string, err
 			switch pl, pool := l.(*dsl.PoolingLayer); {
 			case pool && isChannelsLast(layers, *s):
 				gen = func(n string) (string, bool) { return poolKernel(n, pl, true) }
+			case l.Type() == dsl.LayerAttention && (len(s.Views) > 0 || s.Scale > 0 || s.Epilogue > 0):
+				a := layoutOf(layers, *s)
+				gen = func(n string) (string, bool) { return tensorCoreAttentionKernel(n, l, tensorCoreHeadDim(l), a) }
 			case s.Prologue > 0 || s.Epilogue > 0 || s.Sum > 0:
 				in, out := fusedIO(layers, *s)
 				sum := s.Sum > 0
@@ -378,7 +389,10 @@ func decodePlan(b []byte, nbLayers int) (*plan, error) {
 		if s.Kind == kindFused && !computes(p.Steps, s.Into, i) {
 			return nil, diag.Errorf(diag.EngineCorrupt, "cuda plan step %d is fused into step %d, which does not compute it", i, s.Into)
 		}
-		for _, c := range []int{s.Prologue, s.Epilogue, s.Residual, s.Activation, s.Sum} {
+		if len(s.Views) > 0 && (len(s.Views) != 3 || p.Steps[i].Kind != kindKernel) {
+			return nil, diag.Errorf(diag.EngineCorrupt, "cuda plan step %d reads %d operands through views", i, len(s.Views))
+		}
+		for _, c := range append([]int{s.Prologue, s.Epilogue, s.Residual, s.Activation, s.Sum, s.Scale}, s.Views...) {
 			if c > 0 && (c > len(p.Steps) || p.Steps[c-1].Kind != kindFused || p.Steps[c-1].Into != i) {
 				return nil, diag.Errorf(diag.EngineCorrupt, "cuda plan step %d folds in step %d, which is not fused into it", i, c-1)
 			}
@@ -402,7 +416,7 @@ func computes(steps []step, into, i int) bool {
 		return false
 	}
 	t := steps[into]
-	return into > i && slices.Contains(t.Members, i) || slices.Contains([]int{t.Prologue, t.Epilogue, t.Residual, t.Activation, t.Sum}, i+1)
+	return into > i && slices.Contains(t.Members, i) || slices.Contains(append([]int{t.Prologue, t.Epilogue, t.Residual, t.Activation, t.Sum, t.Scale}, t.Views...), i+1)
 }
 
 // castFusedSource writes a softmax or normalization kernel that reads

@@ -315,6 +315,13 @@ func stepReads(layers []dsl.Layer, p *plan) [][]*dsl.Tensor {
 		case s.Kind == kindFused || s.Kind == kindInRegion:
 		case len(s.Region) > 0:
 			reads[i] = regionOf(layers, s.Region).ins
+		case l.Type() == dsl.LayerAttention && (len(s.Views) > 0 || s.Scale > 0):
+			reads[i] = attentionOperands(layers, s)
+			for j := 3; j < l.NbInputs(); j++ {
+				if t := l.Input(j); t != nil {
+					reads[i] = append(reads[i], t)
+				}
+			}
 		case s.Kind == kindKernel && isPointwise(l):
 			ms := []dsl.Layer{l}
 			if len(s.Members) > 0 {
