@@ -9,7 +9,8 @@
 #
 #   bench/gpu/run.sh TRTC OUT [--compile]
 #
-# MODELS="bert" (default "resnet50 bert") times some of the models only.
+# MODELS="bert" (default "resnet50 bert") and PRECISIONS="fp16" (default
+# "fp32 fp16") time some of the models or precisions only.
 #
 # TRTC is a trtc binary built for linux/amd64; OUT collects the models,
 # engines, logs and results.md.
@@ -28,7 +29,7 @@ for model in ${MODELS:-resnet50 bert}; do
     else
       shapes="input_ids:${b}x128,attention_mask:${b}x128"; inputs="--input input_ids=$d/input_ids.npy --input attention_mask=$d/attention_mask.npy"
     fi
-    for p in fp32 fp16; do
+    for p in ${PRECISIONS:-fp32 fp16}; do
       tol="--atol 1e-3 --rtol 1e-3"; [ $p = fp16 ] && tol="--atol 5e-2 --rtol 5e-2"
       eng="$out/${model}_b${b}_$p.engine"
       "$trtc" compile "$out/$model.onnx" -o "$eng" --target cuda --precision $p --shapes $shapes > "$out/${model}_b${b}_$p.compile.log" 2>&1 || { tail -5 "$out/${model}_b${b}_$p.compile.log"; continue; }
