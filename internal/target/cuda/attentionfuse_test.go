@@ -7,7 +7,10 @@ import (
 	"testing"
 
 	"github.com/trtc/trtc/dsl"
+	"github.com/trtc/trtc/internal/cuda"
 	"github.com/trtc/trtc/internal/ir"
+	"github.com/trtc/trtc/internal/target"
+	"github.com/trtc/trtc/internal/timingcache"
 	"github.com/trtc/trtc/tensor"
 )
 
@@ -33,10 +36,12 @@ func headsNet(dt dsl.DataType) (*dsl.Network, *dsl.AttentionLayer) {
 	}
 	c := n.AddConstant(dsl.Dims{1, 1, 1, 1}, dsl.NewWeights(w))
 	q := n.AddElementWise(heads("q"), c.Output(0), dsl.ElementWiseProd)
+	q.SetName("q/scaled")
 	a := n.AddAttention(q.Output(0), heads("k"), heads("v"), dsl.AttentionNormSoftmax, false)
 	a.SetMask(n.AddInput("mask", dt, dsl.Dims{2, 1, 1, 37}))
 	back := n.AddShuffle(a.Output(0))
 	back.SetFirstTranspose(headTranspose)
+	back.SetName("out/transpose")
 	y := n.AddShuffle(back.Output(0))
 	y.SetReshapeDimensions(dsl.Dims{2, 37, 256})
 	y.Output(0).SetName("y")
@@ -90,6 +95,17 @@ func TestHeadTransposesFoldIntoAttention(t *testing.T) {
 		t.Errorf("the plan does not validate: %v", err)
 	}
 	compileWithNVRTC(t, map[string]string{s.Kernel: src})
+	if _, _, err := cuda.NVRTCVersion(); err == nil {
+		bld := &target.Build{Device: target.Device{Arch: "sm_80"}, TimingCache: timingcache.New()}
+		if err := (cudaTarget{}).Lower(ir.New(net), bld); err != nil {
+			t.Fatal(err)
+		}
+		for name, want := range map[string]string{"q/transpose": "a head transpose", "out/transpose": "a head transpose", "q/scaled": "applied to the scores"} {
+			if got := bld.Tactics[name]; !strings.HasPrefix(got, want) {
+				t.Errorf("%s's tactic is %q, want %q...", name, got, want)
+			}
+		}
+	}
 
 	net32, a32 := headsNet(dsl.Float32)
 	p32, _, err := lowerNetwork(net32, ir.Options{})

@@ -15,6 +15,7 @@ package cuda
 import (
 	"fmt"
 	"maps"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -149,6 +150,10 @@ func (cudaTarget) Lower(g *ir.Graph, b *target.Build) error {
 			b.Tactics[l.Name()] = "folded into the channels-last " + layers[s.Into].Type().String() + " " + layers[s.Into].Name()
 		case isChannelsLast(layers, s):
 			b.Tactics[l.Name()] += ", channels last (NHWC)"
+		case s.Kind == kindFused && slices.Contains(append([]int{p.Steps[s.Into].Epilogue}, p.Steps[s.Into].Views...), s.Layer+1) && layers[s.Into].Type() == dsl.LayerAttention:
+			b.Tactics[l.Name()] = "a head transpose the attention kernel of " + layers[s.Into].Name() + " reads or writes through"
+		case s.Kind == kindFused && p.Steps[s.Into].Scale == s.Layer+1:
+			b.Tactics[l.Name()] = "applied to the scores in the attention kernel of " + layers[s.Into].Name()
 		case s.Kind == kindFused && p.Steps[s.Into].Kind == kindMatmul:
 			b.Tactics[l.Name()] = "fused into the cuBLASLt epilogue of " + layers[s.Into].Name()
 		case s.Kind == kindFused:
