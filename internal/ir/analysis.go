@@ -31,3 +31,24 @@ func UseCounts(net *dsl.Network) map[*dsl.Tensor]int {
 	}
 	return uses
 }
+
+// ScalarConstant is the value of t when a Constant layer produces t with
+// one element of float32, float16 or bfloat16 (a scalar operand as the
+// importers and passes write it).
+func ScalarConstant(t *dsl.Tensor) (float64, bool) {
+	p, _ := t.Producer()
+	cl, ok := p.(*dsl.ConstantLayer)
+	if !ok {
+		return 0, false
+	}
+	switch t.Type() {
+	case dsl.Float32, dsl.Float16, dsl.BFloat16:
+	default:
+		return 0, false
+	}
+	w := cl.Weights().Tensor()
+	if w == nil || w.Len() != 1 {
+		return 0, false
+	}
+	return w.Float64At(0), true
+}

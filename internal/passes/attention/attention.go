@@ -15,6 +15,8 @@
 package attention
 
 import (
+	"slices"
+
 	"github.com/trtc/trtc/dsl"
 	"github.com/trtc/trtc/internal/ir"
 )
@@ -53,8 +55,8 @@ func Fuse(g *ir.Graph, o ir.Options) (*ir.Graph, error) {
 		switch {
 		case last:
 			q := r.Map(m.q)
-			if m.scale != nil {
-				w, err := m.scale.weights(q.Type())
+			if m.scale != 1 {
+				w, err := scaleWeights(m.scale, q.Type())
 				if err != nil {
 					return nil, err
 				}
@@ -117,14 +119,14 @@ type match struct {
 	// the swap of the last two axes undone (K's shuffle).
 	kShuffle        *dsl.ShuffleLayer
 	kFirst, kSecond dsl.Permutation
-	scale           *scalar
+	scale           float64 // Q's factor, 1 for none
 	inner           []dsl.Layer
 }
 
 // find matches the pattern ending at pv, the product of the
 // probabilities with V.
 func find(pv dsl.Layer, uses map[*dsl.Tensor]int) (match, bool) {
-	var m match
+	m := match{scale: 1}
 	mm2, ok := pv.(*dsl.MatrixMultiplyLayer)
 	if !ok || mm2.Operation(0) != dsl.MatrixOpNone || mm2.Operation(1) != dsl.MatrixOpNone {
 		return m, false
@@ -174,15 +176,11 @@ func find(pv dsl.Layer, uses map[*dsl.Tensor]int) (match, bool) {
 	m.inner = append(m.inner, mm1)
 	// Q and K may each be scaled before the product (PyTorch's export of
 	// scaled_dot_product_attention scales both by the scale's root).
-	factor := 1.0
-	if m.scale != nil {
-		factor = m.scale.factor
-	}
 	unscaled := func(t *dsl.Tensor) *dsl.Tensor {
 		p, _ := t.Producer()
 		if e, ok := p.(*dsl.ElementWiseLayer); ok && only(t) {
 			if s, c, ok := scaled(e); ok {
-				factor *= c.factor
+				m.scale *= c
 				m.inner = append(m.inner, e)
 				return s
 			}
@@ -215,11 +213,6 @@ func find(pv dsl.Layer, uses map[*dsl.Tensor]int) (match, bool) {
 		m.inner = append(m.inner, sh)
 	default:
 		return m, false
-	}
-	if factor != 1 {
-		m.scale = &scalar{factor}
-	} else {
-		m.scale = nil
 	}
 	if !operands(m.q, m.keys(), m.v) || (m.mask != nil && m.mask.Type() != m.q.Type()) {
 		return m, false
@@ -270,20 +263,13 @@ func operands(qt *dsl.Tensor, k operand, vt *dsl.Tensor) bool {
 		return false
 	}
 	qd, kd, vd := q.dims, k.dims, v.dims
-	for i := range 4 {
-		if !same(kd[i], vd[i]) {
-			return false
-		}
-	}
-	if !same(qd[0], kd[0]) || !same(qd[3], kd[3]) {
+	// Unknown dims (-1) count as equal: the Attention layer checks them
+	// at run time.
+	if !slices.Equal(kd, vd) || qd[0] != kd[0] || qd[3] != kd[3] {
 		return false
 	}
 	return kd[1] > 0 && qd[1] > 0 && qd[1]%kd[1] == 0 || kd[1] < 0 && qd[1] < 0
 }
-
-// same reports whether two dims are equal where known; two unknown dims
-// are taken to be equal (the Attention layer checks them at run time).
-func same(a, b int64) bool { return a == b }
 
 // broadcastsTo reports whether mask is rank 4 and each of its dims is 1
 // or the scores' (x's).
@@ -300,13 +286,9 @@ func broadcastsTo(mask, x *dsl.Tensor) bool {
 	return true
 }
 
-// scalar is the value of a one-element float constant, as a factor: a
-// divisor's reciprocal.
-type scalar struct{ factor float64 }
-
-// weights is the factor as one-element weights of type dt.
-func (s *scalar) weights(dt dsl.DataType) (dsl.Weights, error) {
-	w := dsl.Float32Weights(float32(s.factor))
+// scaleWeights is factor as one-element weights of type dt.
+func scaleWeights(factor float64, dt dsl.DataType) (dsl.Weights, error) {
+	w := dsl.Float32Weights(float32(factor))
 	if dt == dsl.Float32 {
 		return w, nil
 	}
@@ -316,34 +298,20 @@ func (s *scalar) weights(dt dsl.DataType) (dsl.Weights, error) {
 
 // scaled is the tensor e multiplies by a scalar constant (either operand)
 // or divides by one (the second), with the factor.
-func scaled(e *dsl.ElementWiseLayer) (*dsl.Tensor, *scalar, bool) {
+func scaled(e *dsl.ElementWiseLayer) (*dsl.Tensor, float64, bool) {
 	switch e.Operation() {
 	case dsl.ElementWiseProd:
 		for i := 0; i < 2; i++ {
-			if c, ok := constant(e.Input(i)); ok {
-				return e.Input(1 - i), &scalar{c}, true
+			if c, ok := ir.ScalarConstant(e.Input(i)); ok {
+				return e.Input(1 - i), c, true
 			}
 		}
 	case dsl.ElementWiseDiv:
-		if c, ok := constant(e.Input(1)); ok && c != 0 {
-			return e.Input(0), &scalar{1 / c}, true
+		if c, ok := ir.ScalarConstant(e.Input(1)); ok && c != 0 {
+			return e.Input(0), 1 / c, true
 		}
 	}
-	return nil, nil, false
-}
-
-// constant is the value of t when t is a one-element float constant.
-func constant(t *dsl.Tensor) (float64, bool) {
-	p, _ := t.Producer()
-	cl, ok := p.(*dsl.ConstantLayer)
-	if !ok || !isFloat(t) {
-		return 0, false
-	}
-	w := cl.Weights().Tensor()
-	if w == nil || w.Len() != 1 {
-		return 0, false
-	}
-	return w.Float64At(0), true
+	return nil, 0, false
 }
 
 func isFloat(t *dsl.Tensor) bool {

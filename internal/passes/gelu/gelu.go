@@ -179,16 +179,8 @@ func product(l dsl.Layer, t *dsl.Tensor) (*dsl.Tensor, bool) {
 
 // isScalar reports whether t is a one-element constant of value c.
 func isScalar(t *dsl.Tensor, c float64) bool {
-	p, _ := t.Producer()
-	cl, ok := p.(*dsl.ConstantLayer)
-	if !ok {
-		return false
-	}
-	w := cl.Weights().Tensor()
-	if w == nil || w.Len() != 1 || !isFloat(t) {
-		return false
-	}
-	return math.Abs(w.Float64At(0)-c) <= 1e-3*math.Abs(c)
+	v, ok := ir.ScalarConstant(t)
+	return ok && math.Abs(v-c) <= 1e-3*math.Abs(c)
 }
 
 func isFloat(t *dsl.Tensor) bool {

@@ -5,6 +5,7 @@ import (
 	"slices"
 
 	"github.com/trtc/trtc/dsl"
+	"github.com/trtc/trtc/internal/ir"
 )
 
 // Attention's operands read and its output written through the head
@@ -44,7 +45,7 @@ func fuseAttentionOperands(layers []dsl.Layer, kinds []string, steps []step) {
 		}
 		q := l.Input(0)
 		if p, _ := q.Producer(); p != nil && kinds[index[p]] == kindKernel && only(q, i) {
-			if x, _, ok := scaledBy(p, func(t *dsl.Tensor) bool { return kinds[stepOf(index, t)] == kindConstant }); ok && x.Type() == q.Type() {
+			if x, _, ok := scaledBy(p); ok && x.Type() == q.Type() {
 				steps[i].Scale = foldInto(kinds, steps, index[p], i)
 				q = x
 			}
@@ -71,14 +72,6 @@ func fuseAttentionOperands(layers []dsl.Layer, kinds []string, steps []step) {
 	}
 }
 
-// stepOf is the step of t's producer, or -1 for a network input.
-func stepOf(index map[dsl.Layer]int, t *dsl.Tensor) int {
-	if p, _ := t.Producer(); p != nil {
-		return index[p]
-	}
-	return -1
-}
-
 // isHeadTranspose reports whether sh only swaps axes 1 and 2 of a rank 4
 // tensor.
 func isHeadTranspose(sh *dsl.ShuffleLayer) bool {
@@ -86,25 +79,17 @@ func isHeadTranspose(sh *dsl.ShuffleLayer) bool {
 		slices.Equal(sh.FirstTranspose(), headTranspose) && sh.Input(0).Rank() == 4
 }
 
-// scaledBy reports whether l multiplies a tensor x by a one-element float
-// constant (constant says which tensors are), with the factor.
-func scaledBy(l dsl.Layer, constant func(*dsl.Tensor) bool) (*dsl.Tensor, float32, bool) {
+// scaledBy reports whether l multiplies a tensor x by a one-element
+// float constant, with the factor.
+func scaledBy(l dsl.Layer) (*dsl.Tensor, float32, bool) {
 	e, ok := l.(*dsl.ElementWiseLayer)
 	if !ok || e.Operation() != dsl.ElementWiseProd {
 		return nil, 0, false
 	}
 	for j := 0; j < 2; j++ {
 		c, x := e.Input(j), e.Input(1-j)
-		p, _ := c.Producer()
-		cl, ok := p.(*dsl.ConstantLayer)
-		if !ok || !constant(c) || c == x {
-			continue
-		}
-		if w := cl.Weights().Tensor(); w != nil && w.Len() == 1 && isFloat(c.Type()) {
-			f := w.Float64At(0)
-			if !math.IsInf(f, 0) && !math.IsNaN(f) {
-				return x, float32(f), true
-			}
+		if f, ok := ir.ScalarConstant(c); ok && c != x && !math.IsInf(f, 0) && !math.IsNaN(f) {
+			return x, float32(f), true
 		}
 	}
 	return nil, 0, false
@@ -116,7 +101,7 @@ func attentionOperands(layers []dsl.Layer, s step) []*dsl.Tensor {
 	l := layers[s.Layer]
 	ops := []*dsl.Tensor{l.Input(0), l.Input(1), l.Input(2)}
 	if s.Scale > 0 {
-		ops[0], _, _ = scaledBy(layers[s.Scale-1], func(*dsl.Tensor) bool { return true })
+		ops[0], _, _ = scaledBy(layers[s.Scale-1])
 	}
 	for j, v := range s.Views {
 		if v > 0 {
@@ -141,7 +126,7 @@ func layoutOf(layers []dsl.Layer, s step) attentionLayout {
 	}
 	a.bshd[3] = s.Epilogue > 0
 	if s.Scale > 0 {
-		_, a.scale, _ = scaledBy(layers[s.Scale-1], func(*dsl.Tensor) bool { return true })
+		_, a.scale, _ = scaledBy(layers[s.Scale-1])
 	}
 	return a
 }
