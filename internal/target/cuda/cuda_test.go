@@ -821,23 +821,7 @@ func TestAttentionAgainstCPU(t *testing.T) {
 			{"causal-lower-right-lengths", 2, "", dsl.CausalMaskLowerRight, true, dsl.AttentionNormSoftmax},
 		} {
 			t.Run(fmt.Sprintf("%v/%s", dt, tc.name), func(t *testing.T) {
-				net := dsl.NewNetwork()
-				q := net.AddInput("q", dt, dsl.Dims{2, 4, 3, 8})
-				k := net.AddInput("k", dt, dsl.Dims{2, tc.hkv, 5, 8})
-				v := net.AddInput("v", dt, dsl.Dims{2, tc.hkv, 5, 8})
-				a := net.AddAttentionV2(q, k, v, tc.norm, tc.causal)
-				switch tc.mask {
-				case "bool":
-					a.SetMask(net.AddInput("mask", dsl.Bool, dsl.Dims{2, 1, 3, 5}))
-				case "add":
-					a.SetMask(net.AddInput("mask", dt, dsl.Dims{1, 4, 1, 5}))
-				}
-				if tc.kvLen {
-					a.SetKeyValueLengths(net.AddInput("kvlen", dsl.Int32, dsl.Dims{2}))
-				}
-				y := a.Output(0)
-				y.SetName("y")
-				net.MarkOutput(y)
+				net := cudatarget.AttentionNet(dt, cudatarget.NewAttentionShape(2, 4, tc.hkv, 3, 5, 8), tc.mask, tc.causal, tc.kvLen, tc.norm)
 				in := irtest.RandomInputs(net, 5, 1)
 				if tc.kvLen {
 					in["kvlen"], _ = tensor.FromInt32([]int64{2}, []int32{5, 2})
@@ -886,23 +870,7 @@ func TestTensorCoreAttentionAgainstCPU(t *testing.T) {
 		} {
 			t.Run(fmt.Sprintf("%v/%s", dt, tc.name), func(t *testing.T) {
 				s := tc.s
-				net := dsl.NewNetwork()
-				q := net.AddInput("q", dt, dsl.Dims{s.b, s.hq, s.sq, s.d})
-				k := net.AddInput("k", dt, dsl.Dims{s.b, s.hkv, s.skv, s.d})
-				v := net.AddInput("v", dt, dsl.Dims{s.b, s.hkv, s.skv, s.d})
-				a := net.AddAttentionV2(q, k, v, dsl.AttentionNormSoftmax, tc.causal)
-				switch tc.mask {
-				case "bool":
-					a.SetMask(net.AddInput("mask", dsl.Bool, dsl.Dims{s.b, 1, s.sq, s.skv}))
-				case "add":
-					a.SetMask(net.AddInput("mask", dt, dsl.Dims{s.b, 1, 1, s.skv}))
-				}
-				if tc.kvLen != nil {
-					a.SetKeyValueLengths(net.AddInput("kvlen", dsl.Int32, dsl.Dims{s.b}))
-				}
-				y := a.Output(0)
-				y.SetName("y")
-				net.MarkOutput(y)
+				net := cudatarget.AttentionNet(dt, cudatarget.NewAttentionShape(s.b, s.hq, s.hkv, s.sq, s.skv, s.d), tc.mask, tc.causal, tc.kvLen != nil, dsl.AttentionNormSoftmax)
 				in := irtest.RandomInputs(net, 9, 1)
 				if tc.kvLen != nil {
 					in["kvlen"], _ = tensor.FromInt32([]int64{s.b}, tc.kvLen)

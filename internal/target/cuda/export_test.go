@@ -19,3 +19,19 @@ func ChannelsLast(net *dsl.Network) (*dsl.Network, bool, error) { return channel
 
 // HeadsNet is headsNet (attentionfuse_test.go) for the GPU tests.
 var HeadsNet = headsNet
+
+// AttentionShape and AttentionNet are attentionShape and attentionCase
+// (family_attention_test.go), the output named "y" and marked, for the
+// GPU tests.
+type AttentionShape = attentionShape
+
+func NewAttentionShape(b, hq, hkv, sq, skv, d int64) AttentionShape {
+	return attentionShape{b, hq, hkv, sq, skv, d}
+}
+
+func AttentionNet(dt dsl.DataType, s AttentionShape, mask string, causal dsl.CausalMaskKind, kvLengths bool, norm dsl.AttentionNormalizationOp) *dsl.Network {
+	net, a := attentionCase(dt, s, mask, causal, kvLengths, norm)
+	a.Output(0).SetName("y")
+	net.MarkOutput(a.Output(0))
+	return net
+}

@@ -13,26 +13,33 @@ import (
 
 func TestAttentionFamilyLowers(t *testing.T) { requireOnGPU(t, "transformer", dsl.LayerAttention) }
 
-// attentionCase is an Attention layer of query [2, 4, 3, 8] and key and
-// value [2, hkv, 5, 8] with the given options.
-func attentionCase(dt dsl.DataType, hkv int64, mask string, causal dsl.CausalMaskKind, kvLengths bool, norm dsl.AttentionNormalizationOp) (*dsl.Network, *dsl.AttentionLayer) {
+// attentionShape is an attention's batch, heads, sequences and head dim.
+type attentionShape struct{ b, hq, hkv, sq, skv, d int64 }
+
+// attentionCase is an Attention layer of query [b, hq, sq, d] and key and
+// value [b, hkv, skv, d] with the given options: a Bool mask is [b, 1,
+// sq, skv], an additive one [1, hq, 1, skv].
+func attentionCase(dt dsl.DataType, s attentionShape, mask string, causal dsl.CausalMaskKind, kvLengths bool, norm dsl.AttentionNormalizationOp) (*dsl.Network, *dsl.AttentionLayer) {
 	n := dsl.NewNetwork()
-	q := n.AddInput("q", dt, dsl.Dims{2, 4, 3, 8})
-	k := n.AddInput("k", dt, dsl.Dims{2, hkv, 5, 8})
-	v := n.AddInput("v", dt, dsl.Dims{2, hkv, 5, 8})
-	a := n.AddAttention(q, k, v, norm, false)
-	a.SetCausalKind(causal)
+	q := n.AddInput("q", dt, dsl.Dims{s.b, s.hq, s.sq, s.d})
+	k := n.AddInput("k", dt, dsl.Dims{s.b, s.hkv, s.skv, s.d})
+	v := n.AddInput("v", dt, dsl.Dims{s.b, s.hkv, s.skv, s.d})
+	a := n.AddAttentionV2(q, k, v, norm, causal)
 	switch mask {
 	case "bool":
-		a.SetMask(n.AddInput("mask", dsl.Bool, dsl.Dims{2, 1, 3, 5}))
+		a.SetMask(n.AddInput("mask", dsl.Bool, dsl.Dims{s.b, 1, s.sq, s.skv}))
 	case "add":
-		a.SetMask(n.AddInput("mask", dt, dsl.Dims{1, 4, 1, 5}))
+		a.SetMask(n.AddInput("mask", dt, dsl.Dims{1, s.hq, 1, s.skv}))
 	}
 	if kvLengths {
-		a.SetKeyValueLengths(n.AddInput("kvlen", dsl.Int32, dsl.Dims{2}))
+		a.SetKeyValueLengths(n.AddInput("kvlen", dsl.Int32, dsl.Dims{s.b}))
 	}
 	return n, a
 }
+
+// smallAttention is TestAttentionFamily's shape: query [2, 4, 3, 8], keys
+// and values [2, hkv, 5, 8].
+func smallAttention(hkv int64) attentionShape { return attentionShape{2, 4, hkv, 3, 5, 8} }
 
 // TestAttentionFamily writes the kernel for every float type with each
 // mask, causal kind, key/value lengths and normalization (with NVRTC they
@@ -54,7 +61,7 @@ func TestAttentionFamily(t *testing.T) {
 			{2, "", dsl.CausalMaskLowerRight, true, dsl.AttentionNormSoftmax},
 		} {
 			t.Run(fmt.Sprintf("%v/%+v", dt, tc), func(t *testing.T) {
-				net, a := attentionCase(dt, tc.hkv, tc.mask, tc.causal, tc.kvLen, tc.norm)
+				net, a := attentionCase(dt, smallAttention(tc.hkv), tc.mask, tc.causal, tc.kvLen, tc.norm)
 				familyNet(t, net, a)
 				src, srcs := familyKernel(t, net, a)
 				if strings.Contains(src, "trtc_fault") != tc.kvLen {
@@ -77,7 +84,7 @@ func TestAttentionFamily(t *testing.T) {
 		}
 	}
 	tensorCoreAttention(t, all)
-	net, a := attentionCase(dsl.Float32, 2, "bool", dsl.CausalMaskNone, true, dsl.AttentionNormSoftmax)
+	net, a := attentionCase(dsl.Float32, smallAttention(2), "bool", dsl.CausalMaskNone, true, dsl.AttentionNormSoftmax)
 	familyNet(t, net, a)
 	bad := familyStaticValues(net)
 	bad.dims[a.Mask()] = []int64{2, 2, 3, 5}
@@ -107,21 +114,7 @@ func TestAttentionFamily(t *testing.T) {
 func tensorCoreAttention(t *testing.T, all map[string]string) {
 	t.Helper()
 	build := func(dt dsl.DataType, d int64, mask string, kvLen bool, norm dsl.AttentionNormalizationOp) (*dsl.Network, *dsl.AttentionLayer) {
-		n := dsl.NewNetwork()
-		q := n.AddInput("q", dt, dsl.Dims{2, 4, 37, d})
-		k := n.AddInput("k", dt, dsl.Dims{2, 2, 100, d})
-		v := n.AddInput("v", dt, dsl.Dims{2, 2, 100, d})
-		a := n.AddAttention(q, k, v, norm, false)
-		switch mask {
-		case "bool":
-			a.SetMask(n.AddInput("mask", dsl.Bool, dsl.Dims{2, 1, 37, 100}))
-		case "add":
-			a.SetMask(n.AddInput("mask", dt, dsl.Dims{2, 1, 1, 100}))
-		}
-		if kvLen {
-			a.SetKeyValueLengths(n.AddInput("kvlen", dsl.Int32, dsl.Dims{2}))
-		}
-		return n, a
+		return attentionCase(dt, attentionShape{2, 4, 2, 37, 100, d}, mask, dsl.CausalMaskNone, kvLen, norm)
 	}
 	tc := map[string]string{}
 	for _, dt := range []dsl.DataType{dsl.Float16, dsl.BFloat16} {
