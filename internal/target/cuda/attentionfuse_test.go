@@ -70,7 +70,7 @@ func TestHeadTransposesFoldIntoAttention(t *testing.T) {
 			t.Errorf("step %d (%s) is %q into %d, want fused into the attention", v-1, dsl.LayerString(layers[v-1]), f.Kind, f.Into)
 		}
 	}
-	reads := stepReads(layers, p)[i]
+	reads := stepReads(layers, p, regionsOfPlan(layers, p))[i]
 	for j, name := range []string{"q/reshape", "k/reshape", "v/reshape"} {
 		if p, _ := reads[j].Producer(); p == nil || p.Name() != name {
 			t.Errorf("the attention reads %v for operand %d, want %s's output", reads[j], j, name)
@@ -79,7 +79,7 @@ func TestHeadTransposesFoldIntoAttention(t *testing.T) {
 	if len(reads) != 4 || reads[3] != a.Mask() {
 		t.Errorf("the attention reads %v, want the three reshapes and the mask", reads)
 	}
-	if w := stepWrites(layers, p)[i]; len(w) != 1 || w[0] == a.Output(0) {
+	if w := stepWrites(layers, p, regionsOfPlan(layers, p))[i]; len(w) != 1 || w[0] == a.Output(0) {
 		t.Errorf("the attention writes %v, want the output transpose's tensor", w)
 	}
 	src := srcs[s.Kernel]

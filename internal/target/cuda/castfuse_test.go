@@ -76,7 +76,7 @@ func TestCastsFoldIntoNormalizationAndSoftmax(t *testing.T) {
 	if s := stepOf(sm); s.Prologue == 0 || s.Epilogue == 0 {
 		t.Errorf("the softmax step folds prologue %d, epilogue %d; want both", s.Prologue, s.Epilogue)
 	}
-	reads, writes := stepReads(layers, p), stepWrites(layers, p)
+	reads, writes := stepReads(layers, p, regionsOfPlan(layers, p)), stepWrites(layers, p, regionsOfPlan(layers, p))
 	for i, l := range layers {
 		switch l {
 		case norm:
@@ -148,7 +148,7 @@ func TestResidualSumFoldsIntoNormalization(t *testing.T) {
 	y.SetName("y")
 	net.MarkOutput(y)
 	p, srcs, layers := lowered(t, net)
-	reads := stepReads(layers, p)
+	reads := stepReads(layers, p, regionsOfPlan(layers, p))
 	for i, l := range layers {
 		s := p.Steps[i]
 		switch l {

@@ -70,7 +70,7 @@ func TestPhaseBoundaries(t *testing.T) {
 		t.Fatal(err)
 	}
 	layers := net.TopoLayers()
-	x := &executable{net: net, layers: layers, plan: p, reads: stepReads(layers, p), writes: stepWrites(layers, p)}
+	x := &executable{net: net, layers: layers, plan: p, reads: stepReads(layers, p, regionsOfPlan(layers, p)), writes: stepWrites(layers, p, regionsOfPlan(layers, p))}
 	index := func(l dsl.Layer) int { return slices.Index(layers, l) }
 	shapes := map[string][]int64{"x": {6}, "s": {2}}
 	dims, _, _, _ := resolveKnown(net, shapes, nil)

@@ -55,7 +55,7 @@ func TestRegionsRunOnTheHost(t *testing.T) {
 			if len(regions) != 1 {
 				t.Fatalf("%d regions lowered, want 1", len(regions))
 			}
-			reads, writes := stepReads(layers, p), stepWrites(layers, p)
+			reads, writes := stepReads(layers, p, regionsOfPlan(layers, p)), stepWrites(layers, p, regionsOfPlan(layers, p))
 			for i, rg := range regions {
 				s := p.Steps[i]
 				if s.Kind != kindHost || !strings.Contains(s.Why, "runs on the host") {

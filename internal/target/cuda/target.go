@@ -249,8 +249,8 @@ func (cudaTarget) Load(s target.Sections) (target.Executable, error) {
 		}
 	}
 	x.regions = regionsOfPlan(layers, p)
-	x.reads = stepReads(layers, p)
-	x.writes = stepWrites(layers, p)
+	x.reads = stepReads(layers, p, x.regions)
+	x.writes = stepWrites(layers, p, x.regions)
 	x.faultSlot, x.faultSteps = faultSlots(layers, p)
 	x.faultArg = make([]bool, len(layers))
 	for i, st := range p.Steps {
@@ -311,15 +311,16 @@ func (cudaTarget) Load(s target.Sections) (target.Executable, error) {
 	return x, nil
 }
 
-// stepReads are the tensors each step of p reads (executable.reads).
-func stepReads(layers []dsl.Layer, p *plan) [][]*dsl.Tensor {
+// stepReads are the tensors each step of p reads (executable.reads);
+// regions are regionsOfPlan's, a region step reading its region's inputs.
+func stepReads(layers []dsl.Layer, p *plan, regions map[int]*region) [][]*dsl.Tensor {
 	reads := make([][]*dsl.Tensor, len(layers))
 	for i, l := range layers {
 		s := p.Steps[i]
 		switch {
 		case s.Kind == kindFused || s.Kind == kindInRegion:
 		case len(s.Region) > 0:
-			reads[i] = regionOf(layers, s.Region).ins
+			reads[i] = regions[i].ins
 		case l.Type() == dsl.LayerAttention && (len(s.Views) > 0 || s.Scale > 0):
 			reads[i] = attentionOperands(layers, s)
 			for j := 3; j < l.NbInputs(); j++ {
@@ -358,8 +359,9 @@ func stepReads(layers []dsl.Layer, p *plan) [][]*dsl.Tensor {
 
 // stepWrites are the tensors each step writes: the layer's outputs, the
 // output of the cast a softmax or normalization folds in instead of its
-// own, none for a fused, alias or constant step.
-func stepWrites(layers []dsl.Layer, p *plan) [][]*dsl.Tensor {
+// own, a region step its region's outputs, none for a fused, alias or
+// constant step.
+func stepWrites(layers []dsl.Layer, p *plan, regions map[int]*region) [][]*dsl.Tensor {
 	writes := make([][]*dsl.Tensor, len(layers))
 	for i, l := range layers {
 		s := p.Steps[i]
@@ -368,7 +370,7 @@ func stepWrites(layers []dsl.Layer, p *plan) [][]*dsl.Tensor {
 			continue
 		}
 		if len(s.Region) > 0 {
-			writes[i] = regionOf(layers, s.Region).outs
+			writes[i] = regions[i].outs
 			continue
 		}
 		for j := 0; j < l.NbOutputs(); j++ {
