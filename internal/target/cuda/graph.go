@@ -10,6 +10,8 @@ import (
 	"github.com/trtc/trtc/diag"
 	"github.com/trtc/trtc/dsl"
 	"github.com/trtc/trtc/internal/cuda"
+	"github.com/trtc/trtc/internal/tolerance"
+	"github.com/trtc/trtc/tensor"
 )
 
 // CUDA graphs. They are on by default in a context of an engine that can
@@ -121,10 +123,15 @@ func (c *cudaContext) computeGraph(ctx context.Context, sp *shapePlan) error {
 }
 
 // checkGraph replays g, then runs the steps one by one on the same
-// inputs, and reports whether the network outputs of the two are the same
-// bytes. The arena's input slots may be reused by later tensors, so the
-// inputs held there are saved before the replay and put back before the
-// steps run.
+// inputs, and reports whether the graph's outputs can stand for the
+// steps': the same bytes, or, where the steps give other bytes when run
+// again (kernels whose reductions the scheduler orders, as some of
+// cuDNN's engines and cuBLASLt's split reductions do), values within the
+// output type's tolerance of the steps'. A graph that is wrong is far
+// outside it: the misbehaving cuDNN engine of docs/cuda.md is off by
+// whole units. The arena's input slots may be reused by later tensors,
+// so the inputs held there are saved before the replay and put back
+// before each run of the steps.
 func (c *cudaContext) checkGraph(ctx context.Context, sp *shapePlan, g *cuda.GraphExec) (bool, error) {
 	saved, err := c.saveArenaInputs(sp)
 	if err != nil {
@@ -142,24 +149,45 @@ func (c *cudaContext) checkGraph(ctx context.Context, sp *shapePlan, g *cuda.Gra
 	if err != nil {
 		return false, err
 	}
-	for t, b := range saved {
-		if err := c.stream.CopyDtoD(c.addr(sp, t), b.Ptr(), b.Size()); err != nil {
-			return false, err
+	steps := func() ([][]byte, error) {
+		for t, b := range saved {
+			if err := c.stream.CopyDtoD(c.addr(sp, t), b.Ptr(), b.Size()); err != nil {
+				return nil, err
+			}
 		}
+		if _, err := c.runSteps(ctx, sp); err != nil {
+			return nil, err
+		}
+		return c.readOutputs(sp)
 	}
-	if _, err := c.runSteps(ctx, sp); err != nil {
+	stepwise, err := steps()
+	if err != nil || sameBytes(replayed, stepwise) {
+		return err == nil, err
+	}
+	again, err := steps()
+	if err != nil || sameBytes(again, stepwise) {
 		return false, err
 	}
-	stepwise, err := c.readOutputs(sp)
-	if err != nil {
-		return false, err
-	}
-	for k := range replayed {
-		if !bytes.Equal(replayed[k], stepwise[k]) {
+	for k, t := range c.x.net.Outputs() {
+		if !withinTolerance(t.Type(), replayed[k], stepwise[k]) {
 			return false, nil
 		}
 	}
 	return true, nil
+}
+
+// withinTolerance reports whether got's values are within dt's
+// tolerance (package tolerance, as the differential tests read it) of
+// want's; integer and boolean outputs must be the same bytes.
+func withinTolerance(dt dsl.DataType, got, want []byte) bool {
+	tol := tolerance.For(dt).Scaled(16)
+	if tol == (tolerance.Tol{}) {
+		return bytes.Equal(got, want)
+	}
+	n := int64(len(want)) / dt.ByteSize(1)
+	g, err1 := tensor.FromBytes(dt, []int64{n}, got)
+	w, err2 := tensor.FromBytes(dt, []int64{n}, want)
+	return err1 == nil && err2 == nil && tol.Compare(g.Float64s(), w.Float64s()) == nil
 }
 
 // readOutputs waits for the stream and copies the network outputs' bytes
