@@ -23,8 +23,10 @@ func (a nmsBox) iou(b nmsBox) float32 {
 	if w <= 0 || h <= 0 {
 		return 0
 	}
-	inter := w * h
-	union := a.area() + b.area() - inter
+	// The conversions round each product, so no platform fuses them into
+	// a multiply-add: the CUDA target computes the same float32 values.
+	inter := float32(w * h)
+	union := float32(a.area()) + float32(b.area()) - inter
 	if union <= 0 {
 		return 0
 	}

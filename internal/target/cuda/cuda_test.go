@@ -510,7 +510,7 @@ func TestCUDAGraphs(t *testing.T) {
 	}
 	net := dsl.NewNetwork()
 	x := net.AddInput("x", dsl.Float32, dsl.Dims{4, 4})
-	y := net.AddNonZero(x).Output(0) // runs on the host
+	y := net.AddNonZero(x).Output(0) // its count ends a phase: no graph
 	y.SetName("y")
 	net.MarkOutput(y)
 	hostEng := build(t, net, "cuda", compiler.FP32, nil)
@@ -521,10 +521,10 @@ func TestCUDAGraphs(t *testing.T) {
 	}
 	defer hc.Close()
 	if hc.CUDAGraphs() {
-		t.Error("graphs are on by default for an engine with a host step")
+		t.Error("graphs are on by default for an engine whose dims depend on data")
 	}
 	if err := hc.SetCUDAGraphs(true); err == nil || !strings.Contains(err.Error(), "NonZero") {
-		t.Errorf("graphs on an engine with a host step: %v, want an error naming it", err)
+		t.Errorf("graphs on an engine whose dims depend on data: %v, want an error naming the layer", err)
 	}
 }
 

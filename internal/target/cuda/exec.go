@@ -112,6 +112,11 @@ type shapePlan struct {
 	fetch    []*dsl.Tensor
 	hostStep bool
 	boundary *cpueng.Engine
+	// counted: the step there is a counted step (counted.go), its
+	// metadata at countedMeta in meta, and the scratch bytes it needs.
+	counted        bool
+	countedMeta    int64
+	countedScratch int64
 }
 
 // rootOf is the tensor whose memory t uses (t itself unless an alias).
@@ -443,6 +448,12 @@ func (x *executable) makePhase(shapes map[string][]int64, known map[*dsl.Tensor]
 			sp.matmuls[i] = mp
 		}
 	}
+	if sp.stop < len(x.layers) && x.plan.Steps[sp.stop].Kind == kindCounted {
+		if err := x.planCounted(sp, put); err != nil {
+			sp.close()
+			return nil, err
+		}
+	}
 	if len(meta) > 0 {
 		b := make([]byte, 8*len(meta))
 		for i, v := range meta {
@@ -492,6 +503,9 @@ type cudaContext struct {
 	// phaseArenas hold the tensors of later phases (phases.go), by
 	// depth - 1.
 	phaseArenas []*cuda.Buffer
+	// countScratch is what a counted step's count leaves for its fill
+	// (counted.go).
+	countScratch *cuda.Buffer
 	// profiledOnce are the shape plans run once under TRTC_CUDA_PROFILE.
 	profiledOnce map[*shapePlan]bool
 }
@@ -531,7 +545,7 @@ func (c *cudaContext) Close() error {
 	if c.faultHost != nil {
 		c.faultHost.Free()
 	}
-	for _, b := range append([]*cuda.Buffer{c.arena, c.workspace, c.col, c.convWS, c.pluginWS, c.faults}, c.phaseArenas...) {
+	for _, b := range append([]*cuda.Buffer{c.arena, c.workspace, c.col, c.convWS, c.pluginWS, c.faults, c.countScratch}, c.phaseArenas...) {
 		if b != nil {
 			b.Free()
 		}

@@ -25,6 +25,7 @@ const (
 	kindConv     = "conv"     // im2col kernel + cuBLASLt + bias kernel
 	kindHost     = "host"     // the CPU engine's kernel, with copies in and out
 	kindFused    = "fused"    // computed by a later step's fused pointwise kernel (Into)
+	// kindCounted (counted.go): count kernels, a phase boundary, fill kernels
 )
 
 // step is one layer of the plan.
@@ -98,8 +99,9 @@ type module struct {
 // matrix multiplies fold in bias adds, which an older trtc would skip; 4:
 // channels-last convolutions and poolings, and residual sums and ReLUs
 // folded into convolutions and normalizations; 5: head transposes and
-// the query scale folded into attention).
-const planVersion = 5
+// the query scale folded into attention; 6: NonZero and NMS as counted
+// steps on the GPU).
+const planVersion = 6
 
 // lowerNetwork decides each layer's step and writes the kernels' source,
 // one program per distinct kernel (names are content hashes, so layers
@@ -183,6 +185,8 @@ func lowerNetwork(net *dsl.Network, o ir.Options) (*plan, map[string]string, err
 			default:
 				s.Kernel = name
 			}
+		case kindCounted:
+			s.Kernel, _ = addKernel(srcs, func(n string) (string, bool) { return counters[l.Type()].source(n, l), true })
 		case kindConv:
 			cl := l.(*dsl.ConvolutionLayer)
 			s.Kernel, _ = addKernel(srcs, func(n string) (string, bool) { return im2colKernel(n, l.Input(0).Type()) })
@@ -220,6 +224,8 @@ func (p *plan) launches(layers []dsl.Layer) (fused, unfused int) {
 		switch s.Kind {
 		case kindKernel, kindCopy, kindGather, kindMatmul, kindConv, kindPlugin, kindShape:
 			n = 1
+		case kindCounted:
+			n = len(counters[layers[i].Type()].entries) // about: NMS sorts in one launch per stage above 2048 pairs
 		case kindConcat:
 			n = layers[i].NbInputs()
 		case kindFused:
@@ -283,6 +289,9 @@ func kernelSource(name string, l dsl.Layer) (string, bool) {
 func chooseKind(l dsl.Layer, dataDep map[*dsl.Tensor]bool) (kind, why string) {
 	if f := familyOf(l); f != nil {
 		return familyKind(f, l, dataDep)
+	}
+	if c := counters[l.Type()]; c != nil {
+		return countedKind(c, l)
 	}
 	switch l := l.(type) {
 	case *dsl.PluginLayer:

@@ -81,6 +81,9 @@ func (x *executable) planBoundary(sp *shapePlan) error {
 		sp.hostStep, sp.boundary = true, e
 		return nil
 	}
+	if x.plan.Steps[i].Kind == kindCounted {
+		return nil // it counts on the GPU; makePhase plans its metadata
+	}
 	dep := dependsOnDataGiven(x.net, sp.known)
 	for _, j := range shapeInputs[l.Type()] {
 		t := l.Input(j)
@@ -146,8 +149,21 @@ func (c *cudaContext) nextPhase(sp *shapePlan) (*shapePlan, error) {
 	start := sp.stop
 	var read []*dsl.Tensor
 	var results []*tensor.Tensor
+	var counts []int64 // what a counted step's count read back
 	hostOuts := x.hostOutputs(sp.stop)
-	if sp.hostStep {
+	switch {
+	case sp.counted:
+		var outs []knownTensor
+		var err error
+		if counts, outs, err = c.countAtBoundary(sp); err != nil {
+			return nil, err
+		}
+		for j, t := range hostOuts {
+			read = append(read, t)
+			known[t] = outs[j]
+		}
+		start++
+	case sp.hostStep:
 		out, err := c.runHost(sp, sp.stop, sp.boundary)
 		if err != nil {
 			return nil, err
@@ -158,7 +174,7 @@ func (c *cudaContext) nextPhase(sp *shapePlan) (*shapePlan, error) {
 		}
 		results = out
 		start++
-	} else {
+	default:
 		for _, t := range sp.fetch {
 			v := tensor.New(t.Type(), sp.dims[t]...)
 			if err := x.dev.CopyDtoH(v.Bytes(), c.addr(sp, t)); err != nil {
@@ -174,14 +190,14 @@ func (c *cudaContext) nextPhase(sp *shapePlan) (*shapePlan, error) {
 	x.mu.Unlock()
 	if next == nil {
 		var pre []*dsl.Tensor
-		if sp.hostStep {
+		if sp.hostStep || sp.counted {
 			pre = read
 		}
 		n, err := x.makePhase(sp.shapes, known, start, sp, pre)
 		if err != nil {
 			return nil, err
 		}
-		if n.start == start && n.stop == start && !sp.hostStep {
+		if n.start == start && n.stop == start && !sp.hostStep && !sp.counted {
 			n.close()
 			return nil, diag.Errorf(diag.Internal, "the dims of %s do not resolve from the values read back", dsl.LayerString(l))
 		}
@@ -197,6 +213,11 @@ func (c *cudaContext) nextPhase(sp *shapePlan) (*shapePlan, error) {
 	}
 	if err := c.ensurePhase(next); err != nil {
 		return nil, err
+	}
+	if sp.counted {
+		if err := c.fillAfterBoundary(sp, next, counts); err != nil {
+			return nil, err
+		}
 	}
 	for j, v := range results {
 		if len(v.Bytes()) > 0 {

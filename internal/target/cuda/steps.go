@@ -364,6 +364,8 @@ func (c *cudaContext) run(sp *shapePlan, i int, l dsl.Layer) error {
 		return c.conv(sp, i, l)
 	case kindHost:
 		return c.host(sp, i, l)
+	case kindCounted:
+		return diag.Errorf(diag.Internal, "a counted step runs at a phase boundary, not within a phase")
 	case kindPlugin:
 		return c.runPlugin(sp, i, l)
 	}

@@ -242,7 +242,11 @@ func (cudaTarget) Load(s target.Sections) (target.Executable, error) {
 			}
 			continue
 		}
-		for _, n := range []string{st.Kernel, st.Extra} {
+		names := []string{st.Kernel, st.Extra}
+		if st.Kind == kindCounted {
+			names = countedEntries(layers[st.Layer], st.Kernel)
+		}
+		for _, n := range names {
 			if _, ok := x.fns[n]; n != "" && !ok {
 				return fail(diag.Errorf(diag.EngineCorrupt, "%s: kernel %s of layer %d is in no module", s.Name(), n, st.Layer))
 			}
@@ -426,10 +430,7 @@ func compileKernels(srcs map[string]string, arch string) ([]compiledModule, erro
 	index := map[*[]byte]int{} // cached cubin -> its module in mods
 	var fresh []string
 	for _, n := range names {
-		kernels := []string{n}
-		if n == fixedModule {
-			kernels = fixedKernelNames()
-		}
+		kernels := programKernels(n, srcs[n])
 		c, ok := cubinCache.Load(key(n))
 		if !ok && n == fixedModule {
 			cubin, err := cuda.Compile(prelude+srcs[n], "trtc_fixed.cu", arch, []string{"-std=c++17"})
@@ -471,5 +472,22 @@ func compileKernels(srcs map[string]string, arch string) ([]compiledModule, erro
 	for _, n := range fresh {
 		cubinCache.Store(key(n), &cubin)
 	}
-	return append(mods, compiledModule{kernels: fresh, cubin: cubin}), nil
+	var kernels []string
+	for _, n := range fresh {
+		kernels = append(kernels, programKernels(n, srcs[n])...)
+	}
+	return append(mods, compiledModule{kernels: kernels, cubin: cubin}), nil
+}
+
+// programKernels are the kernels program n (source src) defines: the
+// fixed module's, a counted layer's several (counted.go), or the one
+// named n.
+func programKernels(n, src string) []string {
+	if n == fixedModule {
+		return fixedKernelNames()
+	}
+	if entries := entryPointsOf(n, src); len(entries) > 0 {
+		return entries
+	}
+	return []string{n}
 }
