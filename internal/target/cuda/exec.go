@@ -59,8 +59,10 @@ type executable struct {
 	cache           *timingcache.Cache
 	cacheDev        timingcache.Device
 	measuredChoices map[string]choice
-	// regions are the loops and conditionals by host step (region.go).
-	regions map[int]*region
+	// regions are the loops and conditionals by host step (region.go),
+	// devRegions those that run on the GPU (devregion.go).
+	regions    map[int]*region
+	devRegions map[int]*deviceRegion
 	// excluded are the tactics the stream-order check ruled out, by
 	// choice key (streamorder.go).
 	excluded map[string][]string
@@ -250,6 +252,11 @@ func (x *executable) Close() error {
 	}
 	for _, m := range x.mods {
 		m.Close()
+	}
+	for _, dr := range x.devRegions {
+		for _, e := range dr.execs {
+			e.Close()
+		}
 	}
 	return x.dev.Close()
 }
@@ -471,11 +478,12 @@ func (x *executable) makePhase(shapes map[string][]int64, known map[*dsl.Tensor]
 
 // cudaContext is one execution context: a stream and an arena.
 type cudaContext struct {
-	x         *executable
-	stream    *cuda.Stream
-	arena     *cuda.Buffer
-	workspace *cuda.Buffer
-	col       *cuda.Buffer
+	x          *executable
+	stream     *cuda.Stream
+	ownsStream bool
+	arena      *cuda.Buffer
+	workspace  *cuda.Buffer
+	col        *cuda.Buffer
 	// stage is pinned host memory the copies go through, so they are
 	// asynchronous on the stream: inputs, then shape values, then outputs.
 	stage *cuda.HostBuffer
@@ -506,6 +514,9 @@ type cudaContext struct {
 	// countScratch is what a counted step's count leaves for its fill
 	// (counted.go).
 	countScratch *cuda.Buffer
+	// regionRuns are the device regions' part contexts and recurrence
+	// states, by step (devregion_run.go).
+	regionRuns map[int]*regionRun
 	// profiledOnce are the shape plans run once under TRTC_CUDA_PROFILE.
 	profiledOnce map[*shapePlan]bool
 }
@@ -517,15 +528,26 @@ func (x *executable) NewContext() (tc targetContext, err error) {
 	if err != nil {
 		return nil, err
 	}
-	ws, err := x.dev.Alloc(workspaceBytes)
+	c, err := x.newContextOn(s, true)
 	if err != nil {
 		s.Close()
 		return nil, err
 	}
-	c := &cudaContext{x: x, stream: s, workspace: ws, convPlans: map[convKey]*cuda.ConvPlan{},
-		graphs: map[graphKey]*cuda.GraphExec{}, ranOnce: map[graphKey]bool{}}
+	return c, nil
+}
+
+// newContextOn makes a context that runs on stream s; owned says whether
+// it closes s (a device region's parts run on their parent's stream).
+func (x *executable) newContextOn(s *cuda.Stream, owned bool) (*cudaContext, error) {
+	ws, err := x.dev.Alloc(workspaceBytes)
+	if err != nil {
+		return nil, err
+	}
+	c := &cudaContext{x: x, stream: s, ownsStream: owned, workspace: ws, convPlans: map[convKey]*cuda.ConvPlan{},
+		graphs: map[graphKey]*cuda.GraphExec{}, ranOnce: map[graphKey]bool{}, regionRuns: map[int]*regionRun{}}
 	c.useGraphs, _ = x.capturable()
 	if err := c.allocFaults(); err != nil {
+		c.ownsStream = false
 		c.Close()
 		return nil, err
 	}
@@ -534,6 +556,9 @@ func (x *executable) NewContext() (tc targetContext, err error) {
 
 func (c *cudaContext) Close() error {
 	c.dropGraphs()
+	for _, r := range c.regionRuns {
+		r.close()
+	}
 	for _, p := range c.convPlans {
 		if p != nil {
 			p.Close()
@@ -552,6 +577,9 @@ func (c *cudaContext) Close() error {
 	}
 	if c.stage != nil {
 		c.stage.Free()
+	}
+	if !c.ownsStream {
+		return nil
 	}
 	return c.stream.Close()
 }
@@ -641,7 +669,7 @@ func (c *cudaContext) runPhase(ctx context.Context, sp *shapePlan) error {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		if err := c.run(sp, i, l); err != nil {
+		if err := c.run(ctx, sp, i, l); err != nil {
 			return fmt.Errorf("%s on the CUDA target: %w", dsl.LayerString(l), err)
 		}
 		if profiling && launchesWork(c.x.plan.Steps[i].Kind) {

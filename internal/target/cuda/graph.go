@@ -65,6 +65,8 @@ func (x *executable) capturable() (bool, string) {
 			return false, fmt.Sprintf("%s runs on the host", dsl.LayerString(x.layers[i]))
 		case kindPlugin:
 			return false, fmt.Sprintf("%s launches a plugin", dsl.LayerString(x.layers[i]))
+		case kindDeviceRegion:
+			return false, fmt.Sprintf("%s ends a loop or conditional, whose control flow the run reads back", dsl.LayerString(x.layers[i]))
 		case kindCounted:
 			return false, fmt.Sprintf("the output dims of %s depend on data (the run waits for its count)", dsl.LayerString(x.layers[i]))
 		}

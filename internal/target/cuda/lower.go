@@ -100,7 +100,7 @@ type module struct {
 // channels-last convolutions and poolings, and residual sums and ReLUs
 // folded into convolutions and normalizations; 5: head transposes and
 // the query scale folded into attention; 6: NonZero and NMS as counted
-// steps on the GPU).
+// steps on the GPU, loops and conditionals as device regions).
 const planVersion = 6
 
 // lowerNetwork decides each layer's step and writes the kernels' source,
@@ -208,7 +208,7 @@ func lowerNetwork(net *dsl.Network, o ir.Options) (*plan, map[string]string, err
 // fixedModuleSource is the module every engine has: the copies, wide
 // copies, tiled transposes and gathers (fixedKernelNames).
 func fixedModuleSource() string {
-	return copyKernels() + wideCopyKernel() + transposeKernels() + gatherKernels()
+	return copyKernels() + wideCopyKernel() + transposeKernels() + gatherKernels() + rowCopyKernels()
 }
 
 // launches counts what one inference launches on the GPU: generated
@@ -222,8 +222,8 @@ func (p *plan) launches(layers []dsl.Layer) (fused, unfused int) {
 	for i, s := range p.Steps {
 		n := 0
 		switch s.Kind {
-		case kindKernel, kindCopy, kindGather, kindMatmul, kindConv, kindPlugin, kindShape:
-			n = 1
+		case kindKernel, kindCopy, kindGather, kindMatmul, kindConv, kindPlugin, kindShape, kindDeviceRegion:
+			n = 1 // a device region: its parts' launches, per iteration, are not counted
 		case kindCounted:
 			n = len(counters[layers[i].Type()].entries) // about: NMS sorts in one launch per stage above 2048 pairs
 		case kindConcat:
@@ -392,7 +392,7 @@ func decodePlan(b []byte, nbLayers int) (*plan, error) {
 		if s.Kind == kindInRegion && (s.Into <= i || s.Into >= len(p.Steps) || !slices.Contains(p.Steps[s.Into].Region, i)) {
 			return nil, diag.Errorf(diag.EngineCorrupt, "cuda plan step %d is in a region whose step %d does not run it", i, s.Into)
 		}
-		if n := len(s.Region); n > 0 && (s.Kind != kindHost || s.Region[n-1] != i || !slices.IsSorted(s.Region) || slices.ContainsFunc(s.Region[:n-1], func(m int) bool { return m < 0 || p.Steps[m].Kind != kindInRegion })) {
+		if n := len(s.Region); n > 0 && (s.Kind != kindHost && s.Kind != kindDeviceRegion || s.Region[n-1] != i || !slices.IsSorted(s.Region) || slices.ContainsFunc(s.Region[:n-1], func(m int) bool { return m < 0 || p.Steps[m].Kind != kindInRegion })) {
 			return nil, diag.Errorf(diag.EngineCorrupt, "cuda plan step %d runs region %v, which is not its layers", i, s.Region)
 		}
 		if s.Kind == kindFused && !computes(p.Steps, s.Into, i) {

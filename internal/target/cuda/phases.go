@@ -73,7 +73,9 @@ func (x *executable) planBoundary(sp *shapePlan) error {
 			return diag.Errorf(diag.Internal, "%s: input %q has no dims at the phase boundary", dsl.LayerString(l), t.Name())
 		}
 	}
-	if x.plan.Steps[i].Kind == kindHost {
+	if k := x.plan.Steps[i].Kind; k == kindHost || k == kindDeviceRegion {
+		// (A device region whose outputs' dims depend on data runs on
+		// the host there: its result gives them.)
 		e, err := x.hostEngineOf(i, sp.dims)
 		if err != nil {
 			return err

@@ -9,13 +9,14 @@ import (
 	cpueng "github.com/trtc/trtc/internal/target/cpu"
 )
 
-// Loops and conditionals run on the host: each outermost one is one host
-// step, at the place of its last layer, that reads the tensors its layers
-// read from outside it back from the GPU, runs the region (nested ones
-// included) on the CPU engine as a network of its own, and writes the
-// tensors read after it to the GPU. Its other layers are steps that do
-// nothing (kindInRegion). Correct, and slow where the region is large: the
-// body's layers do not run on the GPU yet.
+// Loops and conditionals: each outermost one is one step, at the place of
+// its last layer; its other layers are steps that do nothing
+// (kindInRegion). Where its parts lower it runs on the GPU as a device
+// region (devregion.go); else it is a host step that reads the tensors its
+// layers read from outside it back from the GPU, runs the region (nested
+// ones included) on the CPU engine as a network of its own, and writes the
+// tensors read after it to the GPU. A device region whose outputs' dims
+// depend on data runs the host way at its phase boundary.
 
 // kindInRegion is a layer of a loop or conditional that its region's
 // host step computes (Into).

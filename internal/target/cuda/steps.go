@@ -302,7 +302,7 @@ func heldByHostNetwork(t *dsl.Tensor) bool {
 }
 
 // run executes step i.
-func (c *cudaContext) run(sp *shapePlan, i int, l dsl.Layer) error {
+func (c *cudaContext) run(ctx context.Context, sp *shapePlan, i int, l dsl.Layer) error {
 	s := c.x.plan.Steps[i]
 	meta := func(k int) cuda.DevicePtr { return sp.meta.Ptr().Add(int(sp.metaOff[k])) }
 	switch s.Kind {
@@ -366,6 +366,8 @@ func (c *cudaContext) run(sp *shapePlan, i int, l dsl.Layer) error {
 		return c.host(sp, i, l)
 	case kindCounted:
 		return diag.Errorf(diag.Internal, "a counted step runs at a phase boundary, not within a phase")
+	case kindDeviceRegion:
+		return c.deviceRegion(ctx, sp, i)
 	case kindPlugin:
 		return c.runPlugin(sp, i, l)
 	}

@@ -2,6 +2,7 @@ package cuda
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"math/rand/v2"
 	"slices"
@@ -255,7 +256,7 @@ func (c *cudaContext) runWaitingAfter(sp *shapePlan, wait func(int) bool) ([][]b
 	}()
 	for i := sp.start; i < sp.stop; i++ {
 		l := c.x.layers[i]
-		if err := c.run(sp, i, l); err != nil {
+		if err := c.run(context.Background(), sp, i, l); err != nil {
 			return nil, fmt.Errorf("%s on the CUDA target: %w", dsl.LayerString(l), err)
 		}
 		if wait(i) {

@@ -25,7 +25,9 @@ var regionKinds = map[dsl.LayerType]bool{
 // generated kernel, cuDNN or cuBLASLt; some types or modes of the kind
 // may still run on the host, which the build summary names), "plugin"
 // (the plugin's CUDA kernel where it has one, else its Go code on the
-// host), "region" (the whole loop or conditional on the host), or "host"
+// host), "region" (the loop or conditional as engines of its parts on the
+// GPU, devregion.go, or where a part does not lower, whole on the host
+// with the CPU engine), or "host"
 // (the CPU engine's kernel, with copies in and out).
 func Support(k dsl.LayerType) string {
 	switch {

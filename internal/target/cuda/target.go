@@ -96,6 +96,13 @@ func (cudaTarget) Lower(g *ir.Graph, b *target.Build) error {
 	if err != nil {
 		return err
 	}
+	if len(net.Regions()) > 0 {
+		dims, _, _, err := resolveKnown(net, optShapes[0], nil)
+		if err != nil {
+			return err
+		}
+		lowerDeviceRegions(net, net.TopoLayers(), p, b, dims)
+	}
 	var cubins []byte
 	mods, err := compileKernels(srcs, b.Device.Arch)
 	if err != nil {
@@ -253,6 +260,10 @@ func (cudaTarget) Load(s target.Sections) (target.Executable, error) {
 		}
 	}
 	x.regions = regionsOfPlan(layers, p)
+	x.devRegions = map[int]*deviceRegion{}
+	if err := x.loadDeviceRegions(s); err != nil {
+		return fail(err)
+	}
 	x.reads = stepReads(layers, p, x.regions)
 	x.writes = stepWrites(layers, p, x.regions)
 	x.faultSlot, x.faultSteps = faultSlots(layers, p)
@@ -398,7 +409,7 @@ func fixedKernelNames() []string {
 		sz := t.name
 		names = append(names, "trtc_copy"+sz, "trtc_transpose"+sz, "trtc_gather"+sz+"_i32", "trtc_gather"+sz+"_i64")
 	}
-	return append(names, wideCopyName)
+	return append(names, wideCopyName, rowCopyName+"1", rowCopyName+"4")
 }
 
 // cubinCache holds the cubins this process compiled, by architecture and

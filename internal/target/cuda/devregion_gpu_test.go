@@ -1,0 +1,55 @@
+package cuda_test
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"testing"
+
+	"github.com/trtc/trtc/compiler"
+	"github.com/trtc/trtc/dsl"
+	"github.com/trtc/trtc/internal/dsltest"
+	"github.com/trtc/trtc/internal/ir/irtest"
+	"github.com/trtc/trtc/internal/target/cuda"
+	"github.com/trtc/trtc/internal/tolerance"
+)
+
+// TestDeviceRegionsAgainstCPU runs loops and conditionals as device
+// regions on the GPU and on the CPU engine, on several random inputs
+// (both branches of the conditional taken): a conditional, a loop whose
+// body holds a conditional (a device region in the part's engine), a
+// While loop with a Reverse output, and count loops with iterators along
+// axes 0 and 1 (one reversed) and Concatenate and Reverse outputs along
+// axes 0 and 1.
+func TestDeviceRegionsAgainstCPU(t *testing.T) {
+	needGPU(t)
+	nets := dsltest.Networks()
+	for name, net := range map[string]*dsl.Network{
+		"if":           nets["if"](rand.New(rand.NewPCG(1, 2))),
+		"loop":         nets["loop"](rand.New(rand.NewPCG(1, 2))),
+		"loop with if": nets["loop with if"](rand.New(rand.NewPCG(1, 2))),
+		"while":        cuda.WhileLoopNet(),
+		"scan":         cuda.ScanLoopNet(),
+	} {
+		t.Run(name, func(t *testing.T) {
+			cpu := build(t, net, "cpu", compiler.FP32, nil)
+			defer cpu.Close()
+			gpu := build(t, net, "cuda", compiler.FP32, nil)
+			defer gpu.Close()
+			regions := 0
+			for _, l := range gpu.Layers() {
+				if l.GetTactic() == "device-region" {
+					regions++
+				}
+			}
+			if regions != 1 {
+				t.Fatalf("%d device-region steps, want 1: %v", regions, gpu.Layers())
+			}
+			for seed := range uint64(6) {
+				in := irtest.RandomInputs(net, seed, 1)
+				t.Run(fmt.Sprint(seed), func(t *testing.T) {
+					compareOutputs(t, execute(t, cpu, in), execute(t, gpu, in), tolerance.For(dsl.Float32).Scaled(16))
+				})
+			}
+		})
+	}
+}
