@@ -53,3 +53,32 @@ func TestDeviceRegionsAgainstCPU(t *testing.T) {
 		})
 	}
 }
+
+// TestEinsumDiagonalAgainstCPU runs the Einsums the compiler leaves to
+// the target (a diagonal of a size known only at run time) on both
+// targets, in fp32 and fp16, at two sets of shapes.
+func TestEinsumDiagonalAgainstCPU(t *testing.T) {
+	needGPU(t)
+	for _, dt := range []dsl.DataType{dsl.Float32, dsl.Float16} {
+		for _, shapes := range []map[string][]int64{
+			{"x": {2, 5, 5}, "a": {3, 4}, "b": {4, 4}},
+			{"x": {1, 33, 33}, "a": {3, 70}, "b": {70, 70}},
+		} {
+			t.Run(fmt.Sprint(dt, shapes["x"]), func(t *testing.T) {
+				net := cuda.EinsumDiagonalNet(dt)
+				gpu := build(t, net, "cuda", compiler.FP32, shapes)
+				defer gpu.Close()
+				kernels := 0
+				for _, l := range gpu.Layers() {
+					if l.GetKind() == "Einsum" && l.GetTactic() == "kernel" {
+						kernels++
+					}
+				}
+				if kernels != 2 {
+					t.Fatalf("%d Einsum kernels, want 2: %v", kernels, gpu.Layers())
+				}
+				compareTargets(t, net, shapes, compiler.FP32, dt, 16)
+			})
+		}
+	}
+}

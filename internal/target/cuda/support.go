@@ -35,7 +35,7 @@ func Support(k dsl.LayerType) string {
 		return "plugin"
 	case regionKinds[k]:
 		return "region"
-	case builtIn[k] || families[k] != nil || counters[k] != nil || k == dsl.LayerEinsum: // Einsum: matrix multiplies (compiler pass einsum)
+	case builtIn[k] || families[k] != nil || counters[k] != nil:
 		return "gpu"
 	}
 	return "host"
