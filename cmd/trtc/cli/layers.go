@@ -20,8 +20,10 @@ func newLayersCmd() *cobra.Command {
 		Long: `List every TensorRT layer kind, whether the CPU engine runs it, and where
 the CUDA target runs it: gpu (generated kernels, cuDNN, cuBLASLt; some
 types or modes may still run on the host, which the build summary names),
-plugin (the plugin's CUDA kernel where it has one), region (the whole loop
-or conditional on the host) or host (the CPU engine's kernel, with copies).`,
+plugin (the plugin's CUDA kernel where it has one), region (the loop's
+body and condition or the conditional's branches as engines of their own on
+the GPU; where one does not build, the whole region on the host) or host
+(the CPU engine's kernel, with copies).`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			switch format {

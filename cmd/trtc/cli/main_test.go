@@ -31,8 +31,11 @@ func TestLayersListsEveryKind(t *testing.T) {
 	if !regexp.MustCompile(`(?m)^Activation\s+yes\s+gpu$`).MatchString(out) {
 		t.Errorf("Activation should run on the CPU and on the GPU:\n%s", out)
 	}
-	if !regexp.MustCompile(`(?m)^NMS\s+yes\s+host$`).MatchString(out) || !regexp.MustCompile(`(?m)^Recurrence\s+yes\s+region$`).MatchString(out) {
-		t.Errorf("NMS should run on the host and a Recurrence with its loop:\n%s", out)
+	if !regexp.MustCompile(`(?m)^NMS\s+yes\s+gpu$`).MatchString(out) || !regexp.MustCompile(`(?m)^Recurrence\s+yes\s+region$`).MatchString(out) {
+		t.Errorf("NMS should run on the GPU and a Recurrence with its loop:\n%s", out)
+	}
+	if host := regexp.MustCompile(`(?m)^\S+\s+yes\s+host$`).FindAllString(out, -1); len(host) > 0 {
+		t.Errorf("layer kinds the CUDA target runs only on the host: %q", host)
 	}
 }
 
