@@ -374,7 +374,9 @@ func buildPart(sn *subNet, b *target.Build, parts *regionParts, dims map[*dsl.Te
 	if err := (cudaTarget{}).Lower(ir.New(sn.net), sb); err != nil {
 		return nil, err
 	}
-	b.Warnings = append(b.Warnings, sb.Warnings...)
+	for _, w := range sb.Warnings {
+		b.Warnings = append(b.Warnings, fmt.Sprintf("in %q: %s", parts.name, w))
+	}
 	return encodeSections(sb.Metadata, sb.Sections)
 }
 
