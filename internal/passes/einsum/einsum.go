@@ -74,6 +74,16 @@ type chain []*rewrite
 // build adds the chain's layers for inputs in and returns the tensor
 // standing for the Einsum's output.
 func (c chain) build(n *dsl.Network, in []*dsl.Tensor, name string) *dsl.Tensor {
+	mixed := slices.ContainsFunc(in, func(t *dsl.Tensor) bool { return t.Type() != in[0].Type() })
+	for i, t := range in {
+		if mixed && t.Type() != dsl.Float32 {
+			// Operands of both float types (TensorRT's Einsum takes
+			// either, its output is float32): the products need one.
+			cl := n.AddCast(t, dsl.Float32)
+			cl.SetName(fmt.Sprintf("%s_cast%d", name, i))
+			in[i] = cl.Output(0)
+		}
+	}
 	if len(in) == 1 {
 		return c[0].build(n, in, name)
 	}

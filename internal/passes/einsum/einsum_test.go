@@ -110,3 +110,20 @@ func TestEinsumsThatStay(t *testing.T) {
 		}
 	}
 }
+
+// TestMixedTypesBecomeMatMul: an Einsum of a float16 and a float32
+// operand (legal; its output is float32) computes in float32.
+func TestMixedTypesBecomeMatMul(t *testing.T) {
+	net := dsl.NewNetwork()
+	a := net.AddInput("a", dsl.Float16, dsl.Dims{3, 4})
+	b := net.AddInput("b", dsl.Float32, dsl.Dims{4, 4})
+	y := net.AddEinsum([]*dsl.Tensor{a, b}, "ij,jj->i").Output(0)
+	y.SetName("y")
+	net.MarkOutput(y)
+	if err := net.Err(); err != nil {
+		t.Fatal(err)
+	}
+	if !irtest.CheckPass(t, "mixed", AsMatMul, ir.Options{OptLevel: 2}, net, irtest.RandomInputs(net, 1, 3), 4) {
+		t.Fatal("not rewritten")
+	}
+}

@@ -488,11 +488,10 @@ func (x *executable) loadDeviceRegions(s target.Sections) error {
 			if err != nil {
 				return err
 			}
-			e, err := (cudaTarget{}).Load(ps)
+			sub, err := load(ps, x.dev, false)
 			if err != nil {
 				return err
 			}
-			sub := e.(*executable)
 			dr.execs = append(dr.execs, sub)
 			ins, outs := sub.net.Inputs(), sub.net.Outputs()
 			if len(ins) != len(sn.ins) || len(outs) != len(sn.outs) {

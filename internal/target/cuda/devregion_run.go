@@ -75,16 +75,17 @@ func (c *cudaContext) regionRunOf(i int) (*regionRun, error) {
 	return r, nil
 }
 
-// partRun is one run of a part: its context and last phase, whose arena
-// holds its outputs until the part runs again.
+// partRun is one run of a part: its context and last phase, and where
+// its outputs are until the part runs again (its arena, or an input's
+// memory where an output is that input passed through).
 type partRun struct {
-	c  *cudaContext
-	sp *shapePlan
+	c    *cudaContext
+	sp   *shapePlan
+	outs []cuda.DevicePtr
 }
 
 func (p partRun) out(k int) (cuda.DevicePtr, []int64) {
-	t := p.c.x.net.Outputs()[k]
-	return p.c.addr(p.sp, t), p.sp.dims[t]
+	return p.outs[k], p.sp.dims[p.c.x.net.Outputs()[k]]
 }
 
 // runPart runs sub-context s on its inputs, in place at ptrs with dims.
@@ -103,8 +104,14 @@ func runPart(ctx context.Context, s *cudaContext, ptrs []cuda.DevicePtr, dims []
 		s.bound[t] = ptrs[k]
 	}
 	defer func() { s.bound = nil }()
-	sp, err = s.runSteps(ctx, sp)
-	return partRun{c: s, sp: sp}, err
+	if sp, err = s.runSteps(ctx, sp); err != nil {
+		return partRun{}, err
+	}
+	run := partRun{c: s, sp: sp}
+	for _, t := range s.x.net.Outputs() {
+		run.outs = append(run.outs, s.addr(sp, t))
+	}
+	return run, nil
 }
 
 // readScalar waits for the stream and reads the integer or bool scalar

@@ -24,16 +24,17 @@ import (
 // steps), the plan, the kernels, the weights on the device. Contexts share
 // all of it; each has its own stream and activation arena.
 type executable struct {
-	dev    *cuda.Context
-	net    *dsl.Network
-	layers []dsl.Layer
-	plan   *plan
-	mods   []*cuda.Module
-	fns    map[string]*cuda.Function
-	consts map[*dsl.Tensor]*cuda.Buffer // Constant layers' outputs
-	convW  map[dsl.Layer]*cuda.Buffer   // convolution kernels
-	convB  map[dsl.Layer]*cuda.Buffer   // convolution biases
-	famW   map[dsl.Layer][]*cuda.Buffer // kernel families' weights (kernelFamily.weights); nil for empty ones
+	dev     *cuda.Context
+	ownsDev bool // false for a device region's part (devregion.go)
+	net     *dsl.Network
+	layers  []dsl.Layer
+	plan    *plan
+	mods    []*cuda.Module
+	fns     map[string]*cuda.Function
+	consts  map[*dsl.Tensor]*cuda.Buffer // Constant layers' outputs
+	convW   map[dsl.Layer]*cuda.Buffer   // convolution kernels
+	convB   map[dsl.Layer]*cuda.Buffer   // convolution biases
+	famW    map[dsl.Layer][]*cuda.Buffer // kernel families' weights (kernelFamily.weights); nil for empty ones
 	// plugins are the kernel modules of plugin steps, by step.
 	plugins map[int]*pluginFunctions
 	// reads are the tensors each step reads: a layer's inputs, a
@@ -257,6 +258,9 @@ func (x *executable) Close() error {
 		for _, e := range dr.execs {
 			e.Close()
 		}
+	}
+	if !x.ownsDev {
+		return nil
 	}
 	return x.dev.Close()
 }
