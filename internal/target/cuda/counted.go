@@ -1,12 +1,13 @@
 package cuda
 
 import (
-	"encoding/binary"
 	"regexp"
+	"strings"
 
 	"github.com/trtc/trtc/diag"
 	"github.com/trtc/trtc/dsl"
 	"github.com/trtc/trtc/internal/cuda"
+	"github.com/trtc/trtc/tensor"
 )
 
 // Counted layers. NonZero and NMS have outputs whose dims depend on the
@@ -109,11 +110,16 @@ var entryPoint = regexp.MustCompile(`extern "C" __global__ void (\w+)\(`)
 func entryPointsOf(n, src string) []string {
 	var names []string
 	for _, m := range entryPoint.FindAllStringSubmatch(src, -1) {
-		if len(m[1]) > len(n)+1 && m[1][:len(n)+1] == n+"_" {
+		if strings.HasPrefix(m[1], n+"_") {
 			names = append(names, m[1])
 		}
 	}
 	return names
+}
+
+// countsAt says whether sp ends at a counted step.
+func (x *executable) countsAt(sp *shapePlan) bool {
+	return sp.stop < len(x.layers) && x.plan.Steps[sp.stop].Kind == kindCounted
 }
 
 // planCounted plans the boundary at sp.stop, a counted step: its
@@ -124,7 +130,6 @@ func (x *executable) planCounted(sp *shapePlan, put func([]int64) int64) error {
 	if err != nil {
 		return err
 	}
-	sp.counted = true
 	sp.countedMeta = put(m)
 	sp.countedScratch = scratch
 	return nil
@@ -160,16 +165,11 @@ func (c *cudaContext) countAtBoundary(sp *shapePlan) ([]int64, []knownTensor, er
 	if err := c.stream.Synchronize(); err != nil {
 		return nil, nil, err
 	}
-	b := make([]byte, 8*n)
-	if n > 0 {
-		if err := c.x.dev.CopyDtoH(b, r.scratch); err != nil {
-			return nil, nil, err
-		}
+	v := tensor.New(dsl.Int64, int64(n))
+	if err := c.x.dev.CopyDtoH(v.Bytes(), r.scratch); err != nil {
+		return nil, nil, err
 	}
-	read := make([]int64, n)
-	for k := range read {
-		read[k] = int64(binary.LittleEndian.Uint64(b[8*k:]))
-	}
+	read := v.Int64Values()
 	known, err := cn.outputs(r.l, sp.dims, read)
 	if err != nil {
 		return nil, nil, err

@@ -89,7 +89,7 @@ func nmsPlan(l dsl.Layer, dims map[*dsl.Tensor][]int64) ([]int64, int64, error) 
 		return nil, 0, &diag.Error{Code: diag.OutOfRange, Layer: l.Name(), Op: l.Type().String(), Index: l.Index(),
 			Msg: fmt.Sprintf("%d boxes of %d classes are %d pairs; the CUDA target sorts at most 2^31 per batch item", s.boxes, s.classes, pairs)}
 	}
-	s.pow2 = int64(1) << bits.Len64(uint64(max(pairs, 1)-1))
+	s.pow2 = nmsKeys(pairs)
 	s.keep = min(int64(n.TopKBoxLimit()), pairs)
 	keys := 2 + s.batch
 	counts := keys + s.batch*s.pow2
@@ -107,6 +107,10 @@ func nmsPlan(l dsl.Layer, dims map[*dsl.Tensor][]int64) ([]int64, int64, error) 
 	return meta, 8 * words, nil
 }
 
+// nmsKeys is how many keys a batch item of pairs (box, class) pairs
+// sorts: the power of two at or above pairs.
+func nmsKeys(pairs int64) int64 { return int64(1) << bits.Len64(uint64(max(pairs, 1)-1)) }
+
 // nmsSmallSort is the most keys a batch item sorts in one block's shared
 // memory.
 const nmsSmallSort = 2048
@@ -114,7 +118,7 @@ const nmsSmallSort = 2048
 func nmsCount(r countedRun) (int, error) {
 	ss := r.dims[r.l.Input(1)]
 	batch, pairs := ss[0], ss[1]*ss[2]
-	pow2 := int64(1) << bits.Len64(uint64(max(pairs, 1)-1))
+	pow2 := nmsKeys(pairs)
 	st := r.c.stream
 	keys := batch * pow2
 	if err := st.Launch(r.fn("keys"), grid(max(keys, batch*ss[2])), block256, 0, r.meta, r.scratch, r.in(1), r.in(4)); err != nil {

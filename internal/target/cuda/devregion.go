@@ -279,25 +279,10 @@ func buildSubNet(members []dsl.Layer, bound map[*dsl.Tensor]binding, outs []*dsl
 // by the step of their last layer, as lowerRegions makes them steps.
 func outermostRegions(net *dsl.Network, layers []dsl.Layer) map[int]dsl.Region {
 	index, _ := stepsOf(layers)
-	inner := map[dsl.Layer]bool{}
-	regions := net.Regions()
-	for _, r := range regions {
-		for _, l := range r.Body {
-			inner[l] = true
-		}
-	}
 	out := map[int]dsl.Region{}
-	for _, r := range regions {
-		if len(r.Boundary) == 0 || inner[r.Boundary[0]] {
-			continue
-		}
-		last := -1
-		for _, set := range [][]dsl.Layer{r.Boundary, r.Body, r.Dead} {
-			for _, l := range set {
-				last = max(last, index[l])
-			}
-		}
-		out[last] = r
+	for _, r := range outermost(net.Regions()) {
+		m := regionMembers(index, r)
+		out[m[len(m)-1]] = r
 	}
 	return out
 }
@@ -322,16 +307,15 @@ func lowerDeviceRegions(net *dsl.Network, layers []dsl.Layer, p *plan, b *target
 		}
 		parts, why := regionPartsOf(layers, r, regionOf(layers, s.Region))
 		var sections [][]byte
-		for _, sn := range partsOrNil(parts) {
-			if why != "" {
-				break
+		if parts != nil {
+			for _, sn := range parts.parts() {
+				data, err := buildPart(sn, b, parts, dims)
+				if err != nil {
+					why = err.Error()
+					break
+				}
+				sections = append(sections, data)
 			}
-			data, err := buildPart(sn, b, parts, dims)
-			if err != nil {
-				why = err.Error()
-				break
-			}
-			sections = append(sections, data)
 		}
 		if why != "" {
 			s.Why += "; not on the GPU: " + why
@@ -342,13 +326,6 @@ func lowerDeviceRegions(net *dsl.Network, layers []dsl.Layer, p *plan, b *target
 		}
 		s.Kind, s.Why = kindDeviceRegion, ""
 	}
-}
-
-func partsOrNil(p *regionParts) []*subNet {
-	if p == nil {
-		return nil
-	}
-	return p.parts()
 }
 
 // buildPart lowers one part for b's device, with a static profile of the
@@ -488,7 +465,7 @@ func (x *executable) loadDeviceRegions(s target.Sections) error {
 			if err != nil {
 				return err
 			}
-			sub, err := load(ps, x.dev, false)
+			sub, err := load(ps, x.dev)
 			if err != nil {
 				return err
 			}

@@ -2,7 +2,6 @@ package cuda
 
 import (
 	"context"
-	"encoding/binary"
 	"fmt"
 	"math"
 	"slices"
@@ -11,6 +10,7 @@ import (
 	"github.com/trtc/trtc/diag"
 	"github.com/trtc/trtc/dsl"
 	"github.com/trtc/trtc/internal/cuda"
+	"github.com/trtc/trtc/tensor"
 )
 
 // regionRun is what one context keeps for a device region: a context per
@@ -21,7 +21,6 @@ type regionRun struct {
 	state  [][2]*cuda.Buffer
 	slices []*cuda.Buffer // an iterator's slice along an axis other than 0
 	stack  []*cuda.Buffer
-	read   *cuda.HostBuffer // 8 pinned bytes: a condition or trip count
 }
 
 func (r *regionRun) close() {
@@ -41,9 +40,6 @@ func (r *regionRun) close() {
 		if b != nil {
 			b.Free()
 		}
-	}
-	if r.read != nil {
-		r.read.Free()
 	}
 }
 
@@ -66,11 +62,6 @@ func (c *cudaContext) regionRunOf(i int) (*regionRun, error) {
 	r.state = make([][2]*cuda.Buffer, len(dr.parts.recs))
 	r.stack = make([]*cuda.Buffer, len(dr.parts.outs))
 	r.slices = make([]*cuda.Buffer, len(dr.parts.iters))
-	var err error
-	if r.read, err = c.x.dev.AllocHost(8); err != nil {
-		r.close()
-		return nil, err
-	}
 	c.regionRuns[i] = r
 	return r, nil
 }
@@ -116,22 +107,15 @@ func runPart(ctx context.Context, s *cudaContext, ptrs []cuda.DevicePtr, dims []
 
 // readScalar waits for the stream and reads the integer or bool scalar
 // at p.
-func (c *cudaContext) readScalar(r *regionRun, p cuda.DevicePtr, dt dsl.DataType) (int64, error) {
-	n := max(dt.Bits()/8, 1)
-	b := r.read.Bytes()[:n]
-	if err := c.stream.CopyDtoH(b, p); err != nil {
-		return 0, err
-	}
+func (c *cudaContext) readScalar(p cuda.DevicePtr, dt dsl.DataType) (int64, error) {
 	if err := c.stream.Synchronize(); err != nil {
 		return 0, err
 	}
-	switch n {
-	case 1:
-		return int64(int8(b[0])), nil
-	case 4:
-		return int64(int32(binary.LittleEndian.Uint32(b))), nil
+	v := tensor.New(dt)
+	if err := c.x.dev.CopyDtoH(v.Bytes(), p); err != nil {
+		return 0, err
 	}
-	return int64(binary.LittleEndian.Uint64(b)), nil
+	return v.Int64At(0), nil
 }
 
 // checkPartFaults waits for the stream and reports the first fault the
@@ -186,7 +170,7 @@ func (c *cudaContext) copyOut(sp *shapePlan, t *dsl.Tensor, p partRun, k int) er
 // copies that branch's values into the outputs read after the region.
 func (c *cudaContext) conditional(ctx context.Context, sp *shapePlan, i int, r *regionRun) error {
 	parts := c.x.devRegions[i].parts
-	v, err := c.readScalar(r, c.addr(sp, parts.condition), parts.condition.Type())
+	v, err := c.readScalar(c.addr(sp, parts.condition), parts.condition.Type())
 	if err != nil {
 		return err
 	}
@@ -226,7 +210,7 @@ func (c *cudaContext) loop(ctx context.Context, sp *shapePlan, i int, r *regionR
 	limit := int64(math.MaxInt64)
 	if parts.count != nil {
 		t := parts.count.Input(0)
-		v, err := c.readScalar(r, c.addr(sp, t), t.Type())
+		v, err := c.readScalar(c.addr(sp, t), t.Type())
 		if err != nil {
 			return err
 		}
@@ -247,14 +231,16 @@ func (c *cudaContext) loop(ctx context.Context, sp *shapePlan, i int, r *regionR
 			return err
 		}
 	}
-	wanted := x.writes[i]
-	// The stacked outputs read after the loop start as zeros (slots past
-	// the last iteration stay zero); a Reverse output of a loop whose
-	// length is not known in advance stacks into r.stack first.
+	// The outputs read after the loop (live, by index of parts.outs);
+	// the stacked ones start as zeros (slots past the last iteration stay
+	// zero), and a Reverse output of a loop whose length is not known in
+	// advance stacks into r.stack first.
+	live := make([]bool, len(parts.outs))
 	stacks := make([]stackedOutput, len(parts.outs))
 	for k, o := range parts.outs {
 		t := o.Output(0)
-		if parts.contrib[k] < 0 || !slices.Contains(wanted, t) {
+		live[k] = slices.Contains(x.writes[i], t)
+		if parts.contrib[k] < 0 || !live[k] {
 			continue
 		}
 		d := sp.dims[t]
@@ -334,7 +320,7 @@ func (c *cudaContext) loop(ctx context.Context, sp *shapePlan, i int, r *regionR
 				return err
 			}
 			p, _ := cond.out(0)
-			v, err := c.readScalar(r, p, parts.while.Input(0).Type())
+			v, err := c.readScalar(p, parts.while.Input(0).Type())
 			if err != nil {
 				return err
 			}
@@ -351,7 +337,7 @@ func (c *cudaContext) loop(ctx context.Context, sp *shapePlan, i int, r *regionR
 		}
 		for k, o := range parts.outs {
 			t := o.Output(0)
-			if parts.contrib[k] < 0 || !slices.Contains(wanted, t) {
+			if parts.contrib[k] < 0 || !live[k] {
 				continue
 			}
 			so := stacks[k]
@@ -389,7 +375,7 @@ func (c *cudaContext) loop(ctx context.Context, sp *shapePlan, i int, r *regionR
 	}
 	for k, o := range parts.outs {
 		t := o.Output(0)
-		if !slices.Contains(wanted, t) {
+		if !live[k] {
 			continue
 		}
 		switch {

@@ -115,9 +115,8 @@ type shapePlan struct {
 	fetch    []*dsl.Tensor
 	hostStep bool
 	boundary *cpueng.Engine
-	// counted: the step there is a counted step (counted.go), its
+	// Where the step there is a counted step (counted.go, countsAt): its
 	// metadata at countedMeta in meta, and the scratch bytes it needs.
-	counted        bool
 	countedMeta    int64
 	countedScratch int64
 }
@@ -459,7 +458,7 @@ func (x *executable) makePhase(shapes map[string][]int64, known map[*dsl.Tensor]
 			sp.matmuls[i] = mp
 		}
 	}
-	if sp.stop < len(x.layers) && x.plan.Steps[sp.stop].Kind == kindCounted {
+	if x.countsAt(sp) {
 		if err := x.planCounted(sp, put); err != nil {
 			sp.close()
 			return nil, err

@@ -153,8 +153,9 @@ func (c *cudaContext) nextPhase(sp *shapePlan) (*shapePlan, error) {
 	var results []*tensor.Tensor
 	var counts []int64 // what a counted step's count read back
 	hostOuts := x.hostOutputs(sp.stop)
+	counted := x.countsAt(sp)
 	switch {
-	case sp.counted:
+	case counted:
 		var outs []knownTensor
 		var err error
 		if counts, outs, err = c.countAtBoundary(sp); err != nil {
@@ -192,14 +193,14 @@ func (c *cudaContext) nextPhase(sp *shapePlan) (*shapePlan, error) {
 	x.mu.Unlock()
 	if next == nil {
 		var pre []*dsl.Tensor
-		if sp.hostStep || sp.counted {
+		if sp.hostStep || counted {
 			pre = read
 		}
 		n, err := x.makePhase(sp.shapes, known, start, sp, pre)
 		if err != nil {
 			return nil, err
 		}
-		if n.start == start && n.stop == start && !sp.hostStep && !sp.counted {
+		if n.start == start && n.stop == start && !sp.hostStep && !counted {
 			n.close()
 			return nil, diag.Errorf(diag.Internal, "the dims of %s do not resolve from the values read back", dsl.LayerString(l))
 		}
@@ -216,7 +217,7 @@ func (c *cudaContext) nextPhase(sp *shapePlan) (*shapePlan, error) {
 	if err := c.ensurePhase(next); err != nil {
 		return nil, err
 	}
-	if sp.counted {
+	if counted {
 		if err := c.fillAfterBoundary(sp, next, counts); err != nil {
 			return nil, err
 		}

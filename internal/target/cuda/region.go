@@ -35,25 +35,8 @@ type region struct {
 // one host step, or says why one cannot be.
 func lowerRegions(net *dsl.Network, layers []dsl.Layer, kinds []string, steps []step) error {
 	index, consumers := stepsOf(layers)
-	regions := net.Regions()
-	inner := map[dsl.Layer]bool{} // layers of a region's body, nested regions' included
-	for _, r := range regions {
-		for _, l := range r.Body {
-			inner[l] = true
-		}
-	}
-	for _, r := range regions {
-		if len(r.Boundary) == 0 || inner[r.Boundary[0]] {
-			continue // nested: its outermost region's step runs it
-		}
-		var members []int
-		for _, set := range [][]dsl.Layer{r.Boundary, r.Body, r.Dead} {
-			for _, l := range set {
-				members = append(members, index[l])
-			}
-		}
-		slices.Sort(members)
-		members = slices.Compact(members)
+	for _, r := range outermost(net.Regions()) {
+		members := regionMembers(index, r)
 		last := members[len(members)-1]
 		rg := regionOf(layers, members)
 		for _, t := range rg.outs {
@@ -77,6 +60,37 @@ func lowerRegions(net *dsl.Network, layers []dsl.Layer, kinds []string, steps []
 		kinds[last] = kindHost
 	}
 	return nil
+}
+
+// outermost are the regions that are not nested in another (a nested one
+// runs within its outermost region's step).
+func outermost(regions []dsl.Region) []dsl.Region {
+	inner := map[dsl.Layer]bool{} // layers of a region's body, nested regions' included
+	for _, r := range regions {
+		for _, l := range r.Body {
+			inner[l] = true
+		}
+	}
+	var out []dsl.Region
+	for _, r := range regions {
+		if len(r.Boundary) > 0 && !inner[r.Boundary[0]] {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// regionMembers are the steps of region r's layers (its boundary, body
+// and dead layers), ascending.
+func regionMembers(index map[dsl.Layer]int, r dsl.Region) []int {
+	var members []int
+	for _, set := range [][]dsl.Layer{r.Boundary, r.Body, r.Dead} {
+		for _, l := range set {
+			members = append(members, index[l])
+		}
+	}
+	slices.Sort(members)
+	return slices.Compact(members)
 }
 
 // regionOf works out a region's inputs and outputs from its members.

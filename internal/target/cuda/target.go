@@ -187,48 +187,41 @@ func (cudaTarget) Lower(g *ir.Graph, b *target.Build) error {
 
 // Load uploads the weights, loads the cubin and prepares cuBLASLt.
 func (cudaTarget) Load(s target.Sections) (target.Executable, error) {
-	dev, err := cuda.NewContext(0)
-	if err != nil {
-		return nil, err
-	}
-	x, err := load(s, dev, true)
+	x, err := load(s, nil)
 	if err != nil {
 		return nil, err
 	}
 	return x, nil
 }
 
-// load loads an engine on dev; owned says whether the executable closes
-// dev (a device region's parts share their parent's, devregion.go, so
-// their pinned memory and streams are one context's).
-func load(s target.Sections, dev *cuda.Context, owned bool) (*executable, error) {
-	closeDev := func() {
-		if owned {
-			dev.Close()
-		}
-	}
+// load loads an engine on a context of its own, or on shared (a device
+// region's parts share their parent's, devregion.go, so their pinned
+// memory and streams are one context's), which it does not close.
+func load(s target.Sections, shared *cuda.Context) (*executable, error) {
 	net, err := cpueng.DecodeSections(s)
 	if err != nil {
-		closeDev()
 		return nil, err
 	}
 	pb, err := s.Section(sectionPlan)
 	if err != nil {
-		closeDev()
 		return nil, err
 	}
 	layers := net.TopoLayers()
 	p, err := decodePlan(pb, len(layers))
 	if err != nil {
-		closeDev()
 		return nil, err
 	}
 	cubin, err := s.Section(sectionCubin)
 	if err != nil {
-		closeDev()
 		return nil, err
 	}
-	x := &executable{dev: dev, ownsDev: owned, net: net, layers: layers, plan: p, fns: map[string]*cuda.Function{},
+	dev := shared
+	if dev == nil {
+		if dev, err = cuda.NewContext(0); err != nil {
+			return nil, err
+		}
+	}
+	x := &executable{dev: dev, ownsDev: shared == nil, net: net, layers: layers, plan: p, fns: map[string]*cuda.Function{},
 		consts: map[*dsl.Tensor]*cuda.Buffer{}, convW: map[dsl.Layer]*cuda.Buffer{}, convB: map[dsl.Layer]*cuda.Buffer{},
 		famW: map[dsl.Layer][]*cuda.Buffer{}, plugins: map[int]*pluginFunctions{},
 		shapes: map[string]*shapePlan{}, measuredChoices: map[string]choice{}, excluded: maps.Clone(p.Excluded)}
